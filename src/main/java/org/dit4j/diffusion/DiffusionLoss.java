@@ -1,0 +1,129 @@
+package org.dit4j.diffusion;
+
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.controlflow.compat.StopGradient;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * {@code training_losses} as a SameDiff graph over the model's output, so gradients flow into the model: the MSE on
+ * epsilon (or x0) plus, for learned σ, the VLB term with the mean frozen (decoder NLL at t = 0, KL otherwise).
+ * Per-sample coefficients are computed on the host in float32 and fed as (N,1,1,1) placeholders.
+ */
+public final class DiffusionLoss {
+    public static final String X_START = "loss_x_start", X_T = "loss_x_t", NOISE = "loss_noise", T_IS_ZERO = "loss_t_is_zero";
+    public static final String MSE = "mse", VB = "vb", LOSS = "loss", LOSS_MEAN = "loss_mean";
+    private static final String[] COEFS = {"coef_posterior1", "coef_posterior2", "coef_true_logvar", "coef_min_log",
+            "coef_max_log", "coef_sqrt_recip", "coef_sqrt_recipm1"};
+    private static final double LN2 = Math.log(2.0);
+
+    private final GaussianDiffusion diffusion;
+
+    public DiffusionLoss(GaussianDiffusion diffusion) {
+        if (diffusion.lossType == GaussianDiffusion.LossType.KL || diffusion.lossType == GaussianDiffusion.LossType.RESCALED_KL)
+            throw new UnsupportedOperationException("KL-only training losses (use_kl) are not implemented; use the MSE losses");
+        if (diffusion.varType != GaussianDiffusion.VarType.LEARNED_RANGE && diffusion.lossType == GaussianDiffusion.LossType.RESCALED_MSE)
+            throw new IllegalArgumentException("rescale_learned_sigmas needs learn_sigma");
+        this.diffusion = diffusion;
+    }
+
+    /** Adds the loss to {@code sd}; {@code modelOutput} is (N, C or 2C, H, W). Returns the scalar mean loss. */
+    public SDVariable build(SameDiff sd, SDVariable modelOutput, long channels, long height, long width) {
+        SDVariable xStart = sd.placeHolder(X_START, DataType.FLOAT, -1, channels, height, width);
+        SDVariable noise = sd.placeHolder(NOISE, DataType.FLOAT, -1, channels, height, width);
+        SDVariable xT = sd.placeHolder(X_T, DataType.FLOAT, -1, channels, height, width);
+        Map<String, SDVariable> k = new HashMap<>();
+        for (String name : COEFS) k.put(name, sd.placeHolder(name, DataType.FLOAT, -1, 1, 1, 1));
+
+        boolean learned = diffusion.varType == GaussianDiffusion.VarType.LEARNED_RANGE;
+        SDVariable out = learned ? modelOutput.get(SDIndex.all(), SDIndex.interval(0L, channels)) : modelOutput;   // (N, C, H, W)
+        SDVariable target = diffusion.meanType == GaussianDiffusion.MeanType.EPSILON ? noise : xStart;
+        SDVariable diff = target.sub(out);
+        SDVariable mse = meanFlat(diff.mul(diff)).rename(MSE);                                                     // (N)
+        SDVariable loss = mse;
+        if (learned) {
+            SDVariable varValues = modelOutput.get(SDIndex.all(), SDIndex.interval(channels, 2 * channels));     // (N, C, H, W)
+            SDVariable frozen = new StopGradient(sd, out).outputVariable();
+            SDVariable predXstart = diffusion.meanType == GaussianDiffusion.MeanType.EPSILON
+                    ? k.get("coef_sqrt_recip").mul(xT).sub(k.get("coef_sqrt_recipm1").mul(frozen))
+                    : frozen;
+            SDVariable modelMean = k.get("coef_posterior1").mul(predXstart).add(k.get("coef_posterior2").mul(xT));
+            SDVariable frac = varValues.add(1.0).div(2.0);
+            SDVariable modelLogVar = frac.mul(k.get("coef_max_log")).add(frac.rsub(1.0).mul(k.get("coef_min_log")));
+            SDVariable trueMean = k.get("coef_posterior1").mul(xStart).add(k.get("coef_posterior2").mul(xT));
+            SDVariable kl = meanFlat(normalKl(sd, trueMean, k.get("coef_true_logvar"), modelMean, modelLogVar)).div(LN2);
+            SDVariable nll = meanFlat(discretizedGaussianLogLikelihood(sd, xStart, modelMean, modelLogVar.mul(0.5)).neg()).div(LN2);
+            SDVariable isZero = sd.placeHolder(T_IS_ZERO, DataType.FLOAT, -1);
+            SDVariable vb = isZero.mul(nll).add(isZero.rsub(1.0).mul(kl));
+            if (diffusion.lossType == GaussianDiffusion.LossType.RESCALED_MSE) vb = vb.mul(diffusion.numTimesteps / 1000.0);
+            vb = vb.rename(VB);
+            loss = mse.add(vb);
+        }
+        loss = loss.rename(LOSS);
+        return loss.mean().rename(LOSS_MEAN);
+    }
+
+    private static SDVariable meanFlat(SDVariable x) {
+        return x.mean(false, 1, 2, 3);
+    }
+
+    /** KL(N(m1, e^lv1) ‖ N(m2, e^lv2)), elementwise. */
+    private static SDVariable normalKl(SameDiff sd, SDVariable mean1, SDVariable logvar1, SDVariable mean2, SDVariable logvar2) {
+        SDVariable d = mean1.sub(mean2);
+        SDVariable sum = logvar2.sub(logvar1).add(-1.0).add(sd.math.exp(logvar1.sub(logvar2)))
+                .add(d.mul(d).mul(sd.math.exp(logvar2.neg())));
+        return sum.mul(0.5);
+    }
+
+    private static SDVariable approxStandardNormalCdf(SameDiff sd, SDVariable x) {
+        SDVariable inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2.0 / Math.PI));
+        return sd.math.tanh(inner).add(1.0).mul(0.5);
+    }
+
+    /** Log-likelihood of 8-bit data in [-1, 1] under a discretised Gaussian; the branches are masks on x (data, no gradient). */
+    private static SDVariable discretizedGaussianLogLikelihood(SameDiff sd, SDVariable x, SDVariable means, SDVariable logScales) {
+        SDVariable centered = x.sub(means);
+        SDVariable invStdv = sd.math.exp(logScales.neg());
+        SDVariable cdfPlus = approxStandardNormalCdf(sd, invStdv.mul(centered.add(1.0 / 255.0)));
+        SDVariable cdfMin = approxStandardNormalCdf(sd, invStdv.mul(centered.sub(1.0 / 255.0)));
+        SDVariable floor = sd.constant(1e-12f);
+        SDVariable logCdfPlus = sd.math.log(sd.math.max(cdfPlus, floor));
+        SDVariable logOneMinusCdfMin = sd.math.log(sd.math.max(cdfMin.rsub(1.0), floor));
+        SDVariable logCdfDelta = sd.math.log(sd.math.max(cdfPlus.sub(cdfMin), floor));
+        SDVariable low = sd.lt(x, -0.999).castTo(DataType.FLOAT), high = sd.gt(x, 0.999).castTo(DataType.FLOAT);
+        SDVariable mid = low.add(high).rsub(1.0);
+        return low.mul(logCdfPlus).add(high.mul(logOneMinusCdfMin)).add(mid.mul(logCdfDelta));
+    }
+
+    /** The placeholders for a batch: x0, the noise, respaced timesteps {@code t}; x_t = q_sample(x0, t, noise). */
+    public Map<String, INDArray> placeholders(INDArray xStart, long[] t, INDArray noise) {
+        GaussianDiffusion d = diffusion;
+        Map<String, INDArray> ph = new HashMap<>();
+        ph.put(X_START, xStart);
+        ph.put(NOISE, noise);
+        ph.put(X_T, d.qSample(xStart, t, noise));
+        put(ph, "coef_posterior1", GaussianDiffusion.extract(d.posteriorMeanCoef1, t));
+        put(ph, "coef_posterior2", GaussianDiffusion.extract(d.posteriorMeanCoef2, t));
+        put(ph, "coef_true_logvar", GaussianDiffusion.extract(d.posteriorLogVarianceClipped, t));
+        put(ph, "coef_min_log", GaussianDiffusion.extract(d.posteriorLogVarianceClipped, t));
+        put(ph, "coef_max_log", GaussianDiffusion.extract(d.logBetas, t));
+        put(ph, "coef_sqrt_recip", GaussianDiffusion.extract(d.sqrtRecipAlphasCumprod, t));
+        put(ph, "coef_sqrt_recipm1", GaussianDiffusion.extract(d.sqrtRecipm1AlphasCumprod, t));
+        if (d.varType == GaussianDiffusion.VarType.LEARNED_RANGE) {
+            float[] z = new float[t.length];
+            for (int i = 0; i < t.length; i++) z[i] = t[i] == 0 ? 1f : 0f;
+            ph.put(T_IS_ZERO, Nd4j.createFromArray(z));
+        }
+        return ph;
+    }
+
+    private static void put(Map<String, INDArray> ph, String name, float[] v) {
+        ph.put(name, Nd4j.createFromArray(v).reshape(v.length, 1, 1, 1));
+    }
+}

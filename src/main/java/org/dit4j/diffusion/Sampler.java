@@ -1,0 +1,16 @@
+package org.dit4j.diffusion;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** A reverse-process loop from x_T to x_0. A new sampler (DPM-Solver, ...) is one new implementation. */
+public interface Sampler {
+    /** Called after each step with the respaced index, the new sample and the x0 prediction. */
+    @FunctionalInterface
+    interface StepListener {
+        void onStep(int stepIndex, int respacedT, INDArray sample, INDArray predXstart);
+    }
+
+    INDArray sample(DenoiseFn model, INDArray noise, NoiseSource rng, StepListener listener);
+
+    int steps();
+}

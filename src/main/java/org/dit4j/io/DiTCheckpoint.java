@@ -1,0 +1,42 @@
+package org.dit4j.io;
+
+import org.dit4j.models.DiTConfig;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * dit4j's own checkpoint: a directory holding {@code config.yaml} (the official constructor arguments) and
+ * {@code model.safetensors} with the official PyTorch names and layouts. SameDiff's own format is capped at 2 GB,
+ * too small for DiT-XL/2; safetensors also loads directly in PyTorch.
+ */
+public final class DiTCheckpoint {
+    public static final String CONFIG = "config.yaml", WEIGHTS = "model.safetensors";
+
+    private DiTCheckpoint() {}
+
+    public static boolean isCheckpointDir(Path dir) {
+        return Files.isDirectory(dir) && Files.isRegularFile(dir.resolve(CONFIG)) && Files.isRegularFile(dir.resolve(WEIGHTS));
+    }
+
+    /** Writes the directory atomically: a crash leaves the previous checkpoint (if any) intact. */
+    public static void save(Path dir, DiTConfig config, Map<String, INDArray> weights) throws IOException {
+        AtomicFiles.writeDirectory(dir, tmp -> {
+            Files.writeString(tmp.resolve(CONFIG), "# dit4j checkpoint: official DiT constructor arguments\nmodel:\n"
+                    + config.toYaml().lines().map(l -> "  " + l).reduce("", (a, b) -> a + b + "\n"), StandardCharsets.UTF_8);
+            Safetensors.write(tmp.resolve(WEIGHTS), weights, Map.of("format", "pt", "dit4j.model", "DiT"));
+        });
+    }
+
+    public static DiTConfig config(Path dir) {
+        return DiTConfig.load(dir.resolve(CONFIG));
+    }
+
+    public static Map<String, INDArray> weights(Path dir) {
+        return Safetensors.read(dir.resolve(WEIGHTS));
+    }
+}

@@ -1,0 +1,112 @@
+package org.dit4j.io;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/** Raw little-endian tensor data to and from INDArrays, with shapes treated as untrusted input. */
+public final class TensorShapes {
+    /** No single tensor of a supported model comes near this; anything larger is a corrupt or hostile header. */
+    public static final long MAX_ELEMENTS = 1L << 31;
+
+    private TensorShapes() {}
+
+    public static long checkedProduct(Path file, long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            if (d < 0) throw new WeightsFormatException(file, "negative dimension in shape " + Arrays.toString(shape));
+            try {
+                n = Math.multiplyExact(n, d);
+            } catch (ArithmeticException e) {
+                throw new WeightsFormatException(file, "shape " + Arrays.toString(shape) + " overflows");
+            }
+            if (n > MAX_ELEMENTS)
+                throw new WeightsFormatException(file, "shape " + Arrays.toString(shape) + " asks for more than " + MAX_ELEMENTS + " elements");
+        }
+        return n;
+    }
+
+    /** Decodes {@code data} (exactly the tensor's bytes) into a C-order array; half precision is widened to float32. */
+    public static INDArray fromLittleEndian(ByteBuffer data, DataType type, long[] shape) {
+        ByteBuffer b = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        int n = (int) Arrays.stream(shape).reduce(1L, (a, c) -> a * c);
+        switch (type) {
+            case FLOAT -> {
+                float[] v = new float[n];
+                b.asFloatBuffer().get(v);
+                return Nd4j.create(v, shape, 'c');
+            }
+            case DOUBLE -> {
+                double[] v = new double[n];
+                b.asDoubleBuffer().get(v);
+                return Nd4j.create(v, shape, 'c');
+            }
+            case LONG -> {
+                long[] v = new long[n];
+                b.asLongBuffer().get(v);
+                return Nd4j.createFromArray(v).reshape('c', shape);
+            }
+            case INT -> {
+                int[] v = new int[n];
+                b.asIntBuffer().get(v);
+                return Nd4j.createFromArray(v).reshape('c', shape);
+            }
+            case HALF, BFLOAT16 -> {
+                float[] v = new float[n];
+                for (int i = 0; i < n; i++) {
+                    short h = b.getShort(2 * i);
+                    v[i] = type == DataType.HALF ? halfToFloat(h) : Float.intBitsToFloat((h & 0xffff) << 16);
+                }
+                return Nd4j.create(v, shape, 'c');
+            }
+            case UBYTE, BOOL -> {
+                int[] v = new int[n];
+                for (int i = 0; i < n; i++) v[i] = Byte.toUnsignedInt(b.get(i));
+                return Nd4j.createFromArray(v).reshape('c', shape).castTo(type);
+            }
+            default -> throw new IllegalArgumentException("unsupported tensor type " + type);
+        }
+    }
+
+    /** IEEE 754 binary16 → float32 (exact). */
+    static float halfToFloat(short h) {
+        int bits = h & 0xffff, sign = (bits & 0x8000) << 16, exp = (bits >> 10) & 0x1f, mant = bits & 0x3ff;
+        if (exp == 0x1f) return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+        if (exp == 0) {
+            float v = mant * 0x1p-24f;
+            return sign != 0 ? -v : v;
+        }
+        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+    }
+
+    public static byte[] toLittleEndian(INDArray array) {
+        INDArray a = array.dup('c');
+        long n = a.length();
+        ByteBuffer b;
+        switch (a.dataType()) {
+            case FLOAT -> {
+                b = ByteBuffer.allocate((int) (4 * n)).order(ByteOrder.LITTLE_ENDIAN);
+                b.asFloatBuffer().put(a.data().asFloat());
+            }
+            case DOUBLE -> {
+                b = ByteBuffer.allocate((int) (8 * n)).order(ByteOrder.LITTLE_ENDIAN);
+                b.asDoubleBuffer().put(a.data().asDouble());
+            }
+            case LONG -> {
+                b = ByteBuffer.allocate((int) (8 * n)).order(ByteOrder.LITTLE_ENDIAN);
+                b.asLongBuffer().put(a.data().asLong());
+            }
+            case INT -> {
+                b = ByteBuffer.allocate((int) (4 * n)).order(ByteOrder.LITTLE_ENDIAN);
+                b.asIntBuffer().put(a.data().asInt());
+            }
+            default -> throw new IllegalArgumentException("cannot serialise " + a.dataType());
+        }
+        return b.array();
+    }
+}

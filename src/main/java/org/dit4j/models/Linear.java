@@ -1,0 +1,29 @@
+package org.dit4j.models;
+
+import org.nd4j.autodiff.samediff.SDVariable;
+
+/** {@code nn.Linear} with PyTorch's (out, in) weight layout, kept so weights load without transposition. */
+public final class Linear {
+    private final SDVariable weight;   // (out, in)
+    private final SDVariable bias;     // (out)
+    private final long in, out;
+
+    public Linear(Params p, String name, long in, long out) {
+        this.in = in;
+        this.out = out;
+        this.weight = p.weight(name + ".weight", out, in);
+        this.bias = p.weight(name + ".bias", out);
+    }
+
+    /** x (M, in) → (M, out). */
+    public SDVariable apply(SDVariable x) {
+        return x.getSameDiff().mmul(x, weight, false, true, false).add(bias);
+    }
+
+    /** x (N, T, in) → (N, T, out); matmul has no batch broadcasting in M2.1, so tokens are flattened. */
+    public SDVariable applyTokens(SDVariable x, long tokens) {
+        var sd = x.getSameDiff();
+        SDVariable flat = sd.reshape(x, -1, in);                  // (N·T, in)
+        return sd.reshape(apply(flat), -1, tokens, out);           // (N, T, out)
+    }
+}

@@ -1,0 +1,49 @@
+package org.dit4j.models;
+
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+
+/**
+ * Elementwise functions composed from SameDiff primitives where M2.1's built-ins differ from PyTorch:
+ * {@code nn.gelu} is the sigmoid approximation and {@code preciseGelu} is not the tanh form DiT uses, and
+ * {@code mean(true, -1)} returns wrong values, so reductions always name positive axes.
+ */
+public final class Ops {
+    private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
+
+    private Ops() {}
+
+    /** {@code nn.GELU(approximate="tanh")}: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+    public static SDVariable geluTanh(SameDiff sd, SDVariable x) {
+        SDVariable cube = x.mul(x).mul(x);
+        SDVariable inner = x.add(cube.mul(0.044715)).mul(SQRT_2_OVER_PI);
+        return x.mul(0.5).mul(sd.math.tanh(inner).add(1.0));
+    }
+
+    /** {@code nn.SiLU}: x·σ(x). */
+    public static SDVariable silu(SameDiff sd, SDVariable x) {
+        return x.mul(sd.nn.sigmoid(x));
+    }
+
+    /** {@code nn.LayerNorm(d, elementwise_affine=False, eps)} over the last axis (given as a positive index). */
+    public static SDVariable layerNorm(SameDiff sd, SDVariable x, int lastAxis, double eps) {
+        SDVariable mu = x.mean(true, lastAxis);
+        SDVariable centered = x.sub(mu);
+        SDVariable var = centered.mul(centered).mean(true, lastAxis);
+        return centered.mul(sd.math.rsqrt(var.add(eps)));
+    }
+
+    /** {@code modulate(x, shift, scale) = x·(1 + scale) + shift}, per sample: x (N,T,D), shift/scale (N,D). */
+    public static SDVariable modulate(SDVariable x, SDVariable shift, SDVariable scale, long hidden) {
+        SameDiff sd = x.getSameDiff();
+        SDVariable scale3 = sd.reshape(scale, -1, 1, hidden);    // (N, 1, D)
+        SDVariable shift3 = sd.reshape(shift, -1, 1, hidden);    // (N, 1, D)
+        return x.mul(scale3.add(1.0)).add(shift3);
+    }
+
+    /** Column block {@code i} of width {@code width} of a (N, k·width) matrix: {@code torch.chunk(k, dim=1)[i]}. */
+    public static SDVariable chunk(SDVariable x, int i, long width) {
+        return x.get(org.nd4j.autodiff.samediff.SDIndex.all(),
+                org.nd4j.autodiff.samediff.SDIndex.interval(i * width, (i + 1) * width));
+    }
+}

@@ -1,0 +1,52 @@
+package org.dit4j.models;
+
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Parameters as SameDiff variables (trainable) and constants (frozen), recorded in state-dict order. */
+public final class SameDiffParams implements Params {
+    private final SameDiff sd;
+    private final Map<String, long[]> shapes = new LinkedHashMap<>();
+    private final Map<String, Boolean> trainable = new LinkedHashMap<>();
+
+    public SameDiffParams(SameDiff sd) {
+        this.sd = sd;
+    }
+
+    @Override
+    public SameDiff sd() {
+        return sd;
+    }
+
+    @Override
+    public SDVariable weight(String name, long... shape) {
+        record(name, shape, true);
+        return sd.var(name, Nd4j.zeros(DataType.FLOAT, shape));
+    }
+
+    @Override
+    public SDVariable buffer(String name, long... shape) {
+        record(name, shape, false);
+        return sd.constant(name, Nd4j.zeros(DataType.FLOAT, shape));
+    }
+
+    private void record(String name, long[] shape, boolean isTrainable) {
+        if (shapes.containsKey(name)) throw new IllegalStateException("parameter '" + name + "' defined twice");
+        shapes.put(name, shape.clone());
+        trainable.put(name, isTrainable);
+    }
+
+    /** Every parameter in definition order, which is the official state-dict order. */
+    public Map<String, long[]> shapes() {
+        return shapes;
+    }
+
+    public boolean isTrainable(String name) {
+        return trainable.getOrDefault(name, false);
+    }
+}

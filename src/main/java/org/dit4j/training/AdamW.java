@@ -1,0 +1,67 @@
+package org.dit4j.training;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * {@code torch.optim.AdamW} (non-amsgrad), step for step. ND4J's Adam puts epsilon outside the bias correction
+ * (an effective eps of 3e-7 instead of 1e-8 after one step), so it would not match PyTorch's trajectory.
+ */
+public final class AdamW {
+    private final double lr, beta1, beta2, eps, weightDecay;
+    private final Map<String, INDArray> expAvg = new HashMap<>(), expAvgSq = new HashMap<>();
+    private long step;
+
+    public AdamW(double lr, double beta1, double beta2, double eps, double weightDecay) {
+        this.lr = lr;
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+    }
+
+    /** The official {@code train.py} optimiser: lr 1e-4, weight decay 0. */
+    public static AdamW officialDefaults() {
+        return new AdamW(1e-4, 0.9, 0.999, 1e-8, 0.0);
+    }
+
+    public long stepCount() {
+        return step;
+    }
+
+    /** Updates {@code params} in place from {@code grads} (same keys); parameters without a gradient are left alone. */
+    public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double learningRate) {
+        step++;
+        double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
+        double stepSize = learningRate / bc1, bc2Sqrt = Math.sqrt(bc2);
+        for (Map.Entry<String, INDArray> e : grads.entrySet()) {
+            INDArray p = params.get(e.getKey());
+            if (p == null) continue;
+            INDArray g = e.getValue();
+            if (weightDecay != 0) p.muli(1 - learningRate * weightDecay);
+            INDArray m = expAvg.computeIfAbsent(e.getKey(), k -> Nd4j.zeros(DataType.FLOAT, p.shape()));
+            INDArray v = expAvgSq.computeIfAbsent(e.getKey(), k -> Nd4j.zeros(DataType.FLOAT, p.shape()));
+            m.muli(beta1).addi(g.mul(1 - beta1));                           // exp_avg.lerp_(grad, 1 − β1)
+            v.muli(beta2).addi(g.mul(g).muli(1 - beta2));                   // exp_avg_sq·β2 + (1 − β2)·g²
+            INDArray denom = Transforms.sqrt(v, true).divi(bc2Sqrt).addi(eps);
+            p.subi(m.div(denom).muli(stepSize));
+        }
+    }
+
+    public void step(Map<String, INDArray> params, Map<String, INDArray> grads) {
+        step(params, grads, lr);
+    }
+
+    public Map<String, INDArray> expAvg() {
+        return expAvg;
+    }
+
+    public Map<String, INDArray> expAvgSq() {
+        return expAvgSq;
+    }
+}
