@@ -4,7 +4,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.dit4j.util.Slices;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.util.Arrays;
@@ -206,8 +206,8 @@ public final class GaussianDiffusion {
         if (varType == VarType.LEARNED_RANGE) {
             if (modelOutput.size(1) != 2 * c)
                 throw new IllegalArgumentException("a learned-sigma model must output " + 2 * c + " channels, got " + modelOutput.size(1));
-            eps = modelOutput.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c));
-            INDArray varValues = modelOutput.get(NDArrayIndex.all(), NDArrayIndex.interval(c, 2 * c));
+            eps = Slices.range(modelOutput, 1, 0, c);
+            INDArray varValues = Slices.range(modelOutput, 1, c, 2 * c);
             INDArray frac = varValues.add(1.0f).divi(2.0f);
             INDArray minLog = broadcastTo(extract(posteriorLogVarianceClipped, t), x.shape());
             INDArray maxLog = broadcastTo(extract(logBetas, t), x.shape());

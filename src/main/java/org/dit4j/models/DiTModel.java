@@ -1,12 +1,12 @@
 package org.dit4j.models;
 
 import org.dit4j.util.Quiet;
+import org.dit4j.util.Slices;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.*;
 
@@ -139,11 +139,11 @@ public final class DiTModel {
     }
 
     private static INDArray rows(INDArray a, long from, long to) {
-        return a.get(NDArrayIndex.interval(from, to), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
+        return Slices.range(a, 0, from, to);
     }
 
     private static INDArray channelRange(INDArray a, long from, long to) {
-        return a.get(NDArrayIndex.all(), NDArrayIndex.interval(from, to), NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
+        return Slices.range(a, 1, from, to);
     }
 
     /** SameDiff prints a line per op while it builds its gradient function; keep the CLI's stdout clean. */

@@ -1,0 +1,10 @@
+package org.dit4j.models;
+
+/** Lets tests in other packages share the once-loaded fixture DiT. */
+public final class TinyDiTAccess {
+    private TinyDiTAccess() {}
+
+    public static DiTModel model() {
+        return TinyDiT.model();
+    }
+}
