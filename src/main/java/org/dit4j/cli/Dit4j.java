@@ -1,0 +1,56 @@
+package org.dit4j.cli;
+
+import org.dit4j.io.WeightsFormatException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/** The {@code dit4j} command: thin subcommands that parse flags and call the Java API. */
+@Command(name = "dit4j", mixinStandardHelpOptions = true, versionProvider = Dit4j.Version.class,
+        description = "Diffusion transformers (DiT) on the JVM.",
+        subcommands = {SampleCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Dit4j implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (sample, bench)");
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns the exit code: 0 on success, 2 for bad usage or input, 1 for anything unexpected. */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Dit4j());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            Throwable t = e instanceof UncheckedIOException u ? u.getCause() : e;
+            if (t instanceof IllegalArgumentException || t instanceof WeightsFormatException || t instanceof IOException
+                    || t instanceof UnsupportedOperationException) {
+                cmd.getErr().println("dit4j " + cmd.getCommandName() + ": error: " + oneLine(t.getMessage()));
+                return 2;
+            }
+            cmd.getErr().println("dit4j " + cmd.getCommandName() + ": internal error: " + t);
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+    static String oneLine(String s) {
+        return s == null ? "(no message)" : s.lines().findFirst().orElse("");
+    }
+
+    /** The version from the jar manifest. */
+    public static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Dit4j.class.getPackage().getImplementationVersion();
+            return new String[]{"dit4j " + (v == null ? "(development build)" : v) + ", Deeplearning4j/SameDiff 1.0.0-M2.1, Java "
+                    + System.getProperty("java.version")};
+        }
+    }
+}
