@@ -75,7 +75,7 @@ public final class Safetensors {
                     throw new WeightsFormatException(file, "tensor '" + name + "' lacks a shape or data_offsets");
                 long[] shape = new long[shapeNode.size()];
                 for (int i = 0; i < shape.length; i++) shape[i] = shapeNode.get(i).asLong(-1);
-                long n = TensorShapes.checkedProduct(file, shape);
+                long n = TensorShapes.checkedProduct(file, "tensor '" + name + "' ", shape);
                 long begin = offs.get(0).asLong(-1), end = offs.get(1).asLong(-1);
                 if (begin < 0 || end < begin || end > dataLen)
                     throw new WeightsFormatException(file, "tensor '" + name + "' data_offsets [" + begin + ", " + end + "] point outside the " + dataLen + "-byte data section");

@@ -17,16 +17,21 @@ public final class TensorShapes {
     private TensorShapes() {}
 
     public static long checkedProduct(Path file, long[] shape) {
+        return checkedProduct(file, "", shape);
+    }
+
+    /** The element count of {@code shape}; {@code what} (e.g. "tensor 'w' ") prefixes the problem. */
+    public static long checkedProduct(Path file, String what, long[] shape) {
         long n = 1;
         for (long d : shape) {
-            if (d < 0) throw new WeightsFormatException(file, "negative dimension in shape " + Arrays.toString(shape));
+            if (d < 0) throw new WeightsFormatException(file, what + "negative dimension in shape " + Arrays.toString(shape));
             try {
                 n = Math.multiplyExact(n, d);
             } catch (ArithmeticException e) {
-                throw new WeightsFormatException(file, "shape " + Arrays.toString(shape) + " overflows");
+                throw new WeightsFormatException(file, what + "shape " + Arrays.toString(shape) + " overflows");
             }
             if (n > MAX_ELEMENTS)
-                throw new WeightsFormatException(file, "shape " + Arrays.toString(shape) + " asks for more than " + MAX_ELEMENTS + " elements");
+                throw new WeightsFormatException(file, what + "shape " + Arrays.toString(shape) + " asks for more than " + MAX_ELEMENTS + " elements");
         }
         return n;
     }

@@ -1,0 +1,72 @@
+package org.dit4j.cli;
+
+import org.dit4j.Fixtures;
+import org.dit4j.io.Npy;
+import org.dit4j.util.Slices;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Runs {@code scripts/dit4j} as a user does, against the packaged jar. */
+class SampleCliIT {
+    record Run(int code, String out, String err) {}
+
+    static Run dit4j(Path workDir, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Paths.get(System.getProperty("dit4j.launcher", "scripts/dit4j")).toAbsolutePath().toString());
+        cmd.addAll(List.of(args));
+        Path out = workDir.resolve("stdout.txt"), err = workDir.resolve("stderr.txt");
+        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "dit4j timed out");
+        return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void ddimSampleFromTheTinyPtReproducesTheOfficialLatents(@TempDir Path dir) throws Exception {
+        INDArray noise = Slices.range(Npy.read(Fixtures.tiny("ddim10/noise.npy")), 0, 0, 4);
+        Path noiseFile = dir.resolve("noise4.npy"), latents = dir.resolve("latents.npy");
+        Npy.write(noiseFile, noise);
+        Run r = dit4j(dir, "sample", "--model-config", Fixtures.tiny("config.json").toString(),
+                "--ckpt", Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1,4,9,2", "--sampler", "ddim",
+                "--steps", "10", "--cfg-scale", "4.0", "--noise", noiseFile.toString(), "--save-latents", latents.toString(),
+                "--out", dir.resolve("out").toString());
+        assertEquals(0, r.code(), r.err());
+        INDArray expected = Slices.range(Npy.read(Fixtures.tiny("ddim10/final.npy")), 0, 0, 4);
+        double rel = Fixtures.maxAbsDiff(expected, Npy.read(latents)) / expected.amaxNumber().doubleValue();
+        assertTrue(rel < 1e-4, "relative error " + rel);
+        assertTrue(r.out().contains("wrote latents [4, 4, 8, 8]"), r.out());
+    }
+
+    @Test
+    void badInputGetsOneLineErrorAndNonZeroExit(@TempDir Path dir) throws Exception {
+        Path hostile = dir.resolve("truncated.pt");
+        byte[] pt = Files.readAllBytes(Fixtures.tiny("weights/DiT-tiny.pt"));
+        Files.write(hostile, java.util.Arrays.copyOf(pt, pt.length / 2));
+        String[][] cases = {
+                {"sample", "--model", "DiT-S/2", "--ckpt", hostile.toString(), "--labels", "1"},
+                {"sample", "--model", "DiT-Q/2", "--ckpt", Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1"},
+                {"sample", "--model", "DiT-S/2", "--ckpt", Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1"},
+                {"sample", "--ckpt", Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1", "--sampler", "euler",
+                        "--model-config", Fixtures.tiny("config.json").toString()},
+                {"sample", "--bogus-flag"},
+        };
+        String[] expect = {"truncated.pt", "DiT-Q/2", "missing keys", "--sampler", "bogus-flag"};
+        for (int i = 0; i < cases.length; i++) {
+            Run r = dit4j(dir, cases[i]);
+            assertNotEquals(0, r.code(), String.join(" ", cases[i]));
+            assertTrue(r.err().contains(expect[i]), "stderr of case " + i + ": " + r.err());
+            assertFalse(r.err().contains("\tat "), "stack trace in case " + i + ": " + r.err());
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package org.dit4j.models;
+
+import org.dit4j.util.Quiet;
+import org.dit4j.util.Slices;
+import org.junit.jupiter.api.Test;
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The SameDiff/ND4J M2.1 traps dit4j works around, each shown next to its workaround. A trap assertion that starts
+ * failing means a DL4J upgrade fixed the bug and the workaround can be retired.
+ */
+class SameDiffTrapsTest {
+    private static double tanhGelu(double x) {
+        return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+    }
+
+    @Test
+    void builtInGeluIsNotPyTorchsTanhGeluButOursIs() {
+        float[] xs = {-3f, -1.5f, -0.5f, 0.3f, 1f, 2.5f};
+        SameDiff sd = SameDiff.create();
+        SDVariable x = sd.constant("x", Nd4j.createFromArray(xs));
+        INDArray builtIn = sd.nn.gelu(x).eval(), precise = sd.nn.preciseGelu(x).eval(), ours = Ops.geluTanh(sd, x).eval();
+        double worstBuiltIn = 0, worstPrecise = 0;
+        for (int i = 0; i < xs.length; i++) {
+            double ref = tanhGelu(xs[i]);
+            worstBuiltIn = Math.max(worstBuiltIn, Math.abs(builtIn.getDouble(i) - ref));
+            worstPrecise = Math.max(worstPrecise, Math.abs(precise.getDouble(i) - ref));
+            assertEquals(ref, ours.getDouble(i), 1e-6, "geluTanh(" + xs[i] + ")");
+        }
+        assertTrue(worstBuiltIn > 1e-3, "nn.gelu now matches tanh GELU: " + worstBuiltIn);
+        assertTrue(worstPrecise > 1e-5, "preciseGelu now matches tanh GELU: " + worstPrecise);
+    }
+
+    @Test
+    void meanOverNegativeAxisIsWrongPositiveAxisIsRight() {
+        INDArray m = Nd4j.rand(DataType.FLOAT, 2, 3, 4);
+        SameDiff sd = SameDiff.create();
+        SDVariable v = sd.constant("m", m);
+        INDArray ref = m.mean(true, 2);
+        assertTrue(sd.mean(v, true, -1).eval().sub(ref).amaxNumber().doubleValue() > 1e-3, "mean(true, -1) is fixed");
+        assertEquals(0, v.mean(true, 2).eval().sub(ref).amaxNumber().doubleValue(), 1e-6);
+        // and our layer norm, which reduces over a positive axis, normalises each token
+        INDArray ln = Ops.layerNorm(sd, v, 2, 1e-6).eval();
+        assertEquals(0, ln.mean(2).amaxNumber().doubleValue(), 1e-5);
+    }
+
+    /** Gradient of sum(f(w)) for a slicing op, from SameDiff, compared with the known answer. */
+    private static INDArray gradOf(java.util.function.Function<SDVariable, SDVariable> f, INDArray w) {
+        SameDiff sd = SameDiff.create();
+        SDVariable wv = sd.var("w", w.dup());
+        SDVariable loss = f.apply(wv).mul(sd.constant(Nd4j.linspace(DataType.FLOAT, 1, 3, 1).reshape(3, 1))).sum().rename("loss");
+        sd.setLossVariables("loss");
+        return Quietly.grad(sd, "w");
+    }
+
+    static final class Quietly {
+        static INDArray grad(SameDiff sd, String name) {
+            INDArray[] g = new INDArray[1];
+            Quiet.run(() -> g[0] = sd.calculateGradients(Map.of(), name).get(name));
+            return g[0];
+        }
+    }
+
+    @Test
+    void stridedSliceBackpropIsRightWhereSplitAndGatherAreNot() {
+        INDArray w = Nd4j.rand(DataType.FLOAT, 6, 2);
+        // Row i of rows 3..5 weighted by (i+1): d/dw is 0 on rows 0..2 and (1,2,3) broadcast on rows 3..5.
+        INDArray expected = Nd4j.zeros(DataType.FLOAT, 6, 2);
+        for (int i = 0; i < 3; i++) expected.getRow(3 + i).assign(i + 1);
+        assertEquals(expected, gradOf(v -> v.get(SDIndex.interval(3, 6), SDIndex.all()), w), "strided slice");
+        boolean gatherOk, splitOk;
+        try {
+            gatherOk = expected.equalsWithEps(gradOf(v -> v.getSameDiff().gather(v, new int[]{3, 4, 5}, 0), w), 1e-6);
+        } catch (RuntimeException e) {
+            gatherOk = false;
+        }
+        try {
+            splitOk = expected.equalsWithEps(gradOf(v -> v.getSameDiff().split(v, 2, 0)[1], w), 1e-6);
+        } catch (RuntimeException e) {
+            splitOk = false;
+        }
+        assertFalse(gatherOk && splitOk, "gather and split backprop both work now: the one-hot embedding and strided slices could go");
+    }
+
+    @Test
+    void oneHotMatmulEmbeddingHasTheRightGradient() {
+        SameDiff sd = SameDiff.create();
+        SDVariable table = sd.var("table", Nd4j.rand(DataType.FLOAT, 4, 3));
+        SDVariable y = sd.constant("y", Nd4j.createFromArray(1L, 3L, 1L));
+        SDVariable emb = sd.mmul(sd.oneHot(y, 4).castTo(DataType.FLOAT), table);
+        emb.sum().rename("loss");
+        sd.setLossVariables("loss");
+        INDArray g = Quietly.grad(sd, "table");
+        assertEquals(Nd4j.createFromArray(new float[][]{{0, 0, 0}, {2, 2, 2}, {0, 0, 0}, {1, 1, 1}}), g);
+    }
+
+    @Test
+    void createGradFunctionPrintsOnStdoutUnlessMuted() {
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured));
+        try {
+            SameDiff loud = SameDiff.create();
+            loud.var("w", Nd4j.ones(2)).mul(2).sum().rename("loss");
+            loud.setLossVariables("loss");
+            loud.createGradFunction();
+            assertTrue(captured.size() > 0, "createGradFunction is silent now");
+            captured.reset();
+            SameDiff quiet = SameDiff.create();
+            quiet.var("w", Nd4j.ones(2)).mul(2).sum().rename("loss");
+            quiet.setLossVariables("loss");
+            Quiet.run(quiet::createGradFunction);
+        } finally {
+            System.setOut(original);
+        }
+        assertEquals(0, captured.size(), "Quiet.run let output through: " + captured);
+    }
+
+    @Test
+    void intervalOfAViewWithAUnitDimensionCollapsesButSlicesIsRight() {
+        INDArray a = Nd4j.rand(DataType.FLOAT, 8, 8, 2, 2);
+        INDArray view = a.get(NDArrayIndex.all(), NDArrayIndex.interval(3, 4), NDArrayIndex.all(), NDArrayIndex.all());
+        INDArray broken = view.get(NDArrayIndex.interval(4, 8), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all());
+        assertEquals(0, broken.rank(), "ND4J view slicing is fixed");
+        INDArray right = Slices.range(view, 0, 4, 8);
+        assertArrayEquals(new long[]{4, 1, 2, 2}, right.shape());
+        assertEquals(a.getDouble(5, 3, 1, 0), right.getDouble(1, 0, 1, 0));
+    }
+
+    @Test
+    void matmulDoesNotBroadcastBatchDimensionsSoLinearFlattensTokens() {
+        SameDiff sd = SameDiff.create();
+        SDVariable x = sd.constant(Nd4j.rand(DataType.FLOAT, 2, 3, 4));
+        SDVariable w = sd.constant(Nd4j.rand(DataType.FLOAT, 1, 4, 5));
+        assertThrows(RuntimeException.class, () -> sd.mmul(x, w).eval());
+    }
+}
