@@ -31,11 +31,17 @@ public final class Dit4j implements Runnable {
             Throwable t = e instanceof UncheckedIOException u ? u.getCause() : e;
             if (t instanceof IllegalArgumentException || t instanceof WeightsFormatException || t instanceof IOException
                     || t instanceof UnsupportedOperationException) {
-                cmd.getErr().println("dit4j " + cmd.getCommandName() + ": error: " + oneLine(t.getMessage()));
+                cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": error: " + oneLine(t.getMessage()));
                 return 2;
             }
-            cmd.getErr().println("dit4j " + cmd.getCommandName() + ": internal error: " + t);
+            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": internal error: " + t);
             return 1;
+        });
+        cli.setParameterExceptionHandler((e, a) -> {
+            CommandLine cmd = e.getCommandLine();
+            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": error: " + oneLine(e.getMessage())
+                    + " (see " + cmd.getCommandSpec().qualifiedName() + " --help)");
+            return 2;
         });
         return cli.execute(args);
     }

@@ -59,14 +59,16 @@ class SampleCliIT {
                 {"sample", "--model", "DiT-S/2", "--ckpt", Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1"},
                 {"sample", "--ckpt", Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1", "--sampler", "euler",
                         "--model-config", Fixtures.tiny("config.json").toString()},
-                {"sample", "--bogus-flag"},
+                {"sample", "--ckpt", Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1", "--bogus-flag"},
+                {"sample", "--ckpt", Fixtures.tiny("weights/DiT-tiny.pt").toString()},
         };
-        String[] expect = {"truncated.pt", "DiT-Q/2", "missing keys", "--sampler", "bogus-flag"};
+        String[] expect = {"truncated.pt", "DiT-Q/2", "missing keys", "--sampler", "bogus-flag", "--labels"};
         for (int i = 0; i < cases.length; i++) {
             Run r = dit4j(dir, cases[i]);
             assertNotEquals(0, r.code(), String.join(" ", cases[i]));
             assertTrue(r.err().contains(expect[i]), "stderr of case " + i + ": " + r.err());
             assertFalse(r.err().contains("\tat "), "stack trace in case " + i + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), "one line for case " + i + ": " + r.err());
         }
     }
 }
