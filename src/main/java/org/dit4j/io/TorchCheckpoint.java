@@ -4,7 +4,6 @@ import net.razorvine.pickle.PickleException;
 import org.dit4j.io.RestrictedUnpickler.StorageRef;
 import org.dit4j.io.RestrictedUnpickler.StorageType;
 import org.dit4j.io.RestrictedUnpickler.TensorRef;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -24,7 +23,7 @@ import java.util.zip.ZipFile;
  * ({@code ema} preferred, {@code model} on request). Any top folder name inside the zip is accepted.
  */
 public final class TorchCheckpoint {
-    /** Which weights of a {@code train.py} checkpoint to take. */
+    /** Which weights of a training checkpoint to take ({@code ema}/{@code model}, U-ViT's {@code nnet_ema}/{@code nnet}). */
     public enum Pick { EMA, MODEL }
 
     private TorchCheckpoint() {}
@@ -41,10 +40,8 @@ public final class TorchCheckpoint {
     /** The unpickled top-level object with every tensor materialised as a float32 (or integer) INDArray. */
     public static Object load(Path file) {
         if (!Files.isRegularFile(file)) throw new WeightsFormatException(file, "no such file");
-        if (!looksLikeZip(file)) {
-            throw new WeightsFormatException(file, "not a torch.save zip archive (the legacy pre-1.6 format is not supported;"
-                    + " re-save it with torch.save in PyTorch >= 1.6)");
-        }
+        if (looksLikeLegacy(file)) return loadLegacy(file);
+        if (!looksLikeZip(file)) throw new WeightsFormatException(file, "not a torch.save file (neither a zip archive nor the legacy pickle format)");
         try (ZipFile zip = new ZipFile(file.toFile())) {
             ZipEntry pkl = null;
             for (Enumeration<? extends ZipEntry> e = zip.entries(); e.hasMoreElements(); ) {
@@ -73,7 +70,9 @@ public final class TorchCheckpoint {
                 throw new WeightsFormatException(file, "data.pkl: " + e.getMessage());
             }
             Map<TensorRef, INDArray> cache = new IdentityHashMap<>();
-            return materialise(root, t -> cache.computeIfAbsent(t, r -> readTensor(file, zip, prefix, r)));
+            Map<String, byte[]> storages = new HashMap<>();
+            return materialise(root, t -> cache.computeIfAbsent(t, r -> tensor(file, r,
+                    storages.computeIfAbsent(r.storage().key(), k -> zipStorage(file, zip, prefix, r.storage())))));
         } catch (ZipException e) {
             throw new WeightsFormatException(file, "corrupt or truncated zip archive (" + e.getMessage() + ")");
         } catch (IOException e) {
@@ -95,6 +94,10 @@ public final class TorchCheckpoint {
             if (sd == null) throw new WeightsFormatException(file, "checkpoint has no '" + key + "' entry");
         } else if (map.containsKey("state_dict")) {
             sd = map.get("state_dict");
+        } else if (map.containsKey("nnet") || map.containsKey("nnet_ema")) {
+            // U-ViT's training state: the network as "nnet", its EMA as "nnet_ema".
+            String key = pick == Pick.MODEL ? "nnet" : (map.containsKey("nnet_ema") ? "nnet_ema" : "nnet");
+            sd = map.get(key);
         }
         if (!(sd instanceof Map<?, ?> weights)) throw new WeightsFormatException(file, "state dict is not a dict");
         Map<String, INDArray> out = new LinkedHashMap<>();
@@ -130,34 +133,37 @@ public final class TorchCheckpoint {
         return o;
     }
 
-    private static INDArray readTensor(Path file, ZipFile zip, String prefix, TensorRef t) {
-        StorageRef s = t.storage();
-        StorageType type = s.type();
+    private static byte[] zipStorage(Path file, ZipFile zip, String prefix, StorageRef s) {
         String entryName = prefix + "data/" + s.key();
         ZipEntry entry = zip.getEntry(entryName);
         if (entry == null) throw new WeightsFormatException(file, "storage '" + entryName + "' is missing from the archive");
+        long bytes = s.numel() * s.type().elementSize();
+        try (InputStream in = zip.getInputStream(entry)) {
+            byte[] raw = in.readNBytes((int) Math.min(bytes, Integer.MAX_VALUE - 8));
+            if (raw.length < bytes)
+                throw new WeightsFormatException(file, "storage '" + entryName + "' holds " + raw.length + " bytes, " + bytes + " expected");
+            return raw;
+        } catch (IOException e) {
+            throw new WeightsFormatException(file, "storage '" + entryName + "' cannot be read (" + e.getMessage() + ")");
+        }
+    }
+
+    /** The strided view {@code t} of its storage's bytes as a C-ordered array. */
+    private static INDArray tensor(Path file, TensorRef t, byte[] raw) {
+        StorageRef s = t.storage();
+        StorageType type = s.type();
         long numel = TensorShapes.checkedProduct(file, t.size());
         long span = 1;
         for (int i = 0; i < t.size().length; i++) if (t.size()[i] > 0) span += (t.size()[i] - 1) * t.stride()[i];
         if (numel == 0) span = 0;
         if (t.offset() < 0 || t.offset() + span > s.numel())
             throw new WeightsFormatException(file, "tensor of shape " + Arrays.toString(t.size()) + " reaches past the end of storage " + s.key());
-        long bytes = s.numel() * type.elementSize();
-        byte[] raw;
-        try (InputStream in = zip.getInputStream(entry)) {
-            raw = in.readNBytes((int) Math.min(bytes, Integer.MAX_VALUE - 8));
-        } catch (IOException e) {
-            throw new WeightsFormatException(file, "storage '" + entryName + "' cannot be read (" + e.getMessage() + ")");
-        }
-        if (raw.length < bytes)
-            throw new WeightsFormatException(file, "storage '" + entryName + "' holds " + raw.length + " bytes, " + bytes + " expected");
-        ByteBuffer all = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
         long[] cStride = contiguousStrides(t.size());
         if (Arrays.equals(cStride, t.stride()) || numel <= 1) {
             ByteBuffer slice = ByteBuffer.wrap(raw, (int) (t.offset() * type.elementSize()), (int) (numel * type.elementSize())).slice();
             return TensorShapes.fromLittleEndian(slice, type.dataType(), t.size());
         }
-        INDArray flat = TensorShapes.fromLittleEndian(all, type.dataType(), new long[]{s.numel()});
+        INDArray flat = TensorShapes.fromLittleEndian(ByteBuffer.wrap(raw), type.dataType(), new long[]{s.numel()});
         INDArray out = Nd4j.create(flat.dataType(), t.size());
         long[] idx = new long[t.size().length];
         for (long i = 0; i < numel; i++) {
@@ -172,6 +178,69 @@ public final class TorchCheckpoint {
         return out;
     }
 
+    private static final java.math.BigInteger LEGACY_MAGIC = new java.math.BigInteger("1950a86a20f9469cfc6c", 16);
+
+    /** Pre-1.6 files start with a protocol-2 pickle of the magic number 0x1950a86a20f9469cfc6c. */
+    static boolean looksLikeLegacy(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] h = in.readNBytes(4);
+            return h.length == 4 && (h[0] & 0xff) == 0x80 && h[1] == 2 && (h[2] & 0xff) == 0x8a && h[3] == 10;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Legacy layout: magic, protocol, sys_info, the object, the storage keys, then each storage as (int64 numel, data). */
+    private static Object loadLegacy(Path file) {
+        try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file))) {
+            java.util.function.Function<Object, Object> noStorage = pid -> {
+                throw new PickleException("unexpected persistent id in a legacy header");
+            };
+            Object magic = new RestrictedUnpickler(noStorage).load(in);
+            if (!(magic instanceof Number m) || !new java.math.BigInteger(m.toString()).equals(LEGACY_MAGIC))
+                throw new WeightsFormatException(file, "bad magic number for a legacy torch.save file");
+            Object protocol = new RestrictedUnpickler(noStorage).load(in);
+            if (!(protocol instanceof Number p) || p.intValue() != 1001)
+                throw new WeightsFormatException(file, "unsupported legacy torch.save protocol " + protocol);
+            Object sysInfo = new RestrictedUnpickler(noStorage).load(in);
+            if (sysInfo instanceof Map<?, ?> info && Boolean.FALSE.equals(info.get("little_endian")))
+                throw new WeightsFormatException(file, "big-endian checkpoints are not supported");
+            Map<String, StorageRef> refs = new LinkedHashMap<>();
+            Object root = new RestrictedUnpickler(pid -> {
+                if (pid instanceof Object[] t && t.length >= 6 && t[5] != null)
+                    throw new PickleException("storage views are not supported");
+                StorageRef r = storageRef(file, pid);
+                refs.putIfAbsent(r.key(), r);
+                return r;
+            }).load(in);
+            Object keys = new RestrictedUnpickler(noStorage).load(in);
+            if (!(keys instanceof List<?> keyList)) throw new WeightsFormatException(file, "missing storage key list");
+            Map<String, byte[]> data = new HashMap<>();
+            for (Object k : keyList) {
+                StorageRef r = refs.get(String.valueOf(k));
+                if (r == null) throw new WeightsFormatException(file, "storage '" + k + "' is not referenced by any tensor");
+                byte[] len = in.readNBytes(8);
+                if (len.length < 8) throw new WeightsFormatException(file, "truncated before storage '" + k + "'");
+                long numel = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN).getLong();
+                if (numel != r.numel()) throw new WeightsFormatException(file, "storage '" + k + "' holds " + numel + " elements, " + r.numel() + " declared");
+                long bytes = numel * r.type().elementSize();
+                byte[] raw = in.readNBytes((int) bytes);
+                if (raw.length < bytes) throw new WeightsFormatException(file, "storage '" + k + "' is truncated");
+                data.put(r.key(), raw);
+            }
+            Map<TensorRef, INDArray> cache = new IdentityHashMap<>();
+            return materialise(root, t -> cache.computeIfAbsent(t, r -> {
+                byte[] raw = data.get(r.storage().key());
+                if (raw == null) throw new WeightsFormatException(file, "storage '" + r.storage().key() + "' has no data");
+                return tensor(file, r, raw);
+            }));
+        } catch (PickleException | ClassCastException | IndexOutOfBoundsException e) {
+            throw new WeightsFormatException(file, "legacy torch.save pickle: " + e.getMessage());
+        } catch (IOException e) {
+            throw new WeightsFormatException(file, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
     private static long[] contiguousStrides(long[] size) {
         long[] st = new long[size.length];
         long acc = 1;
@@ -180,9 +249,5 @@ public final class TorchCheckpoint {
             acc *= size[i];
         }
         return st;
-    }
-
-    static boolean isFloat(DataType t) {
-        return t.isFPType();
     }
 }

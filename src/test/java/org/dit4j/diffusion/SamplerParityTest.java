@@ -37,8 +37,10 @@ class SamplerParityTest {
         GaussianDiffusion d = GaussianDiffusion.create("10");
         List<long[]> seen = new ArrayList<>();
         INDArray samples = npy("ddim10/samples.npy"), preds = npy("ddim10/pred_xstart.npy");
+        long[] respaced = longs("ddim10/respaced_t.npy");
         INDArray fin = new DdimSampler(d, false, 0.0).sample(guided(m, longs("ddim10/y.npy"), seen), npy("ddim10/noise.npy"),
                 NoiseSource.seeded(0), (k, t, sample, pred) -> {
+                    assertEquals(respaced[k], t, "respaced index at step " + k);
                     assertTrajectoryClose(samples.slice(k), sample, "ddim step " + k + " sample");
                     assertTrajectoryClose(preds.slice(k), pred, "ddim step " + k + " pred_xstart");
                 });

@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 
 import static org.dit4j.Fixtures.*;

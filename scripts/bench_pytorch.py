@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""The work of `dit4j bench`, in PyTorch with the official DiT code: forward passes and a guided DDIM sample.
+
+Usage: OMP_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 scripts/bench_pytorch.py --dit-repo PATH/TO/DiT
+Prints the same tab-separated columns as `dit4j bench`. Debian's python3-torch; not part of dit4j.
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import torch
+
+
+def timed(fn, warmup, repeats):
+    for _ in range(warmup):
+        fn()
+    ms = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        ms.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(ms), min(ms)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dit-repo", required=True)
+    ap.add_argument("--models", default="DiT-S/2,DiT-B/2")
+    ap.add_argument("--input-size", type=int, default=32)
+    ap.add_argument("--batches", default="1,8")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--ddim-steps", type=int, default=10)
+    a = ap.parse_args()
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference"))
+    import timm_stand_in
+    timm_stand_in.install()
+    sys.path.insert(0, a.dit_repo)
+    from models import DiT_models
+    from diffusion import create_diffusion
+    torch.set_grad_enabled(False)
+    torch.manual_seed(0)
+    print("model\tinput\tbatch\twork\tmedian_ms\tmin_ms\trepeats\t(torch %s, %d threads)" % (torch.__version__, torch.get_num_threads()))
+    for name in a.models.split(","):
+        model = DiT_models[name](input_size=a.input_size).eval()
+        for p in model.parameters():
+            p.normal_(0, 0.02)
+        for b in [int(x) for x in a.batches.split(",")]:
+            x = torch.randn(b, 4, a.input_size, a.input_size)
+            t = torch.full((b,), 500)
+            y = torch.zeros(b, dtype=torch.long)
+            med, mn = timed(lambda: model(x, t, y), a.warmup, a.repeats)
+            print("%s\t%d\t%d\tforward\t%.1f\t%.1f\t%d" % (name, a.input_size, b, med, mn, a.repeats))
+        if a.ddim_steps > 0:
+            diffusion = create_diffusion(str(a.ddim_steps))
+
+            def sample():
+                z = torch.randn(1, 4, a.input_size, a.input_size)
+                zz = torch.cat([z, z])
+                yy = torch.tensor([207, 1000])
+                return diffusion.ddim_sample_loop(model.forward_with_cfg, zz.shape, zz, clip_denoised=False,
+                                                  model_kwargs=dict(y=yy, cfg_scale=4.0), device="cpu")
+            med, mn = timed(sample, a.warmup, a.repeats)
+            print("%s\t%d\t1\tddim%d_cfg\t%.1f\t%.1f\t%d" % (name, a.input_size, a.ddim_steps, med, mn, a.repeats))
+
+
+if __name__ == "__main__":
+    main()

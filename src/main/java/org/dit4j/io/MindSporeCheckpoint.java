@@ -1,0 +1,140 @@
+package org.dit4j.io;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.WireFormat;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+
+/**
+ * MindSpore {@code .ckpt} files: concatenated {@code Checkpoint} protobuf messages ({@code repeated Value value = 1};
+ * {@code Value {string tag = 1; TensorProto tensor = 2}}; {@code TensorProto {repeated int64 dims = 1;
+ * string tensor_type = 2; bytes tensor_content = 3}}). A tag that repeats carries further slices of the same tensor.
+ */
+public final class MindSporeCheckpoint {
+    private MindSporeCheckpoint() {}
+
+    private record Part(long[] dims, String type, byte[] content) {}
+
+    /** Cheap sniff: the first field is a length-delimited {@code value} whose first field is the {@code tag} string. */
+    public static boolean looksLikeCheckpoint(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] head = in.readNBytes(16);
+            if (head.length < 4 || head[0] != 0x0A) return false;
+            int i = 1;
+            while (i < head.length && (head[i] & 0x80) != 0) i++;
+            return i + 1 < head.length && head[i + 1] == 0x0A;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public static Map<String, INDArray> read(Path file) {
+        if (!Files.isRegularFile(file)) throw new WeightsFormatException(file, "no such file");
+        Map<String, List<Part>> parts = new LinkedHashMap<>();
+        try (InputStream raw = Files.newInputStream(file)) {
+            CodedInputStream in = CodedInputStream.newInstance(raw);
+            in.setSizeLimit(Integer.MAX_VALUE);
+            while (!in.isAtEnd()) {
+                int tag = in.readTag();
+                if (WireFormat.getTagFieldNumber(tag) == 1 && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+                    int limit = in.pushLimit(checkedLength(file, in.readRawVarint32()));
+                    readValue(file, in, parts);
+                    in.popLimit(limit);
+                } else if (!in.skipField(tag)) {
+                    break;
+                }
+            }
+        } catch (WeightsFormatException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new WeightsFormatException(file, "corrupt MindSpore checkpoint (" + e.getMessage() + ")");
+        }
+        if (parts.isEmpty()) throw new WeightsFormatException(file, "MindSpore checkpoint holds no tensors");
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (Map.Entry<String, List<Part>> e : parts.entrySet()) out.put(e.getKey(), assemble(file, e.getKey(), e.getValue()));
+        return out;
+    }
+
+    private static int checkedLength(Path file, int len) {
+        if (len < 0) throw new WeightsFormatException(file, "corrupt MindSpore checkpoint (negative length)");
+        return len;
+    }
+
+    private static void readValue(Path file, CodedInputStream in, Map<String, List<Part>> parts) throws IOException {
+        String name = null;
+        Part part = null;
+        while (!in.isAtEnd()) {
+            int tag = in.readTag();
+            switch (WireFormat.getTagFieldNumber(tag)) {
+                case 1 -> name = in.readString();
+                case 2 -> {
+                    int limit = in.pushLimit(checkedLength(file, in.readRawVarint32()));
+                    part = readTensor(file, in);
+                    in.popLimit(limit);
+                }
+                default -> in.skipField(tag);
+            }
+        }
+        if (name == null || part == null) throw new WeightsFormatException(file, "checkpoint value without a tag or tensor");
+        parts.computeIfAbsent(name, k -> new ArrayList<>()).add(part);
+    }
+
+    private static Part readTensor(Path file, CodedInputStream in) throws IOException {
+        List<Long> dims = new ArrayList<>();
+        String type = null;
+        byte[] content = new byte[0];
+        while (!in.isAtEnd()) {
+            int tag = in.readTag();
+            int field = WireFormat.getTagFieldNumber(tag);
+            if (field == 1 && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_VARINT) {
+                dims.add(in.readInt64());
+            } else if (field == 1 && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+                int limit = in.pushLimit(checkedLength(file, in.readRawVarint32()));
+                while (!in.isAtEnd()) dims.add(in.readInt64());
+                in.popLimit(limit);
+            } else if (field == 2) {
+                type = in.readString();
+            } else if (field == 3) {
+                content = in.readByteArray();
+            } else {
+                in.skipField(tag);
+            }
+        }
+        if (type == null) throw new WeightsFormatException(file, "tensor without tensor_type");
+        return new Part(dims.stream().mapToLong(Long::longValue).toArray(), type, content);
+    }
+
+    private static INDArray assemble(Path file, String name, List<Part> slices) {
+        Part first = slices.get(0);
+        DataType type;
+        int elem;
+        switch (first.type()) {
+            case "Float32" -> { type = DataType.FLOAT; elem = 4; }
+            case "Float64" -> { type = DataType.DOUBLE; elem = 8; }
+            case "Float16" -> { type = DataType.HALF; elem = 2; }
+            case "BFloat16" -> { type = DataType.BFLOAT16; elem = 2; }
+            case "Int32" -> { type = DataType.INT; elem = 4; }
+            case "Int64" -> { type = DataType.LONG; elem = 8; }
+            default -> throw new WeightsFormatException(file, "tensor '" + name + "' has unsupported tensor_type '" + first.type() + "'");
+        }
+        long[] dims = first.dims().length == 0 ? new long[]{1} : first.dims();
+        long n = TensorShapes.checkedProduct(file, "tensor '" + name + "' ", dims);
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        for (Part p : slices) {
+            if (!p.type().equals(first.type())) throw new WeightsFormatException(file, "slices of tensor '" + name + "' differ in type");
+            all.writeBytes(p.content());
+        }
+        if (all.size() != n * elem)
+            throw new WeightsFormatException(file, "tensor '" + name + "' has " + all.size() + " bytes, shape " + Arrays.toString(dims)
+                    + " of " + first.type() + " needs " + n * elem);
+        return TensorShapes.fromLittleEndian(ByteBuffer.wrap(all.toByteArray()), type, dims);
+    }
+}

@@ -1,0 +1,83 @@
+package org.dit4j.cli;
+
+import org.dit4j.DeterministicWeights;
+import org.dit4j.Fixtures;
+import org.dit4j.io.DiTCheckpoint;
+import org.dit4j.io.Npy;
+import org.dit4j.models.DiTConfig;
+import org.dit4j.models.DiTModel;
+import org.dit4j.util.Slices;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The sample command in-process: pixel-space PNG output, dit4j checkpoints, batching. */
+class SampleCommandTest {
+    @Test
+    void pixelSpaceModelFromADit4jCheckpointWritesPngsAndAGrid(@TempDir Path dir) throws Exception {
+        DiTConfig cfg = new DiTConfig(8, 2, 3, 32, 1, 2, 2.0, 0.1, 5, true);
+        DiTModel m = DiTModel.create(cfg);
+        DeterministicWeights.fill(m, 3);
+        Path ckpt = dir.resolve("pixel-dit");
+        DiTCheckpoint.save(ckpt, cfg, m.stateDict());
+        Path out = dir.resolve("images"), latents = dir.resolve("x0.npy");
+        int code = Dit4j.run("sample", "--ckpt", ckpt.toString(), "--labels", "0,4,2", "--sampler", "ddim", "--steps", "5",
+                "--seed", "3", "--out", out.toString(), "--grid-nrow", "2", "--save-latents", latents.toString());
+        assertEquals(0, code);
+        INDArray x0 = Npy.read(latents);
+        assertArrayEquals(new long[]{3, 3, 8, 8}, x0.shape());
+        for (String name : new String[]{"000000-class0.png", "000001-class4.png", "000002-class2.png"}) {
+            BufferedImage img = ImageIO.read(out.resolve(name).toFile());
+            assertEquals(8, img.getWidth());
+            assertEquals(8, img.getHeight());
+        }
+        // pixel (0,0) of image 1 follows save_image's quantisation of the saved float image
+        BufferedImage second = ImageIO.read(out.resolve("000001-class4.png").toFile());
+        float r = x0.getFloat(1, 0, 0, 0);
+        int expectedRed = (int) Math.min(255f, (Math.max(-1f, Math.min(1f, r)) + 1f) / 2f * 255f + 0.5f);
+        assertEquals(expectedRed, (second.getRGB(0, 0) >> 16) & 0xff);
+        BufferedImage grid = ImageIO.read(out.resolve("grid.png").toFile());
+        assertEquals(2 * (8 + 2) + 2, grid.getWidth());   // 2 per row, 2-pixel padding
+        assertEquals(2 * (8 + 2) + 2, grid.getHeight());  // 3 images → 2 rows
+        try (var files = Files.list(out)) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "temporary files left behind");
+        }
+    }
+
+    @Test
+    void batchingDoesNotChangeDeterministicSamples(@TempDir Path dir) throws Exception {
+        INDArray noise = Slices.range(Npy.read(Fixtures.tiny("ddim10/noise.npy")), 0, 0, 4);
+        Path z = dir.resolve("z.npy");
+        Npy.write(z, noise);
+        String[] common = {"sample", "--model-config", Fixtures.tiny("config.json").toString(), "--ckpt",
+                Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1,4,9,2", "--sampler", "ddim", "--steps", "10",
+                "--noise", z.toString()};
+        assertEquals(0, Dit4j.run(concat(common, "--save-latents", dir.resolve("all.npy").toString())));
+        assertEquals(0, Dit4j.run(concat(common, "--batch-size", "3", "--save-latents", dir.resolve("b3.npy").toString())));
+        assertTrue(Fixtures.maxAbsDiff(Npy.read(dir.resolve("all.npy")), Npy.read(dir.resolve("b3.npy"))) < 1e-3);
+    }
+
+    @Test
+    void wrongNoiseShapeIsAnErrorNotACrash(@TempDir Path dir) throws Exception {
+        Path z = dir.resolve("z.npy");
+        Npy.write(z, org.nd4j.linalg.factory.Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, 3, 4, 8, 8));
+        int code = Dit4j.run("sample", "--model-config", Fixtures.tiny("config.json").toString(), "--ckpt",
+                Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1,4", "--noise", z.toString(), "--steps", "2",
+                "--out", dir.resolve("o").toString());
+        assertEquals(2, code);
+        assertFalse(Files.exists(dir.resolve("o")), "no output on failure");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+}
