@@ -21,13 +21,13 @@ import java.util.concurrent.Callable;
 @Command(name = "sample", mixinStandardHelpOptions = true,
         description = "Sample class-conditional latents or images from a DiT (flags follow the official sample.py).")
 public final class SampleCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "Official architecture name, e.g. DiT-XL/2 (needed for .pt/.safetensors weights).")
+    @Option(names = "--model", description = "Official architecture name, e.g. DiT-XL/2 (default: read from the checkpoint).")
     String model;
 
     @Option(names = "--model-config", description = "YAML model config with the official DiT constructor keys.")
     Path modelConfig;
 
-    @Option(names = "--ckpt", required = true, description = "Weights: a torch.save .pt file, a .safetensors file or a dit4j checkpoint directory.")
+    @Option(names = "--ckpt", required = true, description = "Weights: .pt (torch.save), MindSpore .ckpt, .safetensors, a diffusers folder or a dit4j checkpoint directory.")
     Path ckpt;
 
     @Option(names = "--weights", defaultValue = "ema", description = "For train.py checkpoints: ema or model (default: ${DEFAULT-VALUE}).")
@@ -85,7 +85,6 @@ public final class SampleCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (steps <= 0) throw new IllegalArgumentException("--steps must be positive, got " + steps);
         if (batchSize < 0) throw new IllegalArgumentException("--batch-size must be >= 0");
-        if (!Files.exists(ckpt)) throw new IllegalArgumentException("--ckpt " + ckpt + ": no such file or directory");
         TorchCheckpoint.Pick pick = switch (weights) {
             case "ema" -> TorchCheckpoint.Pick.EMA;
             case "model" -> TorchCheckpoint.Pick.MODEL;
@@ -94,17 +93,9 @@ public final class SampleCommand implements Callable<Integer> {
         GuidanceChannels channels = GuidanceChannels.parse(cfgChannels);
         SampleRequest.SamplerKind kind = SampleRequest.SamplerKind.parse(sampler);
 
-        DiTConfig probe = DiTLoader.resolveConfig(ckpt, model, modelConfig, 0, 0);
-        int inputSize = 0;
-        if (imageSize != null) {
-            // Latent models see the image through the 8× VAE; pixel models (in_channels 3) see it directly.
-            int factor = probe.inChannels() == 3 ? 1 : 8;
-            if (imageSize <= 0 || imageSize % factor != 0) throw new IllegalArgumentException("--image-size must be a positive multiple of " + factor);
-            inputSize = imageSize / factor;
-        }
-        DiTConfig cfg = DiTLoader.resolveConfig(ckpt, model, modelConfig, inputSize, numClasses == null ? 0 : numClasses);
         INDArray z = noise == null ? null : Npy.read(noise);
-        DiTModel dit = DiTLoader.load(ckpt, cfg, pick);
+        DiTModel dit = DiTLoader.load(ckpt, model, modelConfig, imageSize == null ? 0 : imageSize, numClasses == null ? 0 : numClasses, pick);
+        DiTConfig cfg = dit.config();
 
         SampleRequest request = SampleRequest.of(labels)
                 .withSampler(kind, respacing != null ? respacing : String.valueOf(steps))

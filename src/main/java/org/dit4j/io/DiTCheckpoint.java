@@ -28,7 +28,7 @@ public final class DiTCheckpoint {
         AtomicFiles.writeDirectory(dir, tmp -> {
             Files.writeString(tmp.resolve(CONFIG), "# dit4j checkpoint: official DiT constructor arguments\nmodel:\n"
                     + config.toYaml().lines().map(l -> "  " + l).reduce("", (a, b) -> a + b + "\n"), StandardCharsets.UTF_8);
-            Safetensors.write(tmp.resolve(WEIGHTS), weights, Map.of("format", "pt", "dit4j.model", "DiT"));
+            Safetensors.write(tmp.resolve(WEIGHTS), weights, Map.of("format", "pt", DiTWeights.CONFIG_METADATA, config.toYaml()));
         });
     }
 

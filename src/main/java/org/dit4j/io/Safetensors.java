@@ -24,6 +24,16 @@ public final class Safetensors {
 
     private Safetensors() {}
 
+    /** An 8-byte header length followed by '{'. */
+    public static boolean looksLikeSafetensors(Path path) {
+        try (java.io.InputStream in = Files.newInputStream(path)) {
+            byte[] head = in.readNBytes(9);
+            return head.length == 9 && head[8] == '{';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     public static Map<String, INDArray> read(Path file) {
         return read(file, new LinkedHashMap<>());
     }

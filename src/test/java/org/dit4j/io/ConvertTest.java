@@ -1,0 +1,230 @@
+package org.dit4j.io;
+
+import org.dit4j.Fixtures;
+import org.dit4j.cli.Dit4j;
+import org.dit4j.diffusion.DdimSampler;
+import org.dit4j.diffusion.GaussianDiffusion;
+import org.dit4j.diffusion.NoiseSource;
+import org.dit4j.models.*;
+import org.dit4j.util.Slices;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.*;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Every weight layout to the official tensors, bit for bit; exports that round-trip; refusal of corrupt .ckpt files. */
+class ConvertTest {
+    private static final Path RES = Paths.get("src/test/resources/convert");
+
+    private static Map<String, INDArray> reference() {
+        Map<String, INDArray> ref = new LinkedHashMap<>();
+        for (String k : ShapeParams.of(DiTConfig.load(Fixtures.tiny("config.json"))).keySet())
+            ref.put(k, Npy.read(Fixtures.tiny("weights/npy/" + k + ".npy")));
+        return ref;
+    }
+
+    private static void assertBitExact(Map<String, INDArray> expected, Map<String, INDArray> got, String what) {
+        assertEquals(expected.keySet(), got.keySet(), what + ": key set");
+        expected.forEach((k, v) -> assertEquals(v, got.get(k), what + ": " + k));
+    }
+
+    private static Path input(String name) {
+        return switch (name) {
+            case "pt", "train.pt", "ckpt", "torchnames.ckpt" -> Fixtures.tiny("weights/DiT-tiny" + (name.equals("pt") ? ".pt"
+                    : name.equals("train.pt") ? "-train.pt" : name.equals("ckpt") ? ".ckpt" : ".torchnames.ckpt"));
+            default -> RES.resolve(name);
+        };
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"pt", "train.pt", "ckpt", "torchnames.ckpt", "DiT-tiny-legacy.pt", "DiT-tiny-nnet.pth", "diffusers-tiny", "diffusers-pipeline"})
+    void everyLayoutImportsToTheOfficialTensorsBitForBit(String name) {
+        // Only diffusers folders describe their architecture; the tiny width (64) is not official, so give it otherwise.
+        DiTConfig given = name.startsWith("diffusers") ? null : tinyConfig();
+        DiTWeights.Imported w = DiTWeights.load(input(name), null, given, TorchCheckpoint.Pick.EMA);
+        assertBitExact(reference(), w.weights(), name);
+        assertEquals(DiTConfig.load(Fixtures.tiny("config.json")), w.config(), name + ": architecture");
+    }
+
+    private static DiTConfig tinyConfig() {
+        return DiTConfig.load(Fixtures.tiny("config.json"));
+    }
+
+    @Test
+    void officialArchitecturesAreInferredFromShapesAndOthersNeedAConfig(@TempDir Path dir) throws Exception {
+        DiTModel s8 = DiTModel.create(DiTModels.get("DiT-S/8"));
+        Path file = dir.resolve("s8.pt.safetensors");
+        Safetensors.write(file, s8.stateDict(), Map.of());
+        assertEquals(DiTModels.get("DiT-S/8"), DiTWeights.load(file, null, null, TorchCheckpoint.Pick.EMA).config());
+        var e = assertThrows(IllegalArgumentException.class, () -> DiTWeights.load(input("pt"), null, null, TorchCheckpoint.Pick.EMA));
+        assertTrue(e.getMessage().contains("--model-config"), e.getMessage());
+    }
+
+    @Test
+    void formatsAndNamingsAreRecognised() {
+        assertEquals(WeightsFormat.PYTORCH, WeightsFormat.sniff(input("DiT-tiny-legacy.pt")));
+        assertEquals(WeightsFormat.MINDSPORE, WeightsFormat.sniff(input("ckpt")));
+        assertEquals(WeightsFormat.DIFFUSERS, WeightsFormat.sniff(input("diffusers-pipeline")));
+        assertEquals("mindone", DiTWeights.load(input("ckpt"), null, tinyConfig(), TorchCheckpoint.Pick.EMA).naming());
+        assertEquals("diffusers", DiTWeights.load(input("diffusers-tiny"), null, null, TorchCheckpoint.Pick.EMA).naming());
+    }
+
+    @Test
+    void halfPrecisionCheckpointsAreWidenedToFloat32() {
+        Map<String, INDArray> ref = reference();
+        for (String[] c : new String[][]{{"DiT-tiny-fp16.pt", "1e-3"}, {"DiT-tiny-bf16.pt", "8e-3"}}) {
+            Map<String, INDArray> w = DiTWeights.load(RES.resolve(c[0]), null, tinyConfig(), TorchCheckpoint.Pick.EMA).weights();
+            double tol = Double.parseDouble(c[1]);
+            ref.forEach((k, v) -> {
+                assertEquals(DataType.FLOAT, w.get(k).dataType());
+                double err = v.sub(w.get(k)).amaxNumber().doubleValue(), scale = v.amaxNumber().doubleValue();
+                assertTrue(err <= tol * scale, c[0] + " " + k + ": " + err);
+            });
+        }
+    }
+
+    @Test
+    void exportsRoundTripBitExactly(@TempDir Path dir) throws Exception {
+        Map<String, INDArray> ref = reference();
+        DiTConfig cfg = DiTConfig.load(Fixtures.tiny("config.json"));
+        for (DiTWeights.Target t : DiTWeights.Target.values()) {
+            Path out = dir.resolve("out-" + t + (t == DiTWeights.Target.SAFETENSORS ? ".safetensors" : ""));
+            DiTWeights.export(out, t, cfg, ref);
+            DiTWeights.Imported back = DiTWeights.load(out, null, null, TorchCheckpoint.Pick.EMA);   // every export describes itself
+            assertBitExact(ref, back.weights(), "round trip through " + t);
+            assertEquals(cfg, back.config(), "architecture through " + t);
+        }
+        // The diffusers export has no pos_embed (non-persistent there) and one embedder copy per block.
+        Map<String, INDArray> d = Safetensors.read(dir.resolve("out-DIFFUSERS").resolve(Diffusers.SAFETENSORS));
+        assertFalse(d.containsKey("pos_embed"));
+        assertTrue(d.containsKey("transformer_blocks.1.norm1.emb.class_embedder.embedding_table.weight"));
+        assertEquals(Safetensors.read(RES.resolve("diffusers-pipeline/transformer/diffusion_pytorch_model.safetensors")).keySet(), d.keySet());
+    }
+
+    @Test
+    void samplingFromAConvertedMindOneCheckpointGivesTheOfficialTrajectory(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("converted");
+        assertEquals(0, Dit4j.run("convert", "--in", input("ckpt").toString(), "--out", out.toString(),
+                "--model-config", Fixtures.tiny("config.json").toString()));
+        DiTModel m = DiTLoader.load(out, null, null, 0, 0, TorchCheckpoint.Pick.EMA);
+        long[] y = Fixtures.longs("ddim10/y.npy");
+        INDArray fin = new DdimSampler(GaussianDiffusion.create("10"), false, 0).sample(
+                (x, ts) -> m.forwardWithCfg(x, ts, y, 4.0, GuidanceChannels.FIRST_THREE), Fixtures.npy("ddim10/noise.npy"), NoiseSource.seeded(0), null);
+        INDArray expected = Fixtures.npy("ddim10/final.npy");
+        assertTrue(Fixtures.maxAbsDiff(expected, fin) / expected.amaxNumber().doubleValue() < 1e-4);
+    }
+
+    @Test
+    void fullSizeDiTXL2ArchitectureHas292TensorsAnd675MValues() {
+        Map<String, long[]> shapes = ShapeParams.of(DiTModels.get("DiT-XL/2"));
+        assertEquals(292, shapes.size());
+        assertEquals(675_129_632L, shapes.values().stream().mapToLong(s -> Arrays.stream(s).reduce(1, (a, b) -> a * b)).sum());
+    }
+
+    @Test
+    void diffusersBlocksWithDifferentEmbeddersAreRefused(@TempDir Path dir) throws Exception {
+        Map<String, INDArray> d = new LinkedHashMap<>(Safetensors.read(RES.resolve("diffusers-pipeline/transformer/diffusion_pytorch_model.safetensors")));
+        String k = "transformer_blocks.1.norm1.emb.class_embedder.embedding_table.weight";
+        d.put(k, d.get(k).add(1f));
+        Path folder = dir.resolve("tuned");
+        Files.createDirectories(folder);
+        Files.copy(RES.resolve("diffusers-pipeline/transformer/config.json"), folder.resolve("config.json"));
+        Safetensors.write(folder.resolve(Diffusers.SAFETENSORS), d, Map.of());
+        var e = assertThrows(IllegalArgumentException.class, () -> DiTWeights.load(folder, null, null, TorchCheckpoint.Pick.EMA));
+        assertTrue(e.getMessage().contains(k), e.getMessage());
+    }
+
+    @Test
+    void wrongArchitectureIsReportedByKeyAndShape() {
+        var e = assertThrows(StateDictMismatchException.class,
+                () -> DiTWeights.load(input("pt"), null, DiTModels.get("DiT-S/2"), TorchCheckpoint.Pick.EMA));
+        assertTrue(e.getMessage().startsWith(input("pt").toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("missing keys: blocks.2."), e.getMessage());
+        assertTrue(e.getMessage().contains("shape mismatches"), e.getMessage());
+    }
+
+    /** A protobuf Checkpoint with one value whose tensor fields are given raw. */
+    private static byte[] ckpt(String tag, byte[] tensor) {
+        ByteArrayOutputStream value = new ByteArrayOutputStream();
+        value.write(0x0A);
+        value.write(tag.length());
+        value.writeBytes(tag.getBytes());
+        value.write(0x12);
+        varint(value, tensor.length);
+        value.writeBytes(tensor);
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        file.write(0x0A);
+        varint(file, value.size());
+        file.writeBytes(value.toByteArray());
+        return file.toByteArray();
+    }
+
+    private static void varint(ByteArrayOutputStream o, long v) {
+        while ((v & ~0x7FL) != 0) {
+            o.write((int) ((v & 0x7F) | 0x80));
+            v >>>= 7;
+        }
+        o.write((int) v);
+    }
+
+    private static byte[] tensor(long[] dims, String type, int contentBytes) {
+        ByteArrayOutputStream t = new ByteArrayOutputStream();
+        for (long d : dims) {
+            t.write(0x08);
+            varint(t, d);
+        }
+        t.write(0x12);
+        t.write(type.length());
+        t.writeBytes(type.getBytes());
+        t.write(0x1A);
+        varint(t, contentBytes);
+        t.writeBytes(new byte[contentBytes]);
+        return t.toByteArray();
+    }
+
+    @Test
+    void corruptMindSporeCheckpointsAreRefused(@TempDir Path dir) throws Exception {
+        Map<String, byte[]> corpus = new LinkedHashMap<>();
+        byte[] good = Files.readAllBytes(input("ckpt"));
+        corpus.put("truncated.ckpt", Arrays.copyOf(good, good.length / 3));
+        byte[] badVarint = good.clone();
+        Arrays.fill(badVarint, 1, 11, (byte) 0xFF);
+        corpus.put("bad-varint.ckpt", badVarint);
+        corpus.put("huge-shape.ckpt", ckpt("w", tensor(new long[]{1L << 40, 1L << 40}, "Float32", 16)));
+        corpus.put("short-content.ckpt", ckpt("w", tensor(new long[]{4, 4}, "Float32", 12)));
+        corpus.put("bad-type.ckpt", ckpt("w", tensor(new long[]{2}, "Complex64", 16)));
+        for (var e : corpus.entrySet()) {
+            Path p = dir.resolve(e.getKey());
+            Files.write(p, e.getValue());
+            var ex = assertThrows(WeightsFormatException.class, () -> MindSporeCheckpoint.read(p), e.getKey());
+            assertTrue(ex.getMessage().startsWith(p.toString()), ex.getMessage());
+        }
+        // A well-formed file of two slices of one tensor is assembled.
+        ByteArrayOutputStream two = new ByteArrayOutputStream();
+        two.writeBytes(ckpt("w", tensor(new long[]{2, 2}, "Float32", 8)));
+        two.writeBytes(ckpt("w", tensor(new long[]{2, 2}, "Float32", 8)));
+        Path sliced = dir.resolve("sliced.ckpt");
+        Files.write(sliced, two.toByteArray());
+        assertEquals(Nd4j.zeros(DataType.FLOAT, 2, 2), MindSporeCheckpoint.read(sliced).get("w"));
+    }
+
+    @Test
+    void convertCommandPrintsASummaryAndRefusesBadInput(@TempDir Path dir) {
+        assertEquals(0, Dit4j.run("convert", "--in", input("diffusers-tiny").toString(), "--out", dir.resolve("o").toString(), "--to", "safetensors"));
+        assertEquals(2, Dit4j.run("convert", "--in", input("pt").toString(), "--out", dir.resolve("x").toString(), "--to", "onnx"));
+        assertEquals(2, Dit4j.run("convert", "--in", dir.resolve("missing.pt").toString(), "--out", dir.resolve("y").toString()));
+        assertFalse(Files.exists(dir.resolve("x")));
+        assertFalse(Files.exists(dir.resolve("y")));
+    }
+}
