@@ -9,6 +9,8 @@ import org.dit4j.models.DiTModel;
 import org.dit4j.models.GuidanceChannels;
 import org.dit4j.pipeline.SamplePipeline;
 import org.dit4j.pipeline.SampleRequest;
+import org.dit4j.zoo.DiTZoo;
+import org.dit4j.zoo.ZooEntry;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,7 +29,7 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--model-config", description = "YAML model config with the official DiT constructor keys.")
     Path modelConfig;
 
-    @Option(names = "--ckpt", required = true, description = "Weights: .pt (torch.save), MindSpore .ckpt, .safetensors, a diffusers folder or a dit4j checkpoint directory.")
+    @Option(names = "--ckpt", required = true, description = "Weights: a zoo name (DiT-XL/2-256), .pt (torch.save), MindSpore .ckpt, .safetensors, a diffusers folder or a dit4j checkpoint directory.")
     Path ckpt;
 
     @Option(names = "--weights", defaultValue = "ema", description = "For train.py checkpoints: ema or model (default: ${DEFAULT-VALUE}).")
@@ -94,7 +96,19 @@ public final class SampleCommand implements Callable<Integer> {
         SampleRequest.SamplerKind kind = SampleRequest.SamplerKind.parse(sampler);
 
         INDArray z = noise == null ? null : Npy.read(noise);
-        DiTModel dit = DiTLoader.load(ckpt, model, modelConfig, imageSize == null ? 0 : imageSize, numClasses == null ? 0 : numClasses, pick);
+        Path weightsPath = ckpt;
+        String arch = model;
+        DiTZoo zoo = DiTZoo.standard();
+        if (!Files.exists(ckpt) && zoo.contains(ckpt.toString())) {
+            // A zoo name: the cached (or freshly downloaded) official weights, at the entry's architecture.
+            ZooEntry entry = zoo.entry(ckpt.toString());
+            weightsPath = ZooCommand.fetchWithProgress(zoo, entry.name());
+            if (arch == null && modelConfig == null) {
+                arch = entry.architecture();
+                if (imageSize == null) imageSize = entry.imageSize();
+            }
+        }
+        DiTModel dit = DiTLoader.load(weightsPath, arch, modelConfig, imageSize == null ? 0 : imageSize, numClasses == null ? 0 : numClasses, pick);
         DiTConfig cfg = dit.config();
 
         SampleRequest request = SampleRequest.of(labels)
