@@ -54,7 +54,7 @@ public final class DiTWeights {
         String naming = naming(format, raw);
         int depth = depth(raw);
         Map<String, INDArray> official = naming.equals("official") ? new LinkedHashMap<>(raw)
-                : KeyMapping.load("dit-" + naming).toOfficial(raw, depth, source);
+                : KeyMapping.load("dit-" + naming).toOfficial(raw, depth, 0, source);
         DiTConfig cfg = config != null ? config
                 : format == WeightsFormat.DIT4J ? DiTCheckpoint.config(in)
                 : format == WeightsFormat.DIFFUSERS ? Diffusers.readConfig(in, mlpHidden(official))
@@ -119,7 +119,7 @@ public final class DiTWeights {
             case DIT4J -> DiTCheckpoint.save(out, cfg, official);
             case SAFETENSORS -> Safetensors.write(out, official, Map.of("format", "pt", CONFIG_METADATA, cfg.toYaml()));
             case DIFFUSERS -> {
-                Map<String, INDArray> d = KeyMapping.load("dit-diffusers").fromOfficial(official, cfg.depth());
+                Map<String, INDArray> d = KeyMapping.load("dit-diffusers").fromOfficial(official, cfg.depth(), 0);
                 AtomicFiles.writeDirectory(out, tmp -> {
                     Safetensors.write(tmp.resolve(Diffusers.SAFETENSORS), d, Map.of("format", "pt"));
                     Diffusers.writeConfig(tmp.resolve(Diffusers.CONFIG), cfg);
