@@ -18,6 +18,12 @@ public enum WeightsFormat {
         };
     }
 
+    /** As {@link #sniff}, with a pipeline's {@code vae/} subfolder recognised as a diffusers folder. */
+    public static WeightsFormat sniffVae(Path path) {
+        if (Files.isDirectory(path) && Diffusers.weightsFile(path, "vae") != null) return DIFFUSERS;
+        return sniff(path);
+    }
+
     /** Zip or legacy pickle magic, safetensors header, protobuf framing; directories by their files. */
     public static WeightsFormat sniff(Path path) {
         if (Files.isDirectory(path)) {

@@ -28,6 +28,11 @@ public final class ShapeParams implements Params {
         return weight(name, shape);
     }
 
+    /** Names and shapes recorded so far, in definition order. */
+    public Map<String, long[]> shapes() {
+        return shapes;
+    }
+
     /** The official state dict's names and shapes, in order, for {@code cfg}. */
     public static Map<String, long[]> of(DiTConfig cfg) {
         ShapeParams p = new ShapeParams();
