@@ -3,15 +3,22 @@ package org.dit4j.cli;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.dit4j.io.*;
+import org.dit4j.data.ImageNetClasses;
+import org.dit4j.io.DiTLoader;
+import org.dit4j.io.Images;
+import org.dit4j.io.Npy;
+import org.dit4j.io.TorchCheckpoint;
 import org.dit4j.models.DiTConfig;
 import org.dit4j.models.DiTModel;
 import org.dit4j.models.GuidanceChannels;
+import org.dit4j.models.vae.AutoencoderKL;
 import org.dit4j.pipeline.SamplePipeline;
 import org.dit4j.pipeline.SampleRequest;
+import org.dit4j.pipeline.Vaes;
 import org.dit4j.zoo.DiTZoo;
 import org.dit4j.zoo.ZooEntry;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -21,7 +28,7 @@ import java.util.Arrays;
 import java.util.concurrent.Callable;
 
 @Command(name = "sample", mixinStandardHelpOptions = true,
-        description = "Sample class-conditional latents or images from a DiT (flags follow the official sample.py).")
+        description = "Sample class-conditional images (or latents) from a DiT; flags follow the official sample.py.")
 public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Official architecture name, e.g. DiT-XL/2 (default: read from the checkpoint).")
     String model;
@@ -32,17 +39,25 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--ckpt", required = true, description = "Weights: a zoo name (DiT-XL/2-256), .pt (torch.save), MindSpore .ckpt, .safetensors, a diffusers folder or a dit4j checkpoint directory.")
     Path ckpt;
 
-    @Option(names = "--weights", defaultValue = "ema", description = "For train.py checkpoints: ema or model (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--weights", defaultValue = "ema", description = "For training checkpoints: ema or model (default: ${DEFAULT-VALUE}).")
     String weights;
 
-    @Option(names = "--image-size", description = "Image size in pixels (256 or 512 for DiT-XL/2); latents are 1/8 of it. Default: the config's.")
+    @Option(names = "--image-size", description = "Image size in pixels (256 or 512 for DiT-XL/2); latents are 1/8 of it. Default: the checkpoint's.")
     Integer imageSize;
 
     @Option(names = "--num-classes", description = "Number of classes (default: the config's, 1000 for the named models).")
     Integer numClasses;
 
-    @Option(names = "--labels", split = ",", required = true, description = "Class ids to sample, comma-separated, e.g. 207,360,387.")
-    long[] labels;
+    static final class Classes {
+        @Option(names = "--labels", split = ",", description = "Class ids, comma-separated, e.g. 207,360,387.")
+        long[] ids;
+
+        @Option(names = "--class-names", description = "ImageNet class names, comma-separated, e.g. \"golden retriever,white shark\".")
+        String names;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Classes classes;
 
     @Option(names = "--sampler", defaultValue = "ddpm", description = "ddpm or ddim (default: ${DEFAULT-VALUE}).")
     String sampler;
@@ -74,19 +89,29 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--noise", description = "Initial latents z as .npy (N, C, H, W), one row per label, e.g. from PyTorch.")
     Path noise;
 
-    @Option(names = "--save-latents", description = "Write the final latents of the N samples to this .npy file.")
+    @Option(names = "--save-latents", description = "Write the final latents of the N samples (before VAE scaling) to this .npy file.")
     Path saveLatents;
 
-    @Option(names = "--out", defaultValue = "samples", description = "Output directory (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--vae", defaultValue = "mse", description = "Autoencoder for latent models: mse, ema (zoo, downloaded once), or a weights file/folder (default: ${DEFAULT-VALUE}).")
+    String vae;
+
+    @Option(names = "--no-decode", description = "Keep latents only (no VAE).")
+    boolean noDecode;
+
+    @Option(names = "--out", defaultValue = "samples", description = "Output directory for the PNG files (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--grid-nrow", defaultValue = "8", description = "Images per grid row (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--grid", description = "Grid image file (default: OUT/grid.png).")
+    Path grid;
+
+    @Option(names = "--grid-nrow", defaultValue = "8", description = "Images per grid row, like save_image's nrow (default: ${DEFAULT-VALUE}).")
     int gridNrow;
 
     @Override
     public Integer call() throws Exception {
         if (steps <= 0) throw new IllegalArgumentException("--steps must be positive, got " + steps);
         if (batchSize < 0) throw new IllegalArgumentException("--batch-size must be >= 0");
+        if (gridNrow <= 0) throw new IllegalArgumentException("--grid-nrow must be positive");
         TorchCheckpoint.Pick pick = switch (weights) {
             case "ema" -> TorchCheckpoint.Pick.EMA;
             case "model" -> TorchCheckpoint.Pick.MODEL;
@@ -94,11 +119,12 @@ public final class SampleCommand implements Callable<Integer> {
         };
         GuidanceChannels channels = GuidanceChannels.parse(cfgChannels);
         SampleRequest.SamplerKind kind = SampleRequest.SamplerKind.parse(sampler);
-
+        long[] labels = classes.ids != null ? classes.ids : ImageNetClasses.ids(classes.names);
         INDArray z = noise == null ? null : Npy.read(noise);
+
+        DiTZoo zoo = DiTZoo.standard();
         Path weightsPath = ckpt;
         String arch = model;
-        DiTZoo zoo = DiTZoo.standard();
         if (!Files.exists(ckpt) && zoo.contains(ckpt.toString())) {
             // A zoo name: the cached (or freshly downloaded) official weights, at the entry's architecture.
             ZooEntry entry = zoo.entry(ckpt.toString());
@@ -110,6 +136,10 @@ public final class SampleCommand implements Callable<Integer> {
         }
         DiTModel dit = DiTLoader.load(weightsPath, arch, modelConfig, imageSize == null ? 0 : imageSize, numClasses == null ? 0 : numClasses, pick);
         DiTConfig cfg = dit.config();
+        boolean pixelSpace = cfg.inChannels() == 3;
+        AutoencoderKL autoencoder = pixelSpace || noDecode ? null : Vaes.load(vae, zoo);
+        if (autoencoder != null && autoencoder.config().embedDim() != cfg.inChannels())
+            throw new IllegalArgumentException("--vae has " + autoencoder.config().embedDim() + " latent channels, the model " + cfg.inChannels());
 
         SampleRequest request = SampleRequest.of(labels)
                 .withSampler(kind, respacing != null ? respacing : String.valueOf(steps))
@@ -128,27 +158,24 @@ public final class SampleCommand implements Callable<Integer> {
             Npy.write(saveLatents, latents);
             System.out.println("wrote latents " + Arrays.toString(latents.shape()) + " to " + saveLatents);
         }
-        if (cfg.inChannels() == 3) {
-            Files.createDirectories(out);
-            for (int i = 0; i < labels.length; i++)
-                Images.writePng(out.resolve(String.format("%06d-class%d.png", i, labels[i])), Images.toImage(latents.slice(i)));
-            Images.writePng(out.resolve("grid.png"), Images.grid(latents, gridNrow));
-            System.out.println("wrote " + labels.length + " images and grid.png to " + out);
-        } else if (saveLatents == null) {
-            Path file = out.resolve("latents.npy");
-            Npy.write(file, latents);
-            System.out.println("wrote latents " + Arrays.toString(latents.shape()) + " to " + file
-                    + " (decoding to images needs the VAE, which dit4j does not have yet)");
-        } else {
-            System.out.println("latent model: images need the VAE, which dit4j does not have yet");
+        INDArray images = pixelSpace ? latents : autoencoder != null ? Vaes.decodeLatents(autoencoder, latents) : null;
+        if (images == null) {
+            if (saveLatents == null) {
+                Path file = out.resolve("latents.npy");
+                Npy.write(file, latents);
+                System.out.println("wrote latents " + Arrays.toString(latents.shape()) + " to " + file + " (--no-decode)");
+            }
+            return 0;
         }
+        Path gridFile = grid != null ? grid : out.resolve("grid.png");
+        Images.writeAll(out, images, i -> "-class" + labels[i], gridFile, gridNrow);
+        System.out.println("wrote " + labels.length + " images to " + out + " and the grid " + gridFile);
         return 0;
     }
 
     /** A progress bar on an interactive terminal only, so logs and pipes stay clean. */
     private static ProgressBar progressBar() {
         if (System.console() == null) return null;
-        return new ProgressBarBuilder().setTaskName("sampling").setStyle(ProgressBarStyle.ASCII)
-                .setUnit(" evals", 1).build();
+        return new ProgressBarBuilder().setTaskName("sampling").setStyle(ProgressBarStyle.ASCII).setUnit(" evals", 1).build();
     }
 }

@@ -29,7 +29,7 @@ public final class ZooCommand implements Runnable {
         public Integer call() {
             DiTZoo zoo = DiTZoo.standard();
             for (ZooEntry e : zoo.list())
-                System.out.printf(Locale.ROOT, "%-14s %-10s %4dpx  %s  %s%n", e.name(), e.architecture(), e.imageSize(),
+                System.out.printf(Locale.ROOT, "%-14s %-4s %-14s %s  %s%n", e.name(), e.kind(), e.architecture(),
                         zoo.isCached(e.name()) ? "cached" : "      ", zoo.path(e.name()));
             return 0;
         }

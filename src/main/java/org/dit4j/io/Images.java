@@ -46,6 +46,37 @@ public final class Images {
         return grid;
     }
 
+    /** An RGB image file as (3, H, W) in [-1, 1]: torchvision's ToTensor then Normalize(0.5, 0.5), in float32. */
+    public static org.nd4j.linalg.api.ndarray.INDArray readRgb(Path file) {
+        BufferedImage img;
+        try {
+            img = ImageIO.read(file.toFile());
+        } catch (IOException e) {
+            throw new WeightsFormatException(file, "unreadable image (" + e.getMessage() + ")");
+        }
+        if (img == null) throw new WeightsFormatException(file, "not an image ImageIO can read (PNG, JPEG, BMP, GIF)");
+        int h = img.getHeight(), w = img.getWidth();
+        float[] v = new float[3 * h * w];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                int rgb = img.getRGB(x, y);
+                for (int c = 0; c < 3; c++) {
+                    int b = (rgb >> (16 - 8 * c)) & 0xff;
+                    v[c * h * w + y * w + x] = ((float) b / 255f - 0.5f) / 0.5f;
+                }
+            }
+        return org.nd4j.linalg.factory.Nd4j.create(v, new long[]{3, h, w}, 'c');
+    }
+
+    /** Writes each image of a batch as {@code {index:06d}{suffix}.png} and, if {@code grid} is set, their grid. */
+    public static void writeAll(Path dir, org.nd4j.linalg.api.ndarray.INDArray images, java.util.function.IntFunction<String> suffix,
+                                Path grid, int nrow) throws IOException {
+        java.nio.file.Files.createDirectories(dir);
+        for (int i = 0; i < images.size(0); i++)
+            writePng(dir.resolve(String.format("%06d%s.png", i, suffix.apply(i))), toImage(images.slice(i)));
+        if (grid != null) writePng(grid, grid(images, nrow));
+    }
+
     public static void writePng(Path file, BufferedImage image) throws IOException {
         AtomicFiles.write(file, out -> {
             if (!ImageIO.write(image, "png", out)) throw new IOException("no PNG writer available");

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.dit4j.io.DiTWeights;
 import org.dit4j.io.TorchCheckpoint;
+import org.dit4j.io.VaeWeights;
+import org.dit4j.models.vae.AutoencoderKL;
 import org.dit4j.models.DiTConfig;
 import org.dit4j.models.DiTModel;
 
@@ -59,7 +61,7 @@ public final class DiTZoo {
         List<ZooEntry> out = new ArrayList<>();
         for (JsonNode m : root.path("models")) {
             DiTConfig inline = m.has("model_config") ? DiTConfig.fromMap(JSON.convertValue(m.get("model_config"), Map.class), "zoo entry " + m.path("name").asText()) : null;
-            out.add(new ZooEntry(m.path("name").asText(), m.path("architecture").asText(null), m.path("image_size").asInt(0),
+            out.add(new ZooEntry(m.path("name").asText(), m.path("kind").asText("dit"), m.path("architecture").asText(null), m.path("image_size").asInt(0),
                     m.path("file").asText(), m.path("url").asText(), m.path("sha256").asText(null),
                     m.has("size") ? m.get("size").asLong() : null, m.path("tensors").asInt(0), m.path("values").asLong(0), inline));
         }
@@ -119,11 +121,14 @@ public final class DiTZoo {
     }
 
     private static void verifyContents(ZooEntry e, Path file) {
-        DiTWeights.Imported w = DiTWeights.load(file, null, e.config(), TorchCheckpoint.Pick.EMA);
-        if (e.tensors() > 0 && w.weights().size() != e.tensors())
-            throw new IllegalArgumentException(file + ": " + w.weights().size() + " tensors, " + e.name() + " has " + e.tensors());
-        if (e.values() > 0 && w.values() != e.values())
-            throw new IllegalArgumentException(file + ": " + w.values() + " values, " + e.name() + " has " + e.values());
+        Map<String, org.nd4j.linalg.api.ndarray.INDArray> weights = e.isVae()
+                ? VaeWeights.load(file, e.vaeConfig()).weights()
+                : DiTWeights.load(file, null, e.config(), TorchCheckpoint.Pick.EMA).weights();
+        long values = weights.values().stream().mapToLong(org.nd4j.linalg.api.ndarray.INDArray::length).sum();
+        if (e.tensors() > 0 && weights.size() != e.tensors())
+            throw new IllegalArgumentException(file + ": " + weights.size() + " tensors, " + e.name() + " has " + e.tensors());
+        if (e.values() > 0 && values != e.values())
+            throw new IllegalArgumentException(file + ": " + values + " values, " + e.name() + " has " + e.values());
     }
 
     private static Path hashFile(Path file) {
@@ -141,6 +146,12 @@ public final class DiTZoo {
 
     private String helpForManualDownload(ZooEntry e, Path target) {
         return "download " + e.url() + " by hand, save it as " + target + ", then run: dit4j zoo verify " + e.name();
+    }
+
+    /** The pretrained autoencoder ({@code sd-vae-ft-mse}, {@code sd-vae-ft-ema}). */
+    public AutoencoderKL loadVae(String name) throws IOException {
+        ZooEntry e = entry(name);
+        return VaeWeights.loadModel(fetch(name, null), e.vaeConfig());
     }
 
     /** {@code initPretrained}: the model with its verified pretrained weights. */

@@ -40,12 +40,26 @@ class SampleCliIT {
         Run r = dit4j(dir, "sample", "--model-config", Fixtures.tiny("config.json").toString(),
                 "--ckpt", Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1,4,9,2", "--sampler", "ddim",
                 "--steps", "10", "--cfg-scale", "4.0", "--noise", noiseFile.toString(), "--save-latents", latents.toString(),
-                "--out", dir.resolve("out").toString());
+                "--out", dir.resolve("out").toString(), "--no-decode");
         assertEquals(0, r.code(), r.err());
         INDArray expected = Slices.range(Npy.read(Fixtures.tiny("ddim10/final.npy")), 0, 0, 4);
         double rel = Fixtures.maxAbsDiff(expected, Npy.read(latents)) / expected.amaxNumber().doubleValue();
         assertTrue(rel < 1e-4, "relative error " + rel);
         assertTrue(r.out().contains("wrote latents [4, 4, 8, 8]"), r.out());
+    }
+
+    @Test
+    void latentSamplesAreDecodedToPngsAndAGridWithTheGivenVae(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("images");
+        Run r = dit4j(dir, "sample", "--model-config", Fixtures.tiny("config.json").toString(),
+                "--ckpt", Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1,4,9", "--sampler", "ddim", "--steps", "5",
+                "--vae", Fixtures.root().resolve("vae-tiny/weights/diffusers").toString(), "--out", out.toString(), "--grid-nrow", "2");
+        assertEquals(0, r.code(), r.err());
+        for (String f : new String[]{"000000-class1.png", "000001-class4.png", "000002-class9.png"}) {
+            var img = javax.imageio.ImageIO.read(out.resolve(f).toFile());
+            assertEquals(16, img.getWidth(), f + ": 8x8 latents through a 2x autoencoder");
+        }
+        assertEquals(2 * 18 + 2, javax.imageio.ImageIO.read(out.resolve("grid.png").toFile()).getWidth());
     }
 
     @Test

@@ -58,7 +58,7 @@ class SampleCommandTest {
         Npy.write(z, noise);
         String[] common = {"sample", "--model-config", Fixtures.tiny("config.json").toString(), "--ckpt",
                 Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1,4,9,2", "--sampler", "ddim", "--steps", "10",
-                "--noise", z.toString()};
+                "--noise", z.toString(), "--no-decode"};
         assertEquals(0, Dit4j.run(concat(common, "--save-latents", dir.resolve("all.npy").toString())));
         assertEquals(0, Dit4j.run(concat(common, "--batch-size", "3", "--save-latents", dir.resolve("b3.npy").toString())));
         assertTrue(Fixtures.maxAbsDiff(Npy.read(dir.resolve("all.npy")), Npy.read(dir.resolve("b3.npy"))) < 1e-3);
@@ -69,10 +69,59 @@ class SampleCommandTest {
         Path z = dir.resolve("z.npy");
         Npy.write(z, org.nd4j.linalg.factory.Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, 3, 4, 8, 8));
         int code = Dit4j.run("sample", "--model-config", Fixtures.tiny("config.json").toString(), "--ckpt",
-                Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1,4", "--noise", z.toString(), "--steps", "2",
+                Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1,4", "--noise", z.toString(), "--steps", "2", "--no-decode",
                 "--out", dir.resolve("o").toString());
         assertEquals(2, code);
         assertFalse(Files.exists(dir.resolve("o")), "no output on failure");
+    }
+
+    @Test
+    void decodeSaveNpyMatchesTheOfficialDecodingOfZ(@TempDir Path dir) throws Exception {
+        Path vae = Fixtures.root().resolve("vae-tiny");
+        Path images = dir.resolve("npy.npy");
+        assertEquals(0, Dit4j.run("decode", "--vae", vae.resolve("weights/ldm/vae-tiny-ema-pruned.ckpt").toString(),
+                "--latents", vae.resolve("z.npy").toString(), "--out", dir.resolve("png").toString(), "--save-npy", images.toString()));
+        Fixtures.assertClose(Npy.read(vae.resolve("decode_z.npy")), Npy.read(images), 1e-4, 0, "decode --save-npy");
+        assertTrue(Files.isRegularFile(dir.resolve("png/000001.png")));
+        assertTrue(Files.isRegularFile(dir.resolve("png/grid.png")));
+    }
+
+    @Test
+    void encodeThenDecodeRoundTripsThroughTheSameLatents(@TempDir Path dir) throws Exception {
+        // A 32x32 PNG from the fixture image; --mode latents equal the API's posterior mean × 0.18215.
+        Path vae = Fixtures.root().resolve("vae-tiny/weights/ldm/vae-tiny.pt");
+        Path png = dir.resolve("in/img.png");
+        Files.createDirectories(png.getParent());
+        org.dit4j.io.Images.writePng(png, org.dit4j.io.Images.toImage(Npy.read(Fixtures.root().resolve("vae-tiny/x.npy")).slice(0)));
+        Path z = dir.resolve("z.npy");
+        assertEquals(0, Dit4j.run("encode", "--vae", vae.toString(), "--images", png.getParent().toString(), "--out", z.toString(), "--mode"));
+        var model = org.dit4j.io.VaeWeights.loadModel(vae, null);
+        INDArray x = org.dit4j.io.Images.readRgb(png).reshape(1, 3, 32, 32);
+        Fixtures.assertClose(model.scale(model.encode(x).mode()), Npy.read(z), 1e-6, 0, "encode --mode");
+        assertEquals(2, Dit4j.run("encode", "--vae", vae.toString(), "--images", dir.resolve("nothing").toString(), "--out", z.toString()));
+    }
+
+    @Test
+    void imageReadingFollowsToTensorAndNormalize(@TempDir Path dir) throws Exception {
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(2, 1, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        img.setRGB(0, 0, 0x00FF80);
+        img.setRGB(1, 0, 0x010203);
+        Path p = dir.resolve("px.png");
+        org.dit4j.io.Images.writePng(p, img);
+        INDArray x = org.dit4j.io.Images.readRgb(p);
+        assertEquals(-1f, x.getFloat(0, 0, 0));
+        assertEquals(1f, x.getFloat(1, 0, 0));
+        assertEquals((128f / 255f - 0.5f) / 0.5f, x.getFloat(2, 0, 0));
+        assertEquals((3f / 255f - 0.5f) / 0.5f, x.getFloat(2, 0, 1));
+    }
+
+    @Test
+    void classNamesResolveEverySynonym() {
+        assertArrayEquals(new long[]{207, 2, 2, 388}, org.dit4j.data.ImageNetClasses.ids("golden retriever,white shark,great white shark,giant panda"));
+        var e = assertThrows(IllegalArgumentException.class, () -> org.dit4j.data.ImageNetClasses.ids("golden retreiver"));
+        assertTrue(e.getMessage().contains("golden retriever (207)"), e.getMessage());
+        assertEquals("golden retriever", org.dit4j.data.ImageNetClasses.label(207));
+        assertEquals("toilet tissue", org.dit4j.data.ImageNetClasses.shortName(999));
     }
 
     private static String[] concat(String[] a, String... b) {

@@ -58,7 +58,7 @@ class DiTZooTest {
     }
 
     private DiTZoo zoo(String sha256, DiTConfig cfg) {
-        return new DiTZoo(cache, base(), List.of(new ZooEntry("tiny", null, 64, "DiT-tiny.pt", "https://example.invalid/DiT-tiny.pt",
+        return new DiTZoo(cache, base(), List.of(new ZooEntry("tiny", "dit", null, 64, "DiT-tiny.pt", "https://example.invalid/DiT-tiny.pt",
                 sha256, null, 32, 183_200, cfg)));
     }
 
@@ -117,7 +117,7 @@ class DiTZooTest {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
-        DiTZoo zoo = new DiTZoo(cache, "http://127.0.0.1:" + port, List.of(new ZooEntry("tiny", null, 64, "DiT-tiny.pt",
+        DiTZoo zoo = new DiTZoo(cache, "http://127.0.0.1:" + port, List.of(new ZooEntry("tiny", "dit", null, 64, "DiT-tiny.pt",
                 "https://example.invalid/DiT-tiny.pt", null, null, 0, 0, tiny())));
         var e = assertThrows(IOException.class, () -> zoo.fetch("tiny", null));
         assertTrue(e.getMessage().contains("offline"), e.getMessage());
@@ -139,12 +139,12 @@ class DiTZooTest {
     @Test
     void shippedManifestMatchesTheArchitectures() {
         List<ZooEntry> entries = DiTZoo.manifest();
-        assertEquals(Set.of("DiT-XL/2-256", "DiT-XL/2-512"), new HashSet<>(entries.stream().map(ZooEntry::name).toList()));
+        assertEquals(Set.of("DiT-XL/2-256", "DiT-XL/2-512", "sd-vae-ft-mse", "sd-vae-ft-ema"), new HashSet<>(entries.stream().map(ZooEntry::name).toList()));
         for (ZooEntry e : entries) {
-            Map<String, long[]> shapes = ShapeParams.of(e.config());
+            Map<String, long[]> shapes = e.isVae() ? org.dit4j.models.vae.AutoencoderKL.parameterShapes(e.vaeConfig()) : ShapeParams.of(e.config());
             assertEquals(e.tensors(), shapes.size(), e.name());
             assertEquals(e.values(), shapes.values().stream().mapToLong(s -> Arrays.stream(s).reduce(1, (a, b) -> a * b)).sum(), e.name());
-            assertTrue(e.url().startsWith("https://dl.fbaipublicfiles.com/DiT/models/"), e.url());
+            assertTrue(e.url().startsWith(e.isVae() ? "https://huggingface.co/stabilityai/" : "https://dl.fbaipublicfiles.com/DiT/models/"), e.url());
         }
         assertEquals(32, entries.get(0).config().inputSize());
         assertEquals(64, entries.get(1).config().inputSize());

@@ -1,0 +1,44 @@
+package org.dit4j.cli;
+
+import org.dit4j.io.Images;
+import org.dit4j.io.Npy;
+import org.dit4j.models.vae.AutoencoderKL;
+import org.dit4j.pipeline.Vaes;
+import org.dit4j.zoo.DiTZoo;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+
+@Command(name = "decode", mixinStandardHelpOptions = true,
+        description = "Decode saved latents (e.g. from sample --save-latents) to PNG images with a VAE: vae.decode(latents / 0.18215).")
+public final class DecodeCommand implements Callable<Integer> {
+    @Option(names = "--vae", defaultValue = "mse", description = "mse, ema (zoo) or a weights file/folder (default: ${DEFAULT-VALUE}).")
+    String vae;
+
+    @Option(names = "--latents", required = true, description = "Latents .npy (N, 4, h, w), scaled as DiT sees them.")
+    Path latents;
+
+    @Option(names = "--out", required = true, description = "Output directory for {index:06d}.png and grid.png.")
+    Path out;
+
+    @Option(names = "--save-npy", description = "Also write the float images (N, 3, H, W) in [-1, 1], before quantisation.")
+    Path saveNpy;
+
+    @Option(names = "--grid-nrow", defaultValue = "8", description = "Images per grid row (default: ${DEFAULT-VALUE}).")
+    int gridNrow;
+
+    @Override
+    public Integer call() throws Exception {
+        INDArray z = Npy.read(latents);
+        AutoencoderKL model = Vaes.load(vae, DiTZoo.standard());
+        INDArray images = Vaes.decodeLatents(model, z);
+        if (saveNpy != null) Npy.write(saveNpy, images);
+        Images.writeAll(out, images, i -> "", out.resolve("grid.png"), gridNrow);
+        System.out.println("decoded " + Arrays.toString(z.shape()) + " to " + z.size(0) + " images in " + out);
+        return 0;
+    }
+}

@@ -1,0 +1,31 @@
+package org.dit4j.pipeline;
+
+import org.dit4j.io.VaeWeights;
+import org.dit4j.models.vae.AutoencoderKL;
+import org.dit4j.zoo.DiTZoo;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+
+/** {@code --vae mse|ema|NAME|PATH}: the zoo's sd-vae-ft-mse/-ema (downloaded once), or weights in any layout. */
+public final class Vaes {
+    private Vaes() {}
+
+    public static AutoencoderKL load(String spec, DiTZoo zoo) throws IOException {
+        String name = switch (spec) {
+            case "mse", "ema" -> "sd-vae-ft-" + spec;
+            default -> spec;
+        };
+        Path path = Paths.get(spec);
+        if (Files.exists(path)) return VaeWeights.loadModel(path, null);
+        if (zoo.contains(name)) return zoo.loadVae(name);
+        throw new IllegalArgumentException("--vae '" + spec + "' is neither mse, ema, a zoo name nor an existing file or folder");
+    }
+
+    /** {@code sample.py}: {@code vae.decode(latents / 0.18215)}, an image in about [-1, 1]. */
+    public static org.nd4j.linalg.api.ndarray.INDArray decodeLatents(AutoencoderKL vae, org.nd4j.linalg.api.ndarray.INDArray latents) {
+        return vae.decode(vae.unscale(latents));
+    }
+}
