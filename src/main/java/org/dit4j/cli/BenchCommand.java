@@ -35,8 +35,18 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--ddim-steps", defaultValue = "10", description = "Steps of the guided DDIM sample (batch 1, i.e. 2 rows); 0 skips it.")
     int ddimSteps;
 
+    @Option(names = "--vae-sizes", split = ",", description = "Also time decoding one image of each size (pixels) with the sd-vae-ft-mse architecture, e.g. 256,512.")
+    List<Integer> vaeSizes;
+
+    @Option(names = "--vae-tile", defaultValue = "0", description = "Latent tile side for the --vae-sizes decodes; 0 = whole images.")
+    int vaeTile;
+
+    @Option(names = "--vae-only", description = "Run only the --vae-sizes decodes (to measure their peak memory alone).")
+    boolean vaeOnly;
+
     @Override
     public Integer call() {
+        if (vaeOnly) models = List.of();
         if (repeats <= 0 || warmup < 0) throw new IllegalArgumentException("--repeats must be positive and --warmup >= 0");
         System.out.println("model\tinput\tbatch\twork\tmedian_ms\tmin_ms\trepeats");
         for (String name : models) {
@@ -55,7 +65,28 @@ public final class BenchCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "%s\t%d\t1\tddim%d_cfg\t%.1f\t%.1f\t%d%n", name, inputSize, ddimSteps, ms[0], ms[1], repeats);
             }
         }
+        if (vaeSizes != null && !vaeSizes.isEmpty()) {
+            org.dit4j.models.vae.AutoencoderKL vae = randomVae(org.dit4j.models.vae.VaeConfig.named("sd-vae-ft-mse"));
+            for (int size : vaeSizes) {
+                INDArray z = NoiseSource.seeded(2).next(1, 4, size / 8, size / 8);
+                double[] ms = time(() -> {
+                    if (vaeTile > 0) vae.decodeTiled(z, vaeTile, vaeTile / 4);
+                    else vae.decode(z);
+                });
+                System.out.printf(Locale.ROOT, "sd-vae-ft-mse\t%d\t1\tdecode%s\t%.1f\t%.1f\t%d%n", size, vaeTile > 0 ? "_tile" + vaeTile : "",
+                        ms[0], ms[1], repeats);
+            }
+        }
         return 0;
+    }
+
+    static org.dit4j.models.vae.AutoencoderKL randomVae(org.dit4j.models.vae.VaeConfig cfg) {
+        org.dit4j.models.vae.AutoencoderKL vae = org.dit4j.models.vae.AutoencoderKL.create(cfg);
+        NoiseSource rng = NoiseSource.seeded(1);
+        Map<String, INDArray> w = new LinkedHashMap<>();
+        org.dit4j.models.vae.AutoencoderKL.parameterShapes(cfg).forEach((k, s) -> w.put(k, rng.next(s).muli(0.02f)));
+        vae.loadStateDict(w, "random weights");
+        return vae;
     }
 
     private double[] time(Runnable work) {

@@ -28,6 +28,9 @@ public final class DecodeCommand implements Callable<Integer> {
     @Option(names = "--save-npy", description = "Also write the float images (N, 3, H, W) in [-1, 1], before quantisation.")
     Path saveNpy;
 
+    @Option(names = "--vae-tile", defaultValue = "0", description = "Decode in overlapping latent tiles of this side (e.g. 32) to bound memory for large images; 0 = whole images.")
+    int vaeTile;
+
     @Option(names = "--grid-nrow", defaultValue = "8", description = "Images per grid row (default: ${DEFAULT-VALUE}).")
     int gridNrow;
 
@@ -35,7 +38,7 @@ public final class DecodeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         INDArray z = Npy.read(latents);
         AutoencoderKL model = Vaes.load(vae, DiTZoo.standard());
-        INDArray images = Vaes.decodeLatents(model, z);
+        INDArray images = Vaes.decodeLatents(model, z, vaeTile);
         if (saveNpy != null) Npy.write(saveNpy, images);
         Images.writeAll(out, images, i -> "", out.resolve("grid.png"), gridNrow);
         System.out.println("decoded " + Arrays.toString(z.shape()) + " to " + z.size(0) + " images in " + out);

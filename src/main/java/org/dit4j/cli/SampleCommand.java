@@ -104,6 +104,9 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--grid", description = "Grid image file (default: OUT/grid.png).")
     Path grid;
 
+    @Option(names = "--vae-tile", defaultValue = "0", description = "Decode in overlapping latent tiles of this side (e.g. 32) to bound memory for large images; 0 = whole images.")
+    int vaeTile;
+
     @Option(names = "--grid-nrow", defaultValue = "8", description = "Images per grid row, like save_image's nrow (default: ${DEFAULT-VALUE}).")
     int gridNrow;
 
@@ -158,7 +161,7 @@ public final class SampleCommand implements Callable<Integer> {
             Npy.write(saveLatents, latents);
             System.out.println("wrote latents " + Arrays.toString(latents.shape()) + " to " + saveLatents);
         }
-        INDArray images = pixelSpace ? latents : autoencoder != null ? Vaes.decodeLatents(autoencoder, latents) : null;
+        INDArray images = pixelSpace ? latents : autoencoder != null ? Vaes.decodeLatents(autoencoder, latents, vaeTile) : null;
         if (images == null) {
             if (saveLatents == null) {
                 Path file = out.resolve("latents.npy");

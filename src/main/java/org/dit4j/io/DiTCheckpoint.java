@@ -25,11 +25,14 @@ public final class DiTCheckpoint {
 
     /** Writes the directory atomically: a crash leaves the previous checkpoint (if any) intact. */
     public static void save(Path dir, DiTConfig config, Map<String, INDArray> weights) throws IOException {
-        AtomicFiles.writeDirectory(dir, tmp -> {
-            Files.writeString(tmp.resolve(CONFIG), "# dit4j checkpoint: official DiT constructor arguments\nmodel:\n"
-                    + config.toYaml().lines().map(l -> "  " + l).reduce("", (a, b) -> a + b + "\n"), StandardCharsets.UTF_8);
-            Safetensors.write(tmp.resolve(WEIGHTS), weights, Map.of("format", "pt", DiTWeights.CONFIG_METADATA, config.toYaml()));
-        });
+        AtomicFiles.writeDirectory(dir, tmp -> writeInto(tmp, config, weights));
+    }
+
+    /** Writes the two files into an existing (temporary) directory. */
+    public static void writeInto(Path dir, DiTConfig config, Map<String, INDArray> weights) throws IOException {
+        Files.writeString(dir.resolve(CONFIG), "# dit4j checkpoint: official DiT constructor arguments\nmodel:\n"
+                + config.toYaml().lines().map(l -> "  " + l).reduce("", (a, b) -> a + b + "\n"), StandardCharsets.UTF_8);
+        Safetensors.write(dir.resolve(WEIGHTS), weights, Map.of("format", "pt", DiTWeights.CONFIG_METADATA, config.toYaml()));
     }
 
     public static DiTConfig config(Path dir) {

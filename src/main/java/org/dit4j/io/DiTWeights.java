@@ -7,6 +7,7 @@ import org.dit4j.models.ShapeParams;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.*;
 import java.util.regex.Matcher;
@@ -43,7 +44,9 @@ public final class DiTWeights {
             case PYTORCH -> TorchCheckpoint.loadStateDict(in, pick);
             case MINDSPORE -> MindSporeCheckpoint.read(in);
             case SAFETENSORS -> Safetensors.read(in, metadata);
-            case DIT4J -> DiTCheckpoint.weights(in);
+            // A training checkpoint keeps the trained (non-EMA) weights beside the EMA ones.
+            case DIT4J -> pick == TorchCheckpoint.Pick.MODEL && Files.isRegularFile(in.resolve("raw.safetensors"))
+                    ? Safetensors.read(in.resolve("raw.safetensors")) : DiTCheckpoint.weights(in);
             case DIFFUSERS -> {
                 Path w = Diffusers.weightsFile(in);
                 if (w == null) throw new WeightsFormatException(in, "not a diffusers model folder (config.json + diffusion_pytorch_model.*)");

@@ -64,8 +64,10 @@ public final class DiTModel {
     /** Checks {@code weights} against the architecture (every problem listed by name), then copies them in. */
     public void loadStateDict(Map<String, INDArray> weights, String source) {
         checkStateDict(params.shapes(), weights, source);
+        // Values are copied into the existing arrays: once a gradient function exists it holds on to them, and
+        // replacing them (setArray) would leave it training stale copies.
         for (Map.Entry<String, long[]> e : params.shapes().entrySet())
-            sd.getVariable(e.getKey()).setArray(weights.get(e.getKey()).castTo(DataType.FLOAT).dup('c'));
+            sd.getVariable(e.getKey()).getArr().assign(weights.get(e.getKey()).castTo(DataType.FLOAT));
     }
 
     public static void checkStateDict(Map<String, long[]> expected, Map<String, INDArray> weights, String source) {

@@ -19,7 +19,7 @@ public final class FinalLayer {
     public SDVariable apply(SDVariable x, SDVariable c) {
         SameDiff sd = x.getSameDiff();
         SDVariable mod = adaLN.apply(Ops.silu(sd, c)).rename("final_adaLN_out");    // (N, 2D)
-        SDVariable shift = Ops.chunk(mod, 0, hidden), scale = Ops.chunk(mod, 1, hidden);
+        SDVariable shift = Ops.chunk(mod, 0, 2, hidden), scale = Ops.chunk(mod, 1, 2, hidden);
         SDVariable h = Ops.modulate(Ops.layerNorm(sd, x, 2, DiTBlock.NORM_EPS), shift, scale, hidden);
         return linear.applyTokens(h, tokens);                                       // (N, T, p·p·out)
     }

@@ -41,9 +41,13 @@ public final class Ops {
         return x.mul(scale3.add(1.0)).add(shift3);
     }
 
-    /** Column block {@code i} of width {@code width} of a (N, k·width) matrix: {@code torch.chunk(k, dim=1)[i]}. */
-    public static SDVariable chunk(SDVariable x, int i, long width) {
-        return x.get(org.nd4j.autodiff.samediff.SDIndex.all(),
-                org.nd4j.autodiff.samediff.SDIndex.interval(i * width, (i + 1) * width));
+    /**
+     * {@code torch.chunk(k, dim=1)[i]} of a (N, k·width) matrix, as a point slice of its (N, k, width) view: M2.1's
+     * backprop of a column interval of an (N, k·width) matrix fails when N = 1.
+     */
+    public static SDVariable chunk(SDVariable x, int i, int k, long width) {
+        SameDiff sd = x.getSameDiff();
+        return sd.reshape(x, -1, k, width).get(org.nd4j.autodiff.samediff.SDIndex.all(), org.nd4j.autodiff.samediff.SDIndex.point(i),
+                org.nd4j.autodiff.samediff.SDIndex.all());
     }
 }

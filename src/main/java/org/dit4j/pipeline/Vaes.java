@@ -26,6 +26,12 @@ public final class Vaes {
 
     /** {@code sample.py}: {@code vae.decode(latents / 0.18215)}, an image in about [-1, 1]. */
     public static org.nd4j.linalg.api.ndarray.INDArray decodeLatents(AutoencoderKL vae, org.nd4j.linalg.api.ndarray.INDArray latents) {
-        return vae.decode(vae.unscale(latents));
+        return decodeLatents(vae, latents, 0);
+    }
+
+    /** With {@code tile} > 0, decodes in overlapping latent tiles of that side (a quarter of it shared) to bound memory. */
+    public static org.nd4j.linalg.api.ndarray.INDArray decodeLatents(AutoencoderKL vae, org.nd4j.linalg.api.ndarray.INDArray latents, int tile) {
+        var z = vae.unscale(latents);
+        return tile > 0 ? vae.decodeTiled(z, tile, tile / 4) : vae.decode(z);
     }
 }

@@ -57,6 +57,15 @@ public final class AdamW {
         step(params, grads, lr);
     }
 
+    /** Restores the state saved by a checkpoint: both moment estimates and the step count. */
+    public void restore(Map<String, INDArray> avg, Map<String, INDArray> avgSq, long stepCount) {
+        expAvg.clear();
+        expAvgSq.clear();
+        avg.forEach((k, v) -> expAvg.put(k, v.dup()));
+        avgSq.forEach((k, v) -> expAvgSq.put(k, v.dup()));
+        step = stepCount;
+    }
+
     public Map<String, INDArray> expAvg() {
         return expAvg;
     }

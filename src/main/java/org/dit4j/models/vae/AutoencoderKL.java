@@ -110,6 +110,19 @@ public final class AutoencoderKL {
         return Nd4j.concat(0, images.toArray(new INDArray[0]));
     }
 
+    /**
+     * Like {@link #decode}, but each image in overlapping latent tiles of side {@code tile} ({@code overlap} shared):
+     * peak memory follows the tile, not the image.
+     */
+    public INDArray decodeTiled(INDArray z, int tile, int overlap) {
+        if (z.rank() != 4 || z.size(1) != cfg.embedDim())
+            throw new IllegalArgumentException("latents have shape " + Arrays.toString(z.shape()) + ", expected (N, " + cfg.embedDim() + ", h, w)");
+        List<INDArray> images = new ArrayList<>();
+        for (long i = 0; i < z.size(0); i++)
+            images.add(TiledDecoding.decode(Slices.range(z, 0, i, i + 1), t -> run(LATENT, t, DECODED), cfg.downFactor(), tile, overlap));
+        return Nd4j.concat(0, images.toArray(new INDArray[0]));
+    }
+
     /** Named graph values for one input (intermediates, for tests). */
     public Map<String, INDArray> outputs(String placeholder, INDArray input, String... names) {
         Map<String, INDArray> out = new HashMap<>();

@@ -1,0 +1,20 @@
+package org.dit4j.data;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Examples for diffusion training: images in [-1, 1] or scaled VAE latents, with class labels. */
+public interface TrainingData {
+    /** A batch: x (B, C, H, W) and class ids. */
+    record Batch(INDArray x, long[] labels) {}
+
+    int size();
+
+    /** (C, H, W) of one example. */
+    long[] exampleShape();
+
+    /** The examples at {@code indices}; {@code flips[i]} mirrors example i horizontally. */
+    Batch batch(long[] indices, boolean[] flips);
+
+    /** A summary line for logs: counts and anything skipped. */
+    String describe();
+}

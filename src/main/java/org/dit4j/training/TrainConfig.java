@@ -1,0 +1,139 @@
+package org.dit4j.training;
+
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+
+/**
+ * Training settings: the official {@code train.py} defaults, overridable by a YAML file (keys as in MindONE's
+ * training YAML where they mean the same thing) and then by command-line flags. Unknown keys are errors.
+ */
+public final class TrainConfig {
+    /** Key → default; the order is the documentation order. */
+    public static final Map<String, Object> DEFAULTS = defaults();
+
+    private static Map<String, Object> defaults() {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("model", "DiT-XL/2");              // official name; or model_config
+        d.put("model_config", null);             // path to a YAML model config
+        d.put("image_size", 256);
+        d.put("num_classes", 1000);
+        d.put("vae", "ema");                     // train.py's default; mse, a path, or none (pixel space)
+        d.put("data_path", null);                // ImageNet-format folder
+        d.put("features_path", null);            // dit4j extract-features output
+        d.put("train_batch_size", 256);          // train.py's global batch size
+        d.put("gradient_accumulation_steps", 1);
+        d.put("start_learning_rate", 1e-4);
+        d.put("end_learning_rate", 0.0);         // cosine schedule's floor
+        d.put("scheduler", "constant");          // constant or cosine
+        d.put("warmup_steps", 0);
+        d.put("weight_decay", 0.0);
+        d.put("epochs", 1400);
+        d.put("max_steps", 0);                   // 0: as many as the epochs take
+        d.put("use_ema", true);
+        d.put("ema_decay", 0.9999);
+        d.put("clip_grad", false);
+        d.put("max_grad_norm", 1.0);
+        d.put("random_flip", true);
+        d.put("ckpt_every", 50000);
+        d.put("ckpt_max_keep", 3);
+        d.put("log_every", 100);
+        d.put("seed", 0);
+        d.put("init_from", null);                // weights to fine-tune from
+        return Collections.unmodifiableMap(d);
+    }
+
+    private final Map<String, Object> values = new LinkedHashMap<>(DEFAULTS);
+
+    public static TrainConfig defaultsOnly() {
+        return new TrainConfig();
+    }
+
+    public static TrainConfig load(Path file) {
+        TrainConfig c = new TrainConfig();
+        try (Reader r = Files.newBufferedReader(file)) {
+            Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+            if (doc == null) return c;
+            if (!(doc instanceof Map<?, ?> m)) throw new IllegalArgumentException(file + ": a training config must be a mapping");
+            for (var e : m.entrySet()) c.set(String.valueOf(e.getKey()), e.getValue(), file.toString());
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": cannot read (" + e.getMessage() + ")");
+        }
+        return c;
+    }
+
+    /** Sets a key, converting strings from the command line to the default's type. */
+    public TrainConfig set(String key, Object value, String source) {
+        if (!DEFAULTS.containsKey(key)) throw new IllegalArgumentException(source + ": unknown training key '" + key + "' (known: " + String.join(", ", DEFAULTS.keySet()) + ")");
+        Object def = DEFAULTS.get(key);
+        Object v = value;
+        try {
+            if (value instanceof String s && def != null && !(def instanceof String)) {
+                if (def instanceof Integer) v = Integer.parseInt(s);
+                else if (def instanceof Double) v = Double.parseDouble(s);
+                else if (def instanceof Boolean) v = parseBool(s);
+            }
+            if (def instanceof Double && v instanceof Number n) v = n.doubleValue();
+            if (def != null && v != null && !def.getClass().isInstance(v))
+                throw new IllegalArgumentException("expected " + def.getClass().getSimpleName().toLowerCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": key '" + key + "' = '" + value + "': " + (e instanceof NumberFormatException ? "not a number" : e.getMessage()));
+        }
+        values.put(key, v);
+        return this;
+    }
+
+    private static boolean parseBool(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "1" -> true;
+            case "false", "no", "0" -> false;
+            default -> throw new IllegalArgumentException("expected true or false");
+        };
+    }
+
+    public String str(String key) {
+        Object v = values.get(key);
+        return v == null ? null : v.toString();
+    }
+
+    public int integer(String key) {
+        return (Integer) values.get(key);
+    }
+
+    public double real(String key) {
+        return (Double) values.get(key);
+    }
+
+    public boolean bool(String key) {
+        return (Boolean) values.get(key);
+    }
+
+    public Map<String, Object> asMap() {
+        return Collections.unmodifiableMap(values);
+    }
+
+    public String toYaml() {
+        StringBuilder sb = new StringBuilder();
+        values.forEach((k, v) -> sb.append(k).append(": ").append(v == null ? "null" : v instanceof String s ? "\"" + s + "\"" : v).append('\n'));
+        return sb.toString();
+    }
+
+    /** Learning rate at {@code step}: linear warm-up, then constant or cosine to {@code end_learning_rate}. */
+    public double learningRate(long step, long totalSteps) {
+        double start = real("start_learning_rate"), end = real("end_learning_rate");
+        int warmup = integer("warmup_steps");
+        if (step < warmup) return start * (step + 1) / warmup;
+        if (!"cosine".equals(str("scheduler"))) {
+            if (!"constant".equals(str("scheduler"))) throw new IllegalArgumentException("scheduler must be constant or cosine, got '" + str("scheduler") + "'");
+            return start;
+        }
+        double progress = Math.min(1.0, (double) (step - warmup) / Math.max(1, totalSteps - warmup));
+        return end + 0.5 * (start - end) * (1 + Math.cos(Math.PI * progress));
+    }
+}

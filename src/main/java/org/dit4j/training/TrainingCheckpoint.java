@@ -1,0 +1,96 @@
+package org.dit4j.training;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.dit4j.io.AtomicFiles;
+import org.dit4j.io.DiTCheckpoint;
+import org.dit4j.io.Safetensors;
+import org.dit4j.models.DiTConfig;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+import java.util.stream.Stream;
+
+/**
+ * A training checkpoint: a dit4j checkpoint directory (config.yaml + model.safetensors holding the EMA weights, what
+ * sampling loads, as {@code train.py}'s {@code ema}) plus {@code raw.safetensors} (the trained weights),
+ * {@code optimizer.safetensors} (AdamW moments) and {@code state.json} (step, optimizer step, training config).
+ * Written to a temporary directory and renamed, so a crash at any moment leaves the previous checkpoint whole.
+ */
+public final class TrainingCheckpoint {
+    public static final String RAW = "raw.safetensors", OPTIMIZER = "optimizer.safetensors", STATE = "state.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public record State(long step, long optimizerSteps, Map<String, INDArray> weights, Map<String, INDArray> ema,
+                        Map<String, INDArray> expAvg, Map<String, INDArray> expAvgSq, Map<String, Object> trainConfig) {}
+
+    private TrainingCheckpoint() {}
+
+    public static Path dirFor(Path runDir, long step) {
+        return runDir.resolve("checkpoints").resolve(String.format("step-%08d", step));
+    }
+
+    public static void save(Path dir, DiTConfig model, State s) throws IOException {
+        AtomicFiles.writeDirectory(dir, tmp -> {
+            DiTCheckpoint.writeInto(tmp, model, s.ema() != null ? s.ema() : s.weights());
+            Safetensors.write(tmp.resolve(RAW), s.weights(), Map.of());
+            Map<String, INDArray> opt = new LinkedHashMap<>();
+            s.expAvg().forEach((k, v) -> opt.put("exp_avg." + k, v));
+            s.expAvgSq().forEach((k, v) -> opt.put("exp_avg_sq." + k, v));
+            Safetensors.write(tmp.resolve(OPTIMIZER), opt, Map.of());
+            ObjectNode st = JSON.createObjectNode();
+            st.put("step", s.step());
+            st.put("optimizer_steps", s.optimizerSteps());
+            st.put("has_ema", s.ema() != null);
+            st.set("train_config", JSON.valueToTree(s.trainConfig()));
+            Files.writeString(tmp.resolve(STATE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(st), StandardCharsets.UTF_8);
+        });
+    }
+
+    public static State load(Path dir) {
+        if (!Files.isRegularFile(dir.resolve(STATE))) throw new IllegalArgumentException(dir + " is not a training checkpoint (no " + STATE + ")");
+        try {
+            JsonNode st = JSON.readTree(dir.resolve(STATE).toFile());
+            Map<String, INDArray> weights = Safetensors.read(dir.resolve(RAW));
+            Map<String, INDArray> ema = st.path("has_ema").asBoolean() ? DiTCheckpoint.weights(dir) : null;
+            Map<String, INDArray> avg = new LinkedHashMap<>(), avgSq = new LinkedHashMap<>();
+            Safetensors.read(dir.resolve(OPTIMIZER)).forEach((k, v) -> {
+                if (k.startsWith("exp_avg_sq.")) avgSq.put(k.substring(11), v);
+                else if (k.startsWith("exp_avg.")) avg.put(k.substring(8), v);
+            });
+            @SuppressWarnings("unchecked") Map<String, Object> cfg = JSON.convertValue(st.path("train_config"), Map.class);
+            return new State(st.path("step").asLong(), st.path("optimizer_steps").asLong(), weights, ema, avg, avgSq, cfg);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(dir + ": unreadable training checkpoint (" + e.getMessage() + ")");
+        }
+    }
+
+    /** The newest complete checkpoint of a run directory, or {@code dir} itself if it is one. */
+    public static Path latest(Path dir) {
+        if (Files.isRegularFile(dir.resolve(STATE))) return dir;
+        List<Path> all = list(dir);
+        if (all.isEmpty()) throw new IllegalArgumentException("--resume " + dir + ": no checkpoints (expected " + dir.resolve("checkpoints/step-*") + ")");
+        return all.get(all.size() - 1);
+    }
+
+    static List<Path> list(Path runDir) {
+        Path c = runDir.resolve("checkpoints");
+        if (!Files.isDirectory(c)) return List.of();
+        try (Stream<Path> s = Files.list(c)) {
+            return s.filter(p -> p.getFileName().toString().matches("step-\\d{8}") && Files.isRegularFile(p.resolve(STATE))).sorted().toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    /** Deletes all but the newest {@code keep} checkpoints. */
+    public static void prune(Path runDir, int keep) throws IOException {
+        List<Path> all = list(runDir);
+        for (int i = 0; i < all.size() - keep; i++) AtomicFiles.deleteRecursively(all.get(i));
+    }
+}
