@@ -88,9 +88,12 @@ public final class TrainingCheckpoint {
         }
     }
 
-    /** Deletes all but the newest {@code keep} checkpoints. */
+    /** Deletes all but the newest {@code keep} checkpoints, and temporary directories a killed run left behind. */
     public static void prune(Path runDir, int keep) throws IOException {
         List<Path> all = list(runDir);
         for (int i = 0; i < all.size() - keep; i++) AtomicFiles.deleteRecursively(all.get(i));
+        try (Stream<Path> s = Files.list(runDir.resolve("checkpoints"))) {
+            for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".step-")).toList()) AtomicFiles.deleteRecursively(p);
+        }
     }
 }
