@@ -33,6 +33,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--ddim-steps", type=int, default=10)
+    ap.add_argument("--train-batch", type=int, default=0, help="also time a training step (loss, backward, AdamW)")
     a = ap.parse_args()
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference"))
     import timm_stand_in
@@ -53,6 +54,23 @@ def main():
             y = torch.zeros(b, dtype=torch.long)
             med, mn = timed(lambda: model(x, t, y), a.warmup, a.repeats)
             print("%s\t%d\t%d\tforward\t%.1f\t%.1f\t%d" % (name, a.input_size, b, med, mn, a.repeats))
+        if a.train_batch > 0:
+            train_diffusion = create_diffusion("")
+            opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0)
+            x0 = torch.randn(a.train_batch, 4, a.input_size, a.input_size)
+            tt = torch.tensor([(i * 997) % 1000 for i in range(a.train_batch)])
+            yy = torch.zeros(a.train_batch, dtype=torch.long)
+
+            def train_step():
+                with torch.enable_grad():
+                    model.train()
+                    loss = train_diffusion.training_losses(model, x0, tt, dict(y=yy))["loss"].mean()
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                    model.eval()
+            med, mn = timed(train_step, a.warmup, a.repeats)
+            print("%s\t%d\t%d\ttrain_step\t%.1f\t%.1f\t%d" % (name, a.input_size, a.train_batch, med, mn, a.repeats))
         if a.ddim_steps > 0:
             diffusion = create_diffusion(str(a.ddim_steps))
 

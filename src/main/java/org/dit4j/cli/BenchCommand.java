@@ -35,6 +35,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--ddim-steps", defaultValue = "10", description = "Steps of the guided DDIM sample (batch 1, i.e. 2 rows); 0 skips it.")
     int ddimSteps;
 
+    @Option(names = "--train-batch", defaultValue = "0", description = "Also time a training step (loss, backward, AdamW) at this batch size; 0 skips it.")
+    int trainBatch;
+
     @Option(names = "--vae-sizes", split = ",", description = "Also time decoding one image of each size (pixels) with the sd-vae-ft-mse architecture, e.g. 256,512.")
     List<Integer> vaeSizes;
 
@@ -58,6 +61,20 @@ public final class BenchCommand implements Callable<Integer> {
                 Arrays.fill(t, 500);
                 double[] ms = time(() -> model.forward(x, t, y));
                 System.out.printf(Locale.ROOT, "%s\t%d\t%d\tforward\t%.1f\t%.1f\t%d%n", name, inputSize, b, ms[0], ms[1], repeats);
+            }
+            if (trainBatch > 0) {
+                org.dit4j.models.DiTInit.initialize(model, 0);
+                org.dit4j.diffusion.GaussianDiffusion diffusion = org.dit4j.diffusion.GaussianDiffusion.create("");
+                org.dit4j.training.TrainingStep step = new org.dit4j.training.TrainingStep(model, diffusion);
+                org.dit4j.training.AdamW opt = org.dit4j.training.AdamW.officialDefaults();
+                INDArray x0 = NoiseSource.seeded(3).next(trainBatch, cfg.inChannels(), inputSize, inputSize);
+                long[] t = new long[trainBatch], y = new long[trainBatch];
+                for (int i = 0; i < trainBatch; i++) t[i] = (i * 997L) % 1000;
+                double[] ms = time(() -> {
+                    var r = step.compute(x0, t, NoiseSource.seeded(4).next(x0.shape()), y, diffusion);
+                    opt.step(step.trainableParameters(), r.gradients());
+                });
+                System.out.printf(Locale.ROOT, "%s\t%d\t%d\ttrain_step\t%.1f\t%.1f\t%d%n", name, inputSize, trainBatch, ms[0], ms[1], repeats);
             }
             if (ddimSteps > 0) {
                 SampleRequest req = SampleRequest.of(207).withSampler(SampleRequest.SamplerKind.DDIM, String.valueOf(ddimSteps));

@@ -50,11 +50,7 @@ public final class ConvertCommand implements Callable<Integer> {
             case "diffusers" -> DiTWeights.Target.DIFFUSERS;
             default -> throw new IllegalArgumentException("--to must be dit4j, safetensors or diffusers, got '" + to + "'");
         };
-        TorchCheckpoint.Pick pick = switch (weights) {
-            case "ema" -> TorchCheckpoint.Pick.EMA;
-            case "model" -> TorchCheckpoint.Pick.MODEL;
-            default -> throw new IllegalArgumentException("--weights must be ema or model, got '" + weights + "'");
-        };
+        TorchCheckpoint.Pick pick = TorchCheckpoint.Pick.parse(weights);
         DiTConfig cfg = DiTLoader.architecture(model, modelConfig, imageSize, 0);
         DiTWeights.Imported w = DiTWeights.load(in, format, cfg, pick);
         DiTWeights.export(out, target, w.config(), w.weights());

@@ -115,11 +115,7 @@ public final class SampleCommand implements Callable<Integer> {
         if (steps <= 0) throw new IllegalArgumentException("--steps must be positive, got " + steps);
         if (batchSize < 0) throw new IllegalArgumentException("--batch-size must be >= 0");
         if (gridNrow <= 0) throw new IllegalArgumentException("--grid-nrow must be positive");
-        TorchCheckpoint.Pick pick = switch (weights) {
-            case "ema" -> TorchCheckpoint.Pick.EMA;
-            case "model" -> TorchCheckpoint.Pick.MODEL;
-            default -> throw new IllegalArgumentException("--weights must be ema or model, got '" + weights + "'");
-        };
+        TorchCheckpoint.Pick pick = TorchCheckpoint.Pick.parse(weights);
         GuidanceChannels channels = GuidanceChannels.parse(cfgChannels);
         SampleRequest.SamplerKind kind = SampleRequest.SamplerKind.parse(sampler);
         long[] labels = classes.ids != null ? classes.ids : ImageNetClasses.ids(classes.names);
