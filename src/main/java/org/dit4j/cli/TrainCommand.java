@@ -77,7 +77,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--init-from", description = "Start from these weights (a zoo name, .pt, .safetensors, dit4j or diffusers folder): fine-tuning.")
     String initFrom;
 
-    @Option(names = "--devices", defaultValue = "1", description = "Data-parallel workers (only 1 is implemented).")
+    @Option(names = "--devices", defaultValue = "1", description = "Synchronous data-parallel workers, each with a model replica (default: ${DEFAULT-VALUE}).")
     int devices;
 
     @Option(names = "--set", description = "Any training key: --set warmup_steps=500 --set scheduler=cosine")
@@ -85,8 +85,6 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (devices != 1)
-            throw new UnsupportedOperationException("--devices " + devices + ": multi-device training is not implemented yet; use --devices 1");
         TrainConfig cfg = config != null ? TrainConfig.load(config) : TrainConfig.defaultsOnly();
         if (resume != null && config == null) {
             // A resumed run keeps its own settings unless flags override them.
@@ -119,7 +117,7 @@ public final class TrainCommand implements Callable<Integer> {
         } else {
             org.dit4j.models.DiTInit.initialize(dit, cfg.integer("seed"));
         }
-        Trainer trainer = new Trainer(dit, dataset, cfg);
+        Trainer trainer = new Trainer(dit, dataset, cfg, devices);
         if (resume != null) {
             Path ckpt = TrainingCheckpoint.latest(resume);
             trainer.restore(TrainingCheckpoint.load(ckpt));

@@ -13,6 +13,9 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.*;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.dit4j.util.Slices;
 
 /**
  * The official {@code train.py} loop on one device: x0 from the data, t uniform over the 1000 training steps, labels
@@ -33,6 +36,10 @@ public final class Trainer {
 
     private final DiTModel model;
     private final TrainingStep step;
+    /** Data-parallel workers beyond the first: replicas of the model that receive its weights before every step. */
+    private final List<DiTModel> replicas = new ArrayList<>();
+    private final List<TrainingStep> replicaSteps = new ArrayList<>();
+    private final ExecutorService pool;
     private final GaussianDiffusion diffusion;
     private final TrainingData data;
     private final TrainConfig cfg;
@@ -42,6 +49,16 @@ public final class Trainer {
     private long current;
 
     public Trainer(DiTModel model, TrainingData data, TrainConfig cfg) {
+        this(model, data, cfg, 1);
+    }
+
+    /**
+     * With {@code workers} > 1, each micro-batch is split across that many model replicas computing in parallel and
+     * their gradients are averaged, weighted by shard size: synchronous data parallelism that computes the
+     * single-device step (every random draw is made once, for the whole batch) up to summation order.
+     */
+    public Trainer(DiTModel model, TrainingData data, TrainConfig cfg, int workers) {
+        if (workers < 1) throw new IllegalArgumentException("--devices must be at least 1");
         long[] shape = data.exampleShape();
         DiTConfig m = model.config();
         if (shape[0] != m.inChannels() || shape[1] != m.inputSize() || shape[2] != m.inputSize())
@@ -55,6 +72,25 @@ public final class Trainer {
         this.optimizer = new AdamW(cfg.real("start_learning_rate"), 0.9, 0.999, 1e-8, cfg.real("weight_decay"));
         this.order = new DataOrder(data.size(), cfg.integer("seed"));
         if (cfg.bool("use_ema")) ema = copy(model.stateDict());
+        if (workers > batchSize()) throw new IllegalArgumentException("--devices " + workers + " exceeds the batch size " + batchSize());
+        for (int i = 1; i < workers; i++) {
+            DiTModel r = DiTModel.create(m);
+            replicas.add(r);
+            replicaSteps.add(new TrainingStep(r, diffusion));
+        }
+        pool = workers > 1 ? Executors.newFixedThreadPool(workers - 1, daemonThreads()) : null;
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads() {
+        return r -> {
+            Thread t = new Thread(r, "dit4j-worker");
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    public int workers() {
+        return replicas.size() + 1;
     }
 
     private static Map<String, INDArray> copy(Map<String, INDArray> m) {
@@ -118,7 +154,7 @@ public final class Trainer {
             }
             float[] noise = new float[(int) b.x().length()];
             for (int i = 0; i < noise.length; i++) noise[i] = (float) noiseRng.nextGaussian();
-            TrainingStep.Result r = step.compute(b.x().castTo(DataType.FLOAT), t, Nd4j.create(noise, b.x().shape(), 'c'), y, diffusion);
+            TrainingStep.Result r = computeParallel(b.x().castTo(DataType.FLOAT), t, Nd4j.create(noise, b.x().shape(), 'c'), y);
             if (!Double.isFinite(r.lossMean())) throw new DivergedException(current, r.lossMean());
             loss += r.lossMean() / accum;
             if (grads == null) {
@@ -145,6 +181,53 @@ public final class Trainer {
         current++;
         double seconds = (System.nanoTime() - t0) / 1e9;
         return new Log(current, loss, lr, norm, 1 / seconds, (double) batch * accum / seconds);
+    }
+
+    /** One batch on the master alone, or split across the replicas: gradients and mean loss weighted by shard size. */
+    private TrainingStep.Result computeParallel(INDArray x0, long[] t, INDArray noise, long[] y) {
+        if (replicas.isEmpty()) return step.compute(x0, t, noise, y, diffusion);
+        Map<String, INDArray> master = model.stateDict();
+        for (DiTModel r : replicas) r.loadStateDict(master, "master weights");
+        int n = t.length, w = workers();
+        List<java.util.concurrent.Callable<TrainingStep.Result>> jobs = new ArrayList<>();
+        double[] shareOf = new double[w];
+        for (int k = 0, start = 0; k < w; k++) {
+            int size = n / w + (k < n % w ? 1 : 0), from = start, to = start + size;
+            start = to;
+            shareOf[k] = (double) size / n;
+            TrainingStep s = k == 0 ? step : replicaSteps.get(k - 1);
+            jobs.add(() -> s.compute(Slices.range(x0, 0, from, to), Arrays.copyOfRange(t, from, to),
+                    Slices.range(noise, 0, from, to), Arrays.copyOfRange(y, from, to), diffusion));
+        }
+        List<java.util.concurrent.Future<TrainingStep.Result>> others = new ArrayList<>();
+        for (int k = 1; k < w; k++) others.add(pool.submit(jobs.get(k)));
+        List<TrainingStep.Result> results = new ArrayList<>();
+        results.add(callOrThrow(jobs.get(0)));
+        for (var f : others) {
+            try {
+                results.add(f.get());
+            } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException("a data-parallel worker failed: " + e.getCause(), e.getCause());
+            }
+        }
+        Map<String, INDArray> grads = new LinkedHashMap<>();
+        double lossMean = 0;
+        for (int k = 0; k < w; k++) {
+            lossMean += results.get(k).lossMean() * shareOf[k];
+            double share = shareOf[k];
+            for (var e : results.get(k).gradients().entrySet()) grads.merge(e.getKey(), e.getValue().mul(share), INDArray::addi);
+        }
+        return new TrainingStep.Result(null, null, null, lossMean, grads);
+    }
+
+    private static TrainingStep.Result callOrThrow(java.util.concurrent.Callable<TrainingStep.Result> job) {
+        try {
+            return job.call();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The x0 prediction of the current (or EMA) weights, for evaluation: x_t = q_sample(x0, t, noise). */

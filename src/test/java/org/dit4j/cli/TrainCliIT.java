@@ -38,7 +38,8 @@ class TrainCliIT {
         Path[] in = setUp(dir);
         Path run = dir.resolve("run");
         var r = SampleCliIT.dit4j(dir, "train", "--model-config", in[1].toString(), "--vae", "none", "--data", in[0].toString(),
-                "--out", run.toString(), "--max-steps", "4", "--ckpt-every", "2", "--log-every", "2", "--batch-size", "4", "--lr", "1e-3");
+                "--out", run.toString(), "--max-steps", "4", "--ckpt-every", "2", "--log-every", "2", "--batch-size", "4", "--lr", "1e-3",
+                "--devices", "2");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("6 images in 2 classes") || r.out().contains("7 images in 2 classes"), r.out());
         assertTrue(r.err().contains("broken.png"), "one warning for the unreadable image: " + r.err());

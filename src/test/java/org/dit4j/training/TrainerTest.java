@@ -145,6 +145,23 @@ class TrainerTest {
     }
 
     @Test
+    void twoDataParallelWorkersComputeTheSingleDeviceStep() {
+        TrainConfig cfg = config(3).set("train_batch_size", 5, "test").set("random_flip", true, "test");
+        DiTModel one = DiTModel.create(pixelDiT()), two = DiTModel.create(pixelDiT());
+        DiTInit.initialize(one, 1);
+        DiTInit.initialize(two, 1);
+        Trainer single = new Trainer(one, colours(4), cfg), parallel = new Trainer(two, colours(4), cfg, 2);
+        for (int i = 0; i < 3; i++) {
+            double a = single.trainStep().loss(), b = parallel.trainStep().loss();
+            assertEquals(a, b, 1e-5 * a, "loss at step " + i);
+        }
+        one.stateDict().forEach((k, v) -> {
+            double err = v.sub(two.stateDict().get(k)).amaxNumber().doubleValue();
+            assertTrue(err < 2e-5, k + ": " + err);
+        });
+    }
+
+    @Test
     void configRejectsUnknownKeysAndBadValues() {
         var e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.defaultsOnly().set("learning_rate", "1", "--set learning_rate"));
         assertTrue(e.getMessage().contains("unknown training key 'learning_rate'"), e.getMessage());
