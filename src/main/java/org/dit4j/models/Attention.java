@@ -5,9 +5,9 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 
 /**
- * timm's {@code Attention}: fused qkv, softmax(q·hd^-½ @ kᵀ) @ v, output projection. The fused (3D, D) qkv weight
- * stays one parameter under its official name; q, k and v use row blocks of it. (Slicing the (3, N, H, T, hd)
- * activation instead, as timm does, breaks M2.1's strided-slice backprop for a batch of 2.)
+ * timm's {@code Attention}: fused qkv, softmax(q·hd^-½ @ kᵀ) @ v, output projection. q, k and v are point slices of
+ * the (N·T, 3, D) view of the fused projection: slicing the permuted (3, N, H, T, hd) tensor as timm does breaks
+ * M2.1's strided-slice backprop for a batch of 2, and slicing the weight instead copies it on every call.
  */
 public final class Attention {
     private final SDVariable qkvWeight, qkvBias;   // (3D, D), (3D)
@@ -25,22 +25,21 @@ public final class Attention {
         this.proj = new Linear(p, name + ".proj", hidden, hidden);
     }
 
-    /** Rows [i·D, (i+1)·D) of the fused projection applied to x (N·T, D), split into heads: (N, H, T, hd). */
-    private SDVariable project(SDVariable flat, int i) {
-        SameDiff sd = flat.getSameDiff();
-        SDVariable w = qkvWeight.get(SDIndex.interval(i * hidden, (i + 1) * hidden), SDIndex.all());     // (D, D)
-        SDVariable b = qkvBias.get(SDIndex.interval(i * hidden, (i + 1) * hidden));                       // (D)
-        SDVariable y = sd.mmul(flat, w, false, true, false).add(b);                                       // (N·T, D)
-        return sd.permute(sd.reshape(y, -1, tokens, heads, headDim), 0, 2, 1, 3);                         // (N, H, T, hd)
+    /** Part i (q, k or v) of the fused projection qkv (N·T, 3D), as a point slice of its (N·T, 3, D) view, in heads: (N, H, T, hd). */
+    private SDVariable part(SDVariable qkvOut, int i) {
+        SameDiff sd = qkvOut.getSameDiff();
+        SDVariable y = sd.reshape(qkvOut, -1, 3, hidden).get(SDIndex.all(), SDIndex.point(i), SDIndex.all());  // (N·T, D)
+        return sd.permute(sd.reshape(y, -1, tokens, heads, headDim), 0, 2, 1, 3);                             // (N, H, T, hd)
     }
 
     /** x (N, T, D) → (N, T, D). */
     public SDVariable apply(SDVariable x) {
         SameDiff sd = x.getSameDiff();
         SDVariable flat = sd.reshape(x, -1, hidden);                               // (N·T, D)
-        SDVariable q = project(flat, 0).mul(Math.pow(headDim, -0.5));              // (N, H, T, hd)
-        SDVariable k = project(flat, 1);                                           // (N, H, T, hd)
-        SDVariable v = project(flat, 2);                                           // (N, H, T, hd)
+        SDVariable qkvOut = sd.mmul(flat, qkvWeight, false, true, false).add(qkvBias);   // (N·T, 3D)
+        SDVariable q = part(qkvOut, 0).mul(Math.pow(headDim, -0.5));               // (N, H, T, hd)
+        SDVariable k = part(qkvOut, 1);                                            // (N, H, T, hd)
+        SDVariable v = part(qkvOut, 2);                                            // (N, H, T, hd)
         SDVariable scores = sd.mmul(q, k, false, true, false);                     // (N, H, T, T)
         SDVariable attn = sd.nn.softmax(scores, 3);
         SDVariable out = sd.mmul(attn, v);                                         // (N, H, T, hd)
