@@ -8,7 +8,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.controlflow.compat.StopGradient;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -33,14 +35,49 @@ public final class DiffusionLoss {
         this.diffusion = diffusion;
     }
 
-    /** Adds the loss to {@code sd}; {@code modelOutput} is (N, C or 2C, H, W). Returns the scalar mean loss. */
+    /** Adds the loss to {@code sd} with its inputs as placeholders; {@code modelOutput} is (N, C or 2C, H, W). Returns the scalar mean loss. */
     public SDVariable build(SameDiff sd, SDVariable modelOutput, long channels, long height, long width) {
-        SDVariable xStart = sd.placeHolder(X_START, DataType.FLOAT, -1, channels, height, width);
-        SDVariable noise = sd.placeHolder(NOISE, DataType.FLOAT, -1, channels, height, width);
-        SDVariable xT = sd.placeHolder(X_T, DataType.FLOAT, -1, channels, height, width);
         Map<String, SDVariable> k = new HashMap<>();
         for (String name : COEFS) k.put(name, sd.placeHolder(name, DataType.FLOAT, -1, 1, 1, 1));
+        Targets targets = new Targets(sd.placeHolder(X_START, DataType.FLOAT, -1, channels, height, width),
+                sd.placeHolder(NOISE, DataType.FLOAT, -1, channels, height, width),
+                sd.placeHolder(X_T, DataType.FLOAT, -1, channels, height, width), k,
+                diffusion.varType == GaussianDiffusion.VarType.LEARNED_RANGE ? sd.placeHolder(T_IS_ZERO, DataType.FLOAT, -1) : null);
+        return build(sd, modelOutput, channels, targets).mean().rename(LOSS_MEAN);
+    }
 
+    /** What the loss compares the model's output with: x0, noise and x_t (N, C, H, W), per-sample coefficients (N, 1, 1, 1). */
+    private record Targets(SDVariable xStart, SDVariable noise, SDVariable xT, Map<String, SDVariable> coefs, SDVariable tIsZero) {}
+
+    /** Values per example in {@link #packLabels}: x0, noise and x_t, then the coefficients and the t = 0 flag. */
+    public static long packedLabelWidth(long channels, long height, long width) {
+        return 3 * channels * height * width + COEFS.length + 1;
+    }
+
+    /**
+     * The loss with every target read from one (N, {@link #packedLabelWidth}) label matrix, the form a DL4J output
+     * layer receives them in. Returns the per-example loss (N).
+     */
+    public SDVariable buildFromPacked(SameDiff sd, SDVariable modelOutput, SDVariable labels, long channels, long height, long width) {
+        long size = channels * height * width;
+        SDVariable xStart = sd.reshape(columns(labels, 0, size), -1, channels, height, width);              // (N, C, H, W)
+        SDVariable noise = sd.reshape(columns(labels, size, 2 * size), -1, channels, height, width);        // (N, C, H, W)
+        SDVariable xT = sd.reshape(columns(labels, 2 * size, 3 * size), -1, channels, height, width);       // (N, C, H, W)
+        Map<String, SDVariable> k = new HashMap<>();
+        for (int i = 0; i < COEFS.length; i++)
+            k.put(COEFS[i], sd.reshape(columns(labels, 3 * size + i, 3 * size + i + 1), -1, 1, 1, 1));     // (N, 1, 1, 1)
+        SDVariable isZero = sd.reshape(columns(labels, 3 * size + COEFS.length, 3 * size + COEFS.length + 1), -1);   // (N)
+        return build(sd, modelOutput, channels, new Targets(xStart, noise, xT, k, isZero));
+    }
+
+    private static SDVariable columns(SDVariable m, long from, long to) {
+        return m.get(SDIndex.all(), SDIndex.interval(from, to));
+    }
+
+    /** The per-example loss (N): MSE, plus the VLB term for learned σ. */
+    private SDVariable build(SameDiff sd, SDVariable modelOutput, long channels, Targets in) {
+        Map<String, SDVariable> k = in.coefs();
+        SDVariable xStart = in.xStart(), noise = in.noise(), xT = in.xT();
         boolean learned = diffusion.varType == GaussianDiffusion.VarType.LEARNED_RANGE;
         SDVariable out = learned ? modelOutput.get(SDIndex.all(), SDIndex.interval(0L, channels)) : modelOutput;   // (N, C, H, W)
         SDVariable target = diffusion.meanType == GaussianDiffusion.MeanType.EPSILON ? noise : xStart;
@@ -59,14 +96,13 @@ public final class DiffusionLoss {
             SDVariable trueMean = k.get("coef_posterior1").mul(xStart).add(k.get("coef_posterior2").mul(xT));
             SDVariable kl = meanFlat(normalKl(sd, trueMean, k.get("coef_true_logvar"), modelMean, modelLogVar)).div(LN2);
             SDVariable nll = meanFlat(discretizedGaussianLogLikelihood(sd, xStart, modelMean, modelLogVar.mul(0.5)).neg()).div(LN2);
-            SDVariable isZero = sd.placeHolder(T_IS_ZERO, DataType.FLOAT, -1);
+            SDVariable isZero = in.tIsZero();
             SDVariable vb = isZero.mul(nll).add(isZero.rsub(1.0).mul(kl));
             if (diffusion.lossType == GaussianDiffusion.LossType.RESCALED_MSE) vb = vb.mul(diffusion.numTimesteps / 1000.0);
             vb = vb.rename(VB);
             loss = mse.add(vb);
         }
-        loss = loss.rename(LOSS);
-        return loss.mean().rename(LOSS_MEAN);
+        return loss.rename(LOSS);
     }
 
     private static SDVariable meanFlat(SDVariable x) {
@@ -121,6 +157,19 @@ public final class DiffusionLoss {
             ph.put(T_IS_ZERO, Nd4j.createFromArray(z));
         }
         return ph;
+    }
+
+    /** {@link #placeholders} as one (N, {@link #packedLabelWidth}) matrix for {@link #buildFromPacked}. */
+    public INDArray packLabels(INDArray xStart, long[] t, INDArray noise) {
+        Map<String, INDArray> ph = placeholders(xStart, t, noise);
+        long n = t.length;
+        List<INDArray> parts = new ArrayList<>();
+        for (String name : List.of(X_START, NOISE, X_T)) parts.add(ph.get(name).castTo(DataType.FLOAT).reshape('c', n, -1));
+        for (String name : COEFS) parts.add(ph.get(name).reshape('c', n, 1));
+        float[] zero = new float[(int) n];
+        for (int i = 0; i < n; i++) zero[i] = t[i] == 0 ? 1f : 0f;
+        parts.add(Nd4j.createFromArray(zero).reshape(n, 1));
+        return Nd4j.concat(1, parts.toArray(INDArray[]::new));
     }
 
     private static void put(Map<String, INDArray> ph, String name, float[] v) {

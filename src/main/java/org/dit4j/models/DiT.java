@@ -36,11 +36,20 @@ public final class DiT {
      * Named intermediates: patch_embed_out, tokens_in, t_emb, y_emb, c, blocks.i.*, final_layer_out.
      */
     public SDVariable forward(SDVariable x, SDVariable tFreq, SDVariable y) {
+        return forward(x, tFreq, y, false);
+    }
+
+    /** As {@link #forward(SDVariable, SDVariable, SDVariable)} with labels given one-hot: y (N, num_classes + 1) float. */
+    public SDVariable forwardOneHot(SDVariable x, SDVariable tFreq, SDVariable yOneHot) {
+        return forward(x, tFreq, yOneHot, true);
+    }
+
+    private SDVariable forward(SDVariable x, SDVariable tFreq, SDVariable y, boolean oneHot) {
         SameDiff sd = x.getSameDiff();
         SDVariable tokens = xEmbedder.apply(x).rename("patch_embed_out");        // (N, T, D)
         tokens = tokens.add(posEmbed).rename("tokens_in");                      // (N, T, D)
         SDVariable t = tEmbedder.apply(tFreq).rename("t_emb");                  // (N, D)
-        SDVariable yEmb = yEmbedder.apply(y).rename("y_emb");                   // (N, D)
+        SDVariable yEmb = (oneHot ? yEmbedder.applyOneHot(y) : yEmbedder.apply(y)).rename("y_emb");   // (N, D)
         SDVariable c = t.add(yEmb).rename("c");                                 // (N, D)
         for (int i = 0; i < blocks.size(); i++)
             tokens = blocks.get(i).apply(tokens, c).rename("blocks." + i + ".out");   // (N, T, D)

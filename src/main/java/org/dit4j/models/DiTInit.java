@@ -16,19 +16,24 @@ public final class DiTInit {
     private DiTInit() {}
 
     public static void initialize(DiTModel model, long seed) {
+        model.loadStateDict(weights(model.config(), seed), "initialisation");
+    }
+
+    /** The initial state dict of {@code cfg} drawn from {@code seed}, in official order. */
+    public static Map<String, INDArray> weights(DiTConfig cfg, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         Map<String, INDArray> w = new LinkedHashMap<>();
-        for (Map.Entry<String, long[]> e : model.parameterShapes().entrySet()) {
+        for (Map.Entry<String, long[]> e : ShapeParams.of(cfg).entrySet()) {
             String name = e.getKey();
             long[] s = e.getValue();
             INDArray a;
-            if (name.equals("pos_embed")) a = PosEmbed.sincos2d(model.config().hiddenSize(), model.config().gridSize());
+            if (name.equals("pos_embed")) a = PosEmbed.sincos2d(cfg.hiddenSize(), cfg.gridSize());
             else if (name.contains("adaLN_modulation") || name.startsWith("final_layer.linear") || name.endsWith(".bias")) a = Nd4j.zeros(s);
             else if (name.startsWith("y_embedder") || name.startsWith("t_embedder")) a = normal(rng, s, 0.02);
             else a = xavier(rng, s);
             w.put(name, a);
         }
-        model.loadStateDict(w, "initialisation");
+        return w;
     }
 
     private static INDArray normal(SplittableRandom rng, long[] shape, double std) {

@@ -22,8 +22,12 @@ public final class LabelEmbedder {
     /** y (N) int64 → (N, D). */
     public SDVariable apply(SDVariable y) {
         SameDiff sd = y.getSameDiff();
-        SDVariable oneHot = sd.oneHot(y, rows).castTo(DataType.FLOAT);   // (N, rows)
-        return sd.mmul(oneHot, table);                                   // (N, D)
+        return applyOneHot(sd.oneHot(y, rows).castTo(DataType.FLOAT));   // (N, D)
+    }
+
+    /** yOneHot (N, num_classes + 1) float → (N, D); the form a DL4J layer receives labels in. */
+    public SDVariable applyOneHot(SDVariable yOneHot) {
+        return yOneHot.getSameDiff().mmul(yOneHot, table);                // (N, D)
     }
 
     /** {@code token_drop}: in training each label becomes the null class with probability {@code prob}. */

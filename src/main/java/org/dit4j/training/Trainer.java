@@ -1,14 +1,11 @@
 package org.dit4j.training;
 
-import org.dit4j.data.DataOrder;
 import org.dit4j.data.TrainingData;
 import org.dit4j.diffusion.DiffusionConfig;
 import org.dit4j.diffusion.GaussianDiffusion;
 import org.dit4j.models.DiTConfig;
 import org.dit4j.models.DiTModel;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -44,7 +41,7 @@ public final class Trainer {
     private final TrainingData data;
     private final TrainConfig cfg;
     private final AdamW optimizer;
-    private final DataOrder order;
+    private final MicroBatches batches;
     private Map<String, INDArray> ema;
     private long current;
 
@@ -70,7 +67,7 @@ public final class Trainer {
         this.diffusion = GaussianDiffusion.create(DiffusionConfig.of("").withLearnSigma(m.learnSigma()));
         this.step = new TrainingStep(model, diffusion);
         this.optimizer = new AdamW(cfg.real("start_learning_rate"), 0.9, 0.999, 1e-8, cfg.real("weight_decay"));
-        this.order = new DataOrder(data.size(), cfg.integer("seed"));
+        this.batches = new MicroBatches(data, m, cfg, diffusion.numTimesteps());
         if (cfg.bool("use_ema")) ema = copy(model.stateDict());
         if (workers > batchSize()) throw new IllegalArgumentException("--devices " + workers + " exceeds the batch size " + batchSize());
         for (int i = 1; i < workers; i++) {
@@ -135,26 +132,12 @@ public final class Trainer {
     /** One optimiser step (over gradient_accumulation_steps micro-batches); returns the mean loss. */
     public Log trainStep() {
         long t0 = System.nanoTime();
-        int accum = cfg.integer("gradient_accumulation_steps"), batch = batchSize(), seed = cfg.integer("seed");
-        DiTConfig m = model.config();
+        int accum = cfg.integer("gradient_accumulation_steps"), batch = batchSize();
         Map<String, INDArray> grads = null;
         double loss = 0;
         for (int micro = 0; micro < accum; micro++) {
-            long draw = current * accum + micro;
-            long[] indices = order.indices(draw * batch, batch);
-            SplittableRandom flipRng = DataOrder.stream(seed, draw, "flip"), dropRng = DataOrder.stream(seed, draw, "label-drop"),
-                    tRng = DataOrder.stream(seed, draw, "t"), noiseRng = DataOrder.stream(seed, draw, "noise");
-            boolean[] flips = new boolean[batch];
-            if (cfg.bool("random_flip")) for (int i = 0; i < batch; i++) flips[i] = flipRng.nextDouble() < 0.5;
-            TrainingData.Batch b = data.batch(indices, flips);
-            long[] y = new long[batch], t = new long[batch];
-            for (int i = 0; i < batch; i++) {
-                y[i] = dropRng.nextDouble() < m.classDropoutProb() ? m.numClasses() : b.labels()[i];
-                t[i] = tRng.nextInt(diffusion.numTimesteps());
-            }
-            float[] noise = new float[(int) b.x().length()];
-            for (int i = 0; i < noise.length; i++) noise[i] = (float) noiseRng.nextGaussian();
-            TrainingStep.Result r = computeParallel(b.x().castTo(DataType.FLOAT), t, Nd4j.create(noise, b.x().shape(), 'c'), y);
+            MicroBatches.Draw d = batches.draw(current * accum + micro, batch);
+            TrainingStep.Result r = computeParallel(d.x0(), d.t(), d.noise(), d.y());
             if (!Double.isFinite(r.lossMean())) throw new DivergedException(current, r.lossMean());
             loss += r.lossMean() / accum;
             if (grads == null) {

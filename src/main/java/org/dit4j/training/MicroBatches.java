@@ -1,0 +1,54 @@
+package org.dit4j.training;
+
+import org.dit4j.data.DataOrder;
+import org.dit4j.data.TrainingData;
+import org.dit4j.models.DiTConfig;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.SplittableRandom;
+
+/**
+ * Every random draw of {@code train.py}'s loop for one micro-batch, made from (seed, draw index) alone: the examples,
+ * their flips, the labels dropped to the null class, the timesteps and the noise. All training engines (one device,
+ * replicas, ParallelWrapper, Spark) take their batches from here, so they see the same data.
+ */
+public final class MicroBatches {
+    /** x0 (B, C, H, W), respaced timesteps, Gaussian noise shaped like x0, labels after dropout. */
+    public record Draw(INDArray x0, long[] t, INDArray noise, long[] y) {}
+
+    private final TrainingData data;
+    private final DataOrder order;
+    private final DiTConfig model;
+    private final long seed;
+    private final boolean randomFlip;
+    private final int numTimesteps;
+
+    public MicroBatches(TrainingData data, DiTConfig model, TrainConfig cfg, int numTimesteps) {
+        this.data = data;
+        this.model = model;
+        this.seed = cfg.integer("seed");
+        this.randomFlip = cfg.bool("random_flip");
+        this.numTimesteps = numTimesteps;
+        this.order = new DataOrder(data.size(), seed);
+    }
+
+    /** Micro-batch number {@code draw} (= step · accumulation + micro) of {@code batch} examples. */
+    public Draw draw(long draw, int batch) {
+        long[] indices = order.indices(draw * batch, batch);
+        SplittableRandom flipRng = DataOrder.stream(seed, draw, "flip"), dropRng = DataOrder.stream(seed, draw, "label-drop"),
+                tRng = DataOrder.stream(seed, draw, "t"), noiseRng = DataOrder.stream(seed, draw, "noise");
+        boolean[] flips = new boolean[batch];
+        if (randomFlip) for (int i = 0; i < batch; i++) flips[i] = flipRng.nextDouble() < 0.5;
+        TrainingData.Batch b = data.batch(indices, flips);
+        long[] y = new long[batch], t = new long[batch];
+        for (int i = 0; i < batch; i++) {
+            y[i] = dropRng.nextDouble() < model.classDropoutProb() ? model.numClasses() : b.labels()[i];
+            t[i] = tRng.nextInt(numTimesteps);
+        }
+        float[] noise = new float[(int) b.x().length()];
+        for (int i = 0; i < noise.length; i++) noise[i] = (float) noiseRng.nextGaussian();
+        return new Draw(b.x().castTo(DataType.FLOAT), t, Nd4j.create(noise, b.x().shape(), 'c'), y);
+    }
+}

@@ -1,0 +1,49 @@
+package org.dit4j.training.dl4j;
+
+import org.dit4j.diffusion.DiffusionLoss;
+import org.dit4j.diffusion.GaussianDiffusion;
+import org.dit4j.models.DiTConfig;
+import org.dit4j.models.TimestepEmbedder;
+import org.dit4j.training.MicroBatches;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A drawn micro-batch as the DataSet the ComputationGraph trains on: features = [x_t | timestep sinusoid | one-hot
+ * label] per row ({@link DiTLayer}), labels = the loss targets ({@link DiffusionLoss#packLabels}). Noise and timesteps
+ * are drawn here, in the data pipeline, so every engine and every worker feeds the graph the same way.
+ */
+public final class GraphBatches {
+    private final DiTConfig model;
+    private final GaussianDiffusion diffusion;
+    private final DiffusionLoss loss;
+
+    public GraphBatches(DiTConfig model) {
+        this.model = model;
+        this.diffusion = DiTLayer.trainingDiffusion(model.learnSigma());
+        this.loss = new DiffusionLoss(diffusion);
+    }
+
+    public DataSet dataSet(MicroBatches.Draw d) {
+        return new DataSet(features(d.x0(), d.t(), d.noise(), d.y()), loss.packLabels(d.x0(), d.t(), d.noise()));
+    }
+
+    /** The packed input rows (N, {@link DiTLayer#featureWidth}) for x_t = q_sample(x0, t, noise). */
+    public INDArray features(INDArray x0, long[] t, INDArray noise, long[] y) {
+        return features(diffusion.qSample(x0, t, noise), diffusion.modelTimesteps(t), y);
+    }
+
+    /** Packed input rows for the model evaluated at x_t with model timesteps {@code modelT}. */
+    public INDArray features(INDArray xT, long[] modelT, long[] y) {
+        int n = y.length, rows = model.labelTableRows();
+        INDArray oneHot = Nd4j.zeros(DataType.FLOAT, n, rows);
+        for (int i = 0; i < n; i++) {
+            if (y[i] < 0 || y[i] >= rows) throw new IllegalArgumentException("class label " + y[i] + " is outside [0, " + rows + ")");
+            oneHot.putScalar(i, y[i], 1f);
+        }
+        INDArray tFreq = TimestepEmbedder.frequencyEmbedding(modelT, TimestepEmbedder.FREQUENCY_EMBEDDING_SIZE);   // (N, 256)
+        return Nd4j.concat(1, xT.castTo(DataType.FLOAT).reshape('c', n, -1), tFreq, oneHot);
+    }
+}
