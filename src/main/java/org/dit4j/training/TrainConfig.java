@@ -126,13 +126,18 @@ public final class TrainConfig {
 
     /** Learning rate at {@code step}: linear warm-up, then constant or cosine to {@code end_learning_rate}. */
     public double learningRate(long step, long totalSteps) {
-        double start = real("start_learning_rate"), end = real("end_learning_rate");
-        int warmup = integer("warmup_steps");
+        return learningRate(real("start_learning_rate"), real("end_learning_rate"), integer("warmup_steps"), cosine(), step, totalSteps);
+    }
+
+    public boolean cosine() {
+        if (!"cosine".equals(str("scheduler")) && !"constant".equals(str("scheduler")))
+            throw new IllegalArgumentException("scheduler must be constant or cosine, got '" + str("scheduler") + "'");
+        return "cosine".equals(str("scheduler"));
+    }
+
+    public static double learningRate(double start, double end, int warmup, boolean cosine, long step, long totalSteps) {
         if (step < warmup) return start * (step + 1) / warmup;
-        if (!"cosine".equals(str("scheduler"))) {
-            if (!"constant".equals(str("scheduler"))) throw new IllegalArgumentException("scheduler must be constant or cosine, got '" + str("scheduler") + "'");
-            return start;
-        }
+        if (!cosine) return start;
         double progress = Math.min(1.0, (double) (step - warmup) / Math.max(1, totalSteps - warmup));
         return end + 0.5 * (start - end) * (1 + Math.cos(Math.PI * progress));
     }

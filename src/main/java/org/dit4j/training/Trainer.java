@@ -20,7 +20,7 @@ import org.dit4j.util.Slices;
  * updated every step. Every random draw of step k comes from (seed, k) alone, so a run resumed from a checkpoint at
  * step k reaches the same weights as one that never stopped.
  */
-public final class Trainer {
+public final class Trainer implements TrainingLoop {
     /** One logged step. */
     public record Log(long step, double loss, double learningRate, double gradNorm, double stepsPerSecond, double imagesPerSecond) {}
 
@@ -90,6 +90,11 @@ public final class Trainer {
         return replicas.size() + 1;
     }
 
+    @Override
+    public String describeEngine() {
+        return workers() == 1 ? "SameDiff, one device" : "SameDiff, " + workers() + " synchronous data-parallel replicas";
+    }
+
     private static Map<String, INDArray> copy(Map<String, INDArray> m) {
         Map<String, INDArray> out = new LinkedHashMap<>();
         m.forEach((k, v) -> out.put(k, v.dup()));
@@ -101,6 +106,7 @@ public final class Trainer {
     }
 
     /** Total optimiser steps: max_steps, or as many as the epochs take. */
+    @Override
     public long totalSteps() {
         int max = cfg.integer("max_steps");
         if (max > 0) return max;
@@ -108,6 +114,7 @@ public final class Trainer {
         return perEpoch * cfg.integer("epochs");
     }
 
+    @Override
     public long currentStep() {
         return current;
     }
@@ -117,6 +124,7 @@ public final class Trainer {
     }
 
     /** Continues from a checkpoint: weights, EMA, optimiser moments and step. */
+    @Override
     public void restore(TrainingCheckpoint.State s) {
         model.loadStateDict(s.weights(), "checkpoint at step " + s.step());
         if (ema != null) ema = copy(s.ema() != null ? s.ema() : s.weights());
@@ -130,6 +138,7 @@ public final class Trainer {
     }
 
     /** One optimiser step (over gradient_accumulation_steps micro-batches); returns the mean loss. */
+    @Override
     public Log trainStep() {
         long t0 = System.nanoTime();
         int accum = cfg.integer("gradient_accumulation_steps"), batch = batchSize();
@@ -214,7 +223,8 @@ public final class Trainer {
     }
 
     /** The x0 prediction of the current (or EMA) weights, for evaluation: x_t = q_sample(x0, t, noise). */
-    public INDArray predictX0(DiTModel m, INDArray x0, long t, long[] labels, INDArray noise) {
+    public static INDArray predictX0(DiTModel m, INDArray x0, long t, long[] labels, INDArray noise) {
+        GaussianDiffusion diffusion = GaussianDiffusion.create(DiffusionConfig.of("").withLearnSigma(m.config().learnSigma()));
         long[] ts = new long[labels.length];
         Arrays.fill(ts, t);
         INDArray xt = diffusion.qSample(x0, ts, noise);
@@ -223,6 +233,7 @@ public final class Trainer {
     }
 
     /** Writes a checkpoint of the current state under {@code runDir/checkpoints} and keeps the newest ckpt_max_keep. */
+    @Override
     public Path checkpoint(Path runDir) throws IOException {
         Path dir = TrainingCheckpoint.dirFor(runDir, current);
         TrainingCheckpoint.save(dir, model.config(), state());

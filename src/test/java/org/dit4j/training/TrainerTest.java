@@ -56,9 +56,13 @@ class TrainerTest {
         // Measured in PyTorch on the same setup: ~1.0 → ~0.02 in 400 steps.
         assertTrue(first > 0.5, "initial loss " + first);
         assertTrue(last < 0.15 && last < first / 5, "loss " + first + " → " + last);
-        // At moderate noise (t = 300) the x0 prediction for class k has class k's colour.
+        assertPredictsEachClassColour(m);
+    }
+
+    /** At moderate noise (t = 300) the x0 prediction for class k has class k's colour. */
+    static void assertPredictsEachClassColour(DiTModel m) {
         INDArray x0 = colours(1).batch(new long[]{0, 1, 2}, new boolean[3]).x();
-        INDArray pred = t.predictX0(m, x0, 300, new long[]{0, 1, 2}, NoiseSource.seeded(99).next(3, 3, 16, 16));
+        INDArray pred = Trainer.predictX0(m, x0, 300, new long[]{0, 1, 2}, NoiseSource.seeded(99).next(3, 3, 16, 16));
         for (int k = 0; k < 3; k++) {
             INDArray mean = pred.slice(k).mean(1, 2);
             int best = -1;

@@ -1,0 +1,174 @@
+package org.dit4j.training.dl4j;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.dit4j.data.TrainingData;
+import org.dit4j.models.DiTConfig;
+import org.dit4j.models.DiTModel;
+import org.dit4j.training.MicroBatches;
+import org.dit4j.training.TrainConfig;
+import org.dit4j.training.Trainer;
+import org.dit4j.training.TrainingCheckpoint;
+import org.dit4j.training.TrainingLoop;
+import org.dit4j.util.Slices;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.learning.config.Adam;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.*;
+
+/**
+ * The {@code train.py} loop over the ComputationGraph wrapping ({@link DiTGraph}): each optimiser step draws one batch
+ * ({@link MicroBatches}, the same draws as the SameDiff trainer), splits it into one shard per worker and hands the
+ * shards to an {@link Engine} — ParallelWrapper threads or Spark executors — which trains one averaging round. The
+ * driver keeps the EMA after each round and writes the same checkpoints as the SameDiff trainer.
+ * <p>
+ * The optimiser is DL4J's Adam (with decoupled weight decay): its moments are PyTorch AdamW's exp_avg/exp_avg_sq, so
+ * checkpoints move between engines, but it adds ε to √v̂·√(1−β₂ᵗ) rather than to √v̂, a difference only where |g| ≈ ε.
+ */
+public final class GraphTrainer implements TrainingLoop {
+    /** Trains one averaging round on a graph: shard k goes to worker k. Returns the mean loss of the round. */
+    public interface Engine extends AutoCloseable {
+        double fitRound(ComputationGraph graph, List<DataSet> shards);
+
+        int workers();
+
+        String describe();
+
+        @Override
+        default void close() {}
+    }
+
+    private final ComputationGraph graph;
+    private final Engine engine;
+    private final TrainConfig cfg;
+    private final TrainingData data;
+    private final MicroBatches batches;
+    private final GraphBatches graphBatches;
+    private Map<String, INDArray> ema;
+    private long current;
+
+    public GraphTrainer(DiTModel model, TrainingData data, TrainConfig cfg, Engine engine) {
+        DiTConfig m = model.config();
+        long[] shape = data.exampleShape();
+        if (shape[0] != m.inChannels() || shape[1] != m.inputSize() || shape[2] != m.inputSize())
+            throw new IllegalArgumentException("training examples are " + Arrays.toString(shape) + ", the model takes (" + m.inChannels()
+                    + ", " + m.inputSize() + ", " + m.inputSize() + ")");
+        if (cfg.integer("gradient_accumulation_steps") != 1)
+            throw new IllegalArgumentException("gradient_accumulation_steps " + cfg.integer("gradient_accumulation_steps")
+                    + " is not supported by the " + engine.describe() + " engine (DL4J updates after every round); use 1");
+        if (engine.workers() > cfg.integer("train_batch_size"))
+            throw new IllegalArgumentException(engine.workers() + " workers exceed the batch size " + cfg.integer("train_batch_size"));
+        this.engine = engine;
+        this.cfg = cfg;
+        this.data = data;
+        this.batches = new MicroBatches(data, m, cfg, DiTLayer.trainingDiffusion(m.learnSigma()).numTimesteps());
+        this.graphBatches = new GraphBatches(m);
+        this.graph = DiTGraph.create(configuration(m, cfg, totalSteps()), model.stateDict());
+        if (cfg.bool("use_ema")) ema = DiTGraph.stateDict(graph);
+    }
+
+    public static ComputationGraphConfiguration configuration(DiTConfig m, TrainConfig cfg, long totalSteps) {
+        Adam adam = Adam.builder().learningRateSchedule(new LearningRateSchedule(cfg, totalSteps)).beta1(0.9).beta2(0.999).epsilon(1e-8).build();
+        return DiTGraph.configuration(m, adam, cfg.real("weight_decay"), cfg.bool("clip_grad") ? cfg.real("max_grad_norm") : 0, cfg.integer("seed"));
+    }
+
+    public ComputationGraph graph() {
+        return graph;
+    }
+
+    @Override
+    public long totalSteps() {
+        int max = cfg.integer("max_steps");
+        if (max > 0) return max;
+        return Math.max(1, data.size() / cfg.integer("train_batch_size")) * (long) cfg.integer("epochs");
+    }
+
+    @Override
+    public long currentStep() {
+        return current;
+    }
+
+    public Map<String, INDArray> emaWeights() {
+        return ema;
+    }
+
+    /** The shards of step {@code step}'s batch, one per worker, sizes differing by at most one. */
+    public List<DataSet> shards(long step) {
+        int batch = cfg.integer("train_batch_size"), w = engine.workers();
+        DataSet all = graphBatches.dataSet(batches.draw(step, batch));
+        List<DataSet> out = new ArrayList<>();
+        for (int k = 0, start = 0; k < w; k++) {
+            int size = batch / w + (k < batch % w ? 1 : 0);
+            out.add(new DataSet(Slices.range(all.getFeatures(), 0, start, start + size).dup(),
+                    Slices.range(all.getLabels(), 0, start, start + size).dup()));
+            start += size;
+        }
+        return out;
+    }
+
+    @Override
+    public Trainer.Log trainStep() {
+        long t0 = System.nanoTime();
+        double lr = cfg.learningRate(current, totalSteps());
+        double loss = engine.fitRound(graph, shards(current));
+        if (!Double.isFinite(loss)) throw new Trainer.DivergedException(current, loss);
+        if (ema != null) {
+            float decay = (float) cfg.real("ema_decay");
+            Map<String, INDArray> table = graph.getLayer(DiTGraph.MODEL).paramTable();
+            ema.forEach((name, e) -> {
+                if (!name.equals("pos_embed")) e.muli(decay).addi(table.get(DiTLayer.paramKey(name)).mul(1 - decay));
+            });
+        }
+        current++;
+        // ND4J frees native buffers only when their Java owners are collected (see TrainingStep).
+        System.gc();
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return new Trainer.Log(current, loss, lr, Double.NaN, 1 / seconds, cfg.integer("train_batch_size") / seconds);
+    }
+
+    @Override
+    public void restore(TrainingCheckpoint.State s) {
+        DiTGraph.loadStateDict(graph, s.weights());
+        if (ema != null) {
+            ema = new LinkedHashMap<>();
+            (s.ema() != null ? s.ema() : s.weights()).forEach((k, v) -> ema.put(k, v.dup()));
+        }
+        AdamState.set(graph, s.expAvg(), s.expAvgSq(), s.optimizerSteps());
+        current = s.step();
+    }
+
+    public TrainingCheckpoint.State state() {
+        AdamState st = AdamState.of(graph);
+        Map<String, INDArray> emaCopy = null;
+        if (ema != null) {
+            emaCopy = new LinkedHashMap<>();
+            for (var e : ema.entrySet()) emaCopy.put(e.getKey(), e.getValue().dup());
+        }
+        return new TrainingCheckpoint.State(current, st.steps(), DiTGraph.stateDict(graph), emaCopy, st.expAvg(), st.expAvgSq(), cfg.asMap());
+    }
+
+    @Override
+    public Path checkpoint(Path runDir) throws IOException {
+        Path dir = TrainingCheckpoint.dirFor(runDir, current);
+        TrainingCheckpoint.save(dir, DiTGraph.modelConfig(graph), state());
+        TrainingCheckpoint.prune(runDir, cfg.integer("ckpt_max_keep"));
+        return dir;
+    }
+
+    @Override
+    public String describeEngine() {
+        return engine.describe();
+    }
+
+    @Override
+    public void close() {
+        try {
+            engine.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("could not shut the training engine down: " + e.getMessage(), e);
+        }
+    }
+}
