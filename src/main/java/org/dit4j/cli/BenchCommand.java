@@ -38,6 +38,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--train-batch", defaultValue = "0", description = "Also time a training step (loss, backward, AdamW) at this batch size; 0 skips it.")
     int trainBatch;
 
+    @Option(names = "--train-graph", description = "Time the --train-batch step through the DL4J ComputationGraph wrapping (what ParallelWrapper and Spark run) too.")
+    boolean trainGraph;
+
     @Option(names = "--vae-sizes", split = ",", description = "Also time decoding one image of each size (pixels) with the sd-vae-ft-mse architecture, e.g. 256,512.")
     List<Integer> vaeSizes;
 
@@ -75,6 +78,18 @@ public final class BenchCommand implements Callable<Integer> {
                     opt.step(step.trainableParameters(), r.gradients());
                 });
                 System.out.printf(Locale.ROOT, "%s\t%d\t%d\ttrain_step\t%.1f\t%.1f\t%d%n", name, inputSize, trainBatch, ms[0], ms[1], repeats);
+                if (trainGraph) {
+                    var graph = org.dit4j.training.dl4j.DiTGraph.create(org.dit4j.training.dl4j.DiTGraph.configuration(cfg,
+                            new org.nd4j.linalg.learning.config.Adam(1e-4), 0, 0, 0), model.stateDict());
+                    var ds = new org.nd4j.linalg.dataset.DataSet(new org.dit4j.training.dl4j.GraphBatches(cfg).features(x0, t, NoiseSource.seeded(4).next(x0.shape()), y),
+                            new org.dit4j.diffusion.DiffusionLoss(diffusion).packLabels(x0, t, NoiseSource.seeded(4).next(x0.shape())));
+                    org.dit4j.util.Quiet.run(() -> graph.fit(ds));
+                    double[] gms = time(() -> {
+                        graph.fit(ds);
+                        System.gc();
+                    });
+                    System.out.printf(Locale.ROOT, "%s\t%d\t%d\ttrain_step_graph\t%.1f\t%.1f\t%d%n", name, inputSize, trainBatch, gms[0], gms[1], repeats);
+                }
             }
             if (ddimSteps > 0) {
                 SampleRequest req = SampleRequest.of(207).withSampler(SampleRequest.SamplerKind.DDIM, String.valueOf(ddimSteps));

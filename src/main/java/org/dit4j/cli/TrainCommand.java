@@ -15,6 +15,9 @@ import org.dit4j.training.LossPlot;
 import org.dit4j.training.TrainConfig;
 import org.dit4j.training.Trainer;
 import org.dit4j.training.TrainingCheckpoint;
+import org.dit4j.training.TrainingLoop;
+import org.dit4j.training.dl4j.GraphTrainer;
+import org.dit4j.training.dl4j.ParallelWrapperEngine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -77,8 +80,13 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--init-from", description = "Start from these weights (a zoo name, .pt, .safetensors, dit4j or diffusers folder): fine-tuning.")
     String initFrom;
 
-    @Option(names = "--devices", defaultValue = "1", description = "Synchronous data-parallel workers, each with a model replica (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--devices", defaultValue = "1", description = "Data-parallel workers, each with a model replica (default: ${DEFAULT-VALUE}).")
     int devices;
+
+    @Option(names = "--parallel", defaultValue = "replicas", description = "How --devices trains: replicas (SameDiff replicas, gradients"
+            + " averaged: exactly the one-device step) or parallel-wrapper (DL4J ParallelWrapper over the ComputationGraph wrapping,"
+            + " parameters averaged every round). Default: ${DEFAULT-VALUE}.")
+    String parallel;
 
     @Option(names = "--set", description = "Any training key: --set warmup_steps=500 --set scheduler=cosine")
     Map<String, String> set = new LinkedHashMap<>();
@@ -117,7 +125,20 @@ public final class TrainCommand implements Callable<Integer> {
         } else {
             org.dit4j.models.DiTInit.initialize(dit, cfg.integer("seed"));
         }
-        Trainer trainer = new Trainer(dit, dataset, cfg, devices);
+        try (TrainingLoop trainer = engine(dit, dataset, cfg)) {
+            return train(trainer, cfg, arch, dataset);
+        }
+    }
+
+    private TrainingLoop engine(DiTModel dit, TrainingData dataset, TrainConfig cfg) {
+        return switch (parallel) {
+            case "replicas" -> new Trainer(dit, dataset, cfg, devices);
+            case "parallel-wrapper" -> new GraphTrainer(dit, dataset, cfg, new ParallelWrapperEngine(devices));
+            default -> throw new IllegalArgumentException("--parallel must be replicas or parallel-wrapper, got '" + parallel + "'");
+        };
+    }
+
+    private int train(TrainingLoop trainer, TrainConfig cfg, DiTConfig arch, TrainingData dataset) throws Exception {
         if (resume != null) {
             Path ckpt = TrainingCheckpoint.latest(resume);
             trainer.restore(TrainingCheckpoint.load(ckpt));
@@ -125,7 +146,8 @@ public final class TrainCommand implements Callable<Integer> {
         }
         Files.createDirectories(out);
         Files.writeString(out.resolve("train_config.yaml"), cfg.toYaml(), StandardCharsets.UTF_8);
-        System.out.println("training " + describe(arch) + " on " + dataset.describe() + " for " + trainer.totalSteps() + " steps");
+        System.out.println("training " + describe(arch) + " on " + dataset.describe() + " for " + trainer.totalSteps() + " steps ("
+                + trainer.describeEngine() + ")");
         Path csv = out.resolve("log.csv");
         if (!Files.exists(csv)) Files.writeString(csv, "step,loss,lr,grad_norm,steps_per_s,images_per_s\n");
         List<double[]> curve = LossPlot.read(csv);
@@ -141,7 +163,9 @@ public final class TrainCommand implements Callable<Integer> {
                 if (bar != null) bar.stepTo(l.step());
                 if (l.step() % logEveryN == 0 || l.step() == total) {
                     double mean = lossSum / lossCount;
-                    log.write(String.format(Locale.ROOT, "%d,%.6f,%.3e,%.4f,%.3f,%.2f%n", l.step(), mean, l.learningRate(), l.gradNorm(), l.stepsPerSecond(), l.imagesPerSecond()));
+                    // DL4J's engines clip inside the updater and do not report the norm: the column stays empty.
+                    String norm = Double.isFinite(l.gradNorm()) ? String.format(Locale.ROOT, "%.4f", l.gradNorm()) : "";
+                    log.write(String.format(Locale.ROOT, "%d,%.6f,%.3e,%s,%.3f,%.2f%n", l.step(), mean, l.learningRate(), norm, l.stepsPerSecond(), l.imagesPerSecond()));
                     log.flush();
                     curve.add(new double[]{l.step(), mean});
                     if (bar == null) System.out.printf(Locale.ROOT, "step %d  loss %.4f  lr %.2e  %.2f steps/s  %.1f images/s%n",

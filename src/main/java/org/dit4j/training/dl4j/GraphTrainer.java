@@ -10,6 +10,7 @@ import org.dit4j.training.TrainConfig;
 import org.dit4j.training.Trainer;
 import org.dit4j.training.TrainingCheckpoint;
 import org.dit4j.training.TrainingLoop;
+import org.dit4j.util.Quiet;
 import org.dit4j.util.Slices;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -49,6 +50,7 @@ public final class GraphTrainer implements TrainingLoop {
     private final GraphBatches graphBatches;
     private Map<String, INDArray> ema;
     private long current;
+    private boolean started;
 
     public GraphTrainer(DiTModel model, TrainingData data, TrainConfig cfg, Engine engine) {
         DiTConfig m = model.config();
@@ -113,8 +115,13 @@ public final class GraphTrainer implements TrainingLoop {
     public Trainer.Log trainStep() {
         long t0 = System.nanoTime();
         double lr = cfg.learningRate(current, totalSteps());
-        double loss = engine.fitRound(graph, shards(current));
-        if (!Double.isFinite(loss)) throw new Trainer.DivergedException(current, loss);
+        List<DataSet> shards = shards(current);
+        double[] loss = new double[1];
+        // The first round builds the SameDiff gradient functions, which print a line per op on stdout.
+        if (!started) Quiet.run(() -> loss[0] = engine.fitRound(graph, shards));
+        else loss[0] = engine.fitRound(graph, shards);
+        started = true;
+        if (!Double.isFinite(loss[0])) throw new Trainer.DivergedException(current, loss[0]);
         if (ema != null) {
             float decay = (float) cfg.real("ema_decay");
             Map<String, INDArray> table = graph.getLayer(DiTGraph.MODEL).paramTable();
@@ -126,7 +133,7 @@ public final class GraphTrainer implements TrainingLoop {
         // ND4J frees native buffers only when their Java owners are collected (see TrainingStep).
         System.gc();
         double seconds = (System.nanoTime() - t0) / 1e9;
-        return new Trainer.Log(current, loss, lr, Double.NaN, 1 / seconds, cfg.integer("train_batch_size") / seconds);
+        return new Trainer.Log(current, loss[0], lr, Double.NaN, 1 / seconds, cfg.integer("train_batch_size") / seconds);
     }
 
     @Override

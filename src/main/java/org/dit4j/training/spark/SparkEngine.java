@@ -1,0 +1,120 @@
+package org.dit4j.training.spark;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.dit4j.training.dl4j.GraphTrainer;
+import org.nd4j.linalg.dataset.DataSet;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Training rounds on Apache Spark with dl4j-spark's {@link SparkComputationGraph} and
+ * {@link ParameterAveragingTrainingMaster}: each round the driver's batch is parallelised as one shard per worker, every
+ * executor trains its replica on its shard, and the driver averages parameters and Adam moments (averaging frequency 1).
+ * The driver's graph holds the averaged result after each round, so EMA and checkpoints stay on the driver.
+ * {@code SharedTrainingMaster} (gradient sharing) is not offered: it fails with SameDiff layers in M2.1.
+ */
+public final class SparkEngine implements GraphTrainer.Engine {
+    private final JavaSparkContext sc;
+    private final boolean ownsContext;
+    private final int workers;
+    private final boolean collectStats;
+    private final Consumer<String> log;
+    private SparkComputationGraph net;
+    private long round;
+
+    /** Starts a Spark context for {@code master} ({@code local[2]}, {@code spark://host:7077}, {@code yarn}, …). */
+    public static SparkEngine start(String master, int workers, boolean sparkUi, boolean collectStats, Consumer<String> log) {
+        return new SparkEngine(new JavaSparkContext(sparkConf(master, sparkUi)), true, workers, collectStats, log);
+    }
+
+    /** Runs on an existing context (spark-submit, notebooks, tests). */
+    public SparkEngine(JavaSparkContext sc, int workers, boolean collectStats, Consumer<String> log) {
+        this(sc, false, workers, collectStats, log);
+    }
+
+    private SparkEngine(JavaSparkContext sc, boolean ownsContext, int workers, boolean collectStats, Consumer<String> log) {
+        if (workers < 1) throw new IllegalArgumentException("--devices (Spark workers) must be at least 1");
+        this.sc = sc;
+        this.ownsContext = ownsContext;
+        this.workers = workers;
+        this.collectStats = collectStats;
+        this.log = log;
+    }
+
+    /**
+     * Kryo with ND4J's registrator, as dl4j-spark requires. A master given by spark-submit wins over {@code master};
+     * local masters bind to loopback.
+     */
+    public static SparkConf sparkConf(String master, boolean sparkUi) {
+        SparkConf conf = new SparkConf().setAppName("dit4j-train")
+                .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+                .set("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator")
+                .set("spark.ui.enabled", Boolean.toString(sparkUi));
+        if (!conf.contains("spark.master")) conf.setMaster(master);
+        if (conf.get("spark.master").startsWith("local")) {
+            conf.set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1");
+        }
+        return conf;
+    }
+
+    public JavaSparkContext context() {
+        return sc;
+    }
+
+    @Override
+    public double fitRound(ComputationGraph graph, List<DataSet> shards) {
+        if (shards.size() != workers) throw new IllegalArgumentException(shards.size() + " shards for " + workers + " workers");
+        for (DataSet d : shards)
+            if (d.numExamples() != shards.get(0).numExamples())
+                throw new IllegalArgumentException("train_batch_size must be a multiple of the " + workers + " Spark workers (equal shards per worker)");
+        if (net == null) net = new SparkComputationGraph(sc, graph, trainingMaster(shards.get(0).numExamples()));
+        else if (net.getNetwork() != graph) throw new IllegalStateException("a SparkEngine trains one graph");
+        long t0 = System.nanoTime();
+        JavaRDD<DataSet> rdd = sc.parallelize(shards, workers);
+        net.fit(rdd);
+        round++;
+        List<Integer> sizes = new ArrayList<>();
+        for (DataSet d : shards) sizes.add(d.numExamples());
+        StringBuilder line = new StringBuilder(String.format(java.util.Locale.ROOT, "spark round %d: examples per worker %s, %.0f ms",
+                round, sizes, (System.nanoTime() - t0) / 1e6));
+        if (collectStats && net.getSparkTrainingStats() != null) line.append('\n').append(net.getSparkTrainingStats().statsAsString());
+        log.accept(line.toString());
+        return net.getScore();
+    }
+
+    private ParameterAveragingTrainingMaster trainingMaster(int examplesPerShard) {
+        return new ParameterAveragingTrainingMaster.Builder(examplesPerShard)
+                .batchSizePerWorker(examplesPerShard)
+                .averagingFrequency(1)
+                .workerPrefetchNumBatches(0)
+                .saveUpdater(true)
+                .repartionData(Repartition.Never)
+                .rddTrainingApproach(RDDTrainingApproach.Direct)
+                .collectTrainingStats(collectStats)
+                .build();
+    }
+
+    @Override
+    public int workers() {
+        return workers;
+    }
+
+    @Override
+    public String describe() {
+        return "Spark " + sc.master() + ", " + workers + " workers, parameter averaging every round";
+    }
+
+    @Override
+    public void close() {
+        if (ownsContext) sc.stop();
+    }
+}
