@@ -38,8 +38,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--train-batch", defaultValue = "0", description = "Also time a training step (loss, backward, AdamW) at this batch size; 0 skips it.")
     int trainBatch;
 
-    @Option(names = "--train-graph", description = "Time the --train-batch step through the DL4J ComputationGraph wrapping (what ParallelWrapper and Spark run) too.")
-    boolean trainGraph;
+    @Option(names = "--train-engine", defaultValue = "samediff", description = "samediff (the single-device trainer) or graph (the DL4J"
+            + " ComputationGraph wrapping that ParallelWrapper and Spark run) for --train-batch (default: ${DEFAULT-VALUE}).")
+    String trainEngine;
 
     @Option(names = "--vae-sizes", split = ",", description = "Also time decoding one image of each size (pixels) with the sd-vae-ft-mse architecture, e.g. 256,512.")
     List<Integer> vaeSizes;
@@ -68,17 +69,18 @@ public final class BenchCommand implements Callable<Integer> {
             if (trainBatch > 0) {
                 org.dit4j.models.DiTInit.initialize(model, 0);
                 org.dit4j.diffusion.GaussianDiffusion diffusion = org.dit4j.diffusion.GaussianDiffusion.create("");
-                org.dit4j.training.TrainingStep step = new org.dit4j.training.TrainingStep(model, diffusion);
+                org.dit4j.training.TrainingStep step = trainEngine.equals("samediff") ? new org.dit4j.training.TrainingStep(model, diffusion) : null;
                 org.dit4j.training.AdamW opt = org.dit4j.training.AdamW.officialDefaults();
                 INDArray x0 = NoiseSource.seeded(3).next(trainBatch, cfg.inChannels(), inputSize, inputSize);
                 long[] t = new long[trainBatch], y = new long[trainBatch];
                 for (int i = 0; i < trainBatch; i++) t[i] = (i * 997L) % 1000;
-                double[] ms = time(() -> {
-                    var r = step.compute(x0, t, NoiseSource.seeded(4).next(x0.shape()), y, diffusion);
-                    opt.step(step.trainableParameters(), r.gradients());
-                });
-                System.out.printf(Locale.ROOT, "%s\t%d\t%d\ttrain_step\t%.1f\t%.1f\t%d%n", name, inputSize, trainBatch, ms[0], ms[1], repeats);
-                if (trainGraph) {
+                if (trainEngine.equals("samediff")) {
+                    double[] ms = time(() -> {
+                        var r = step.compute(x0, t, NoiseSource.seeded(4).next(x0.shape()), y, diffusion);
+                        opt.step(step.trainableParameters(), r.gradients());
+                    });
+                    System.out.printf(Locale.ROOT, "%s\t%d\t%d\ttrain_step\t%.1f\t%.1f\t%d%n", name, inputSize, trainBatch, ms[0], ms[1], repeats);
+                } else if (trainEngine.equals("graph")) {
                     var graph = org.dit4j.training.dl4j.DiTGraph.create(org.dit4j.training.dl4j.DiTGraph.configuration(cfg,
                             new org.nd4j.linalg.learning.config.Adam(1e-4), 0, 0, 0), model.stateDict());
                     var ds = new org.nd4j.linalg.dataset.DataSet(new org.dit4j.training.dl4j.GraphBatches(cfg).features(x0, t, NoiseSource.seeded(4).next(x0.shape()), y),
@@ -89,6 +91,8 @@ public final class BenchCommand implements Callable<Integer> {
                         System.gc();
                     });
                     System.out.printf(Locale.ROOT, "%s\t%d\t%d\ttrain_step_graph\t%.1f\t%.1f\t%d%n", name, inputSize, trainBatch, gms[0], gms[1], repeats);
+                } else {
+                    throw new IllegalArgumentException("--train-engine must be samediff or graph, got '" + trainEngine + "'");
                 }
             }
             if (ddimSteps > 0) {

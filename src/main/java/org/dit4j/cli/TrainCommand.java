@@ -3,6 +3,7 @@ package org.dit4j.cli;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.dit4j.data.EncodedImages;
 import org.dit4j.data.ImageFolderData;
 import org.dit4j.data.LatentShards;
 import org.dit4j.data.TrainingData;
@@ -11,6 +12,8 @@ import org.dit4j.io.TorchCheckpoint;
 import org.dit4j.models.DiTConfig;
 import org.dit4j.models.DiTModel;
 import org.dit4j.models.DiTModels;
+import org.dit4j.pipeline.SampleGrids;
+import org.dit4j.pipeline.Vaes;
 import org.dit4j.training.LossPlot;
 import org.dit4j.training.TrainConfig;
 import org.dit4j.training.Trainer;
@@ -18,6 +21,7 @@ import org.dit4j.training.TrainingCheckpoint;
 import org.dit4j.training.TrainingLoop;
 import org.dit4j.training.dl4j.GraphTrainer;
 import org.dit4j.training.dl4j.ParallelWrapperEngine;
+import org.dit4j.training.spark.SparkEngine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -88,6 +92,16 @@ public final class TrainCommand implements Callable<Integer> {
             + " parameters averaged every round). Default: ${DEFAULT-VALUE}.")
     String parallel;
 
+    @Option(names = "--spark", paramLabel = "MASTER", description = "Train on Apache Spark (local[2], spark://host:7077, yarn): --devices"
+            + " workers, parameters averaged every round; the driver keeps the EMA and writes the checkpoints to --out.")
+    String spark;
+
+    @Option(names = "--spark-ui", description = "Start Spark's web UI (off by default).")
+    boolean sparkUi;
+
+    @Option(names = "--spark-stats", description = "Collect DL4J's parameter-averaging training statistics and print them every log interval.")
+    boolean sparkStats;
+
     @Option(names = "--set", description = "Any training key: --set warmup_steps=500 --set scheduler=cosine")
     Map<String, String> set = new LinkedHashMap<>();
 
@@ -131,6 +145,20 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private TrainingLoop engine(DiTModel dit, TrainingData dataset, TrainConfig cfg) {
+        if (spark != null) {
+            int every = cfg.integer("log_every");
+            long[] rounds = {0};
+            // Per-round lines (examples per worker, round time) at the log interval, on stderr beside Spark's own log.
+            SparkEngine engine = SparkEngine.start(spark, devices, sparkUi, sparkStats, line -> {
+                if (++rounds[0] % every == 0) System.err.println(line);
+            });
+            try {
+                return new GraphTrainer(dit, dataset, cfg, engine);
+            } catch (RuntimeException e) {
+                engine.close();
+                throw e;
+            }
+        }
         return switch (parallel) {
             case "replicas" -> new Trainer(dit, dataset, cfg, devices);
             case "parallel-wrapper" -> new GraphTrainer(dit, dataset, cfg, new ParallelWrapperEngine(devices));
@@ -151,7 +179,9 @@ public final class TrainCommand implements Callable<Integer> {
         Path csv = out.resolve("log.csv");
         if (!Files.exists(csv)) Files.writeString(csv, "step,loss,lr,grad_norm,steps_per_s,images_per_s\n");
         List<double[]> curve = LossPlot.read(csv);
-        int logEveryN = cfg.integer("log_every"), ckptEveryN = cfg.integer("ckpt_every");
+        int logEveryN = cfg.integer("log_every"), ckptEveryN = cfg.integer("ckpt_every"), sampleEveryN = cfg.integer("sample_every");
+        SampleGrids grids = sampleEveryN > 0 ? new SampleGrids(arch, "none".equals(cfg.str("vae")) ? null
+                : Vaes.load(cfg.str("vae"), org.dit4j.zoo.DiTZoo.standard()), cfg.str("sample_labels"), cfg.integer("sample_steps")) : null;
         long total = trainer.totalSteps();
         double lossSum = 0;
         int lossCount = 0;
@@ -172,6 +202,11 @@ public final class TrainCommand implements Callable<Integer> {
                             l.step(), mean, l.learningRate(), l.stepsPerSecond(), l.imagesPerSecond());
                     lossSum = 0;
                     lossCount = 0;
+                }
+                if (grids != null && (l.step() % sampleEveryN == 0 || l.step() == total)) {
+                    Path png = out.resolve("samples").resolve(String.format(Locale.ROOT, "step-%08d.png", l.step()));
+                    grids.write(trainer.samplingWeights(), png);
+                    if (bar == null) System.out.println("samples " + png);
                 }
                 if (l.step() % ckptEveryN == 0 || l.step() == total) {
                     Path c = trainer.checkpoint(out);
@@ -205,10 +240,11 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("give --data or --features, not both");
         if (cfg.str("features_path") != null) return new LatentShards(Path.of(cfg.str("features_path")));
         if (cfg.str("data_path") == null) throw new IllegalArgumentException("no training data: give --data DIR or --features DIR");
-        if (!"none".equals(cfg.str("vae")))
-            throw new UnsupportedOperationException("training on images through a VAE on the fly is not implemented: run dit4j extract-features"
-                    + " --vae " + cfg.str("vae") + " first and train on --features, or use a pixel-space model with --vae none");
-        return new ImageFolderData(Path.of(cfg.str("data_path")), arch.inputSize());
+        if ("none".equals(cfg.str("vae"))) return new ImageFolderData(Path.of(cfg.str("data_path")), arch.inputSize());
+        var vae = org.dit4j.pipeline.Vaes.load(cfg.str("vae"), org.dit4j.zoo.DiTZoo.standard());
+        if (vae.config().embedDim() != arch.inChannels())
+            throw new IllegalArgumentException("--vae " + cfg.str("vae") + " has " + vae.config().embedDim() + " latent channels, the model takes " + arch.inChannels());
+        return new EncodedImages(new ImageFolderData(Path.of(cfg.str("data_path")), arch.inputSize() * vae.config().downFactor()), vae, cfg.integer("seed"));
     }
 
     private static ProgressBar progressBar(long total, long start) {

@@ -15,6 +15,11 @@ public interface TrainingData {
     /** The examples at {@code indices}; {@code flips[i]} mirrors example i horizontally. */
     Batch batch(long[] indices, boolean[] flips);
 
+    /** The batch of micro-batch number {@code draw}, for data whose examples are themselves random (a VAE posterior). */
+    default Batch batch(long[] indices, boolean[] flips, long draw) {
+        return batch(indices, flips);
+    }
+
     /** A summary line for logs: counts and anything skipped. */
     String describe();
 }

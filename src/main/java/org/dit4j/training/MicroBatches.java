@@ -41,7 +41,7 @@ public final class MicroBatches {
                 tRng = DataOrder.stream(seed, draw, "t"), noiseRng = DataOrder.stream(seed, draw, "noise");
         boolean[] flips = new boolean[batch];
         if (randomFlip) for (int i = 0; i < batch; i++) flips[i] = flipRng.nextDouble() < 0.5;
-        TrainingData.Batch b = data.batch(indices, flips);
+        TrainingData.Batch b = data.batch(indices, flips, draw);
         long[] y = new long[batch], t = new long[batch];
         for (int i = 0; i < batch; i++) {
             y[i] = dropRng.nextDouble() < model.classDropoutProb() ? model.numClasses() : b.labels()[i];

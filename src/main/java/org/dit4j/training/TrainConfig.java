@@ -44,6 +44,9 @@ public final class TrainConfig {
         d.put("ckpt_every", 50000);
         d.put("ckpt_max_keep", 3);
         d.put("log_every", 100);
+        d.put("sample_every", 0);                // a sample grid from the EMA weights every N steps (0: never)
+        d.put("sample_labels", "");              // their class ids, comma-separated; empty: the first (up to 8) classes
+        d.put("sample_steps", 25);               // DDIM steps of those samples
         d.put("seed", 0);
         d.put("init_from", null);                // weights to fine-tune from
         return Collections.unmodifiableMap(d);

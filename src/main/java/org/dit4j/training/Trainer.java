@@ -123,6 +123,11 @@ public final class Trainer implements TrainingLoop {
         return ema;
     }
 
+    @Override
+    public Map<String, INDArray> samplingWeights() {
+        return copy(ema != null ? ema : model.stateDict());
+    }
+
     /** Continues from a checkpoint: weights, EMA, optimiser moments and step. */
     @Override
     public void restore(TrainingCheckpoint.State s) {

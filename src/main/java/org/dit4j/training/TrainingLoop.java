@@ -18,6 +18,9 @@ public interface TrainingLoop extends AutoCloseable {
     /** Writes a checkpoint of the current state under {@code runDir/checkpoints} and keeps the newest ckpt_max_keep. */
     Path checkpoint(Path runDir) throws IOException;
 
+    /** The weights samples are drawn from: the EMA when kept, the model's otherwise (copies). */
+    java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> samplingWeights();
+
     /** One line for the log: the engine and its workers. */
     String describeEngine();
 

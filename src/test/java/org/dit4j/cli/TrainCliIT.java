@@ -39,8 +39,10 @@ class TrainCliIT {
         Path run = dir.resolve("run");
         var r = SampleCliIT.dit4j(dir, "train", "--model-config", in[1].toString(), "--vae", "none", "--data", in[0].toString(),
                 "--out", run.toString(), "--max-steps", "4", "--ckpt-every", "2", "--log-every", "2", "--batch-size", "4", "--lr", "1e-3",
-                "--devices", "2");
+                "--devices", "2", "--set", "sample_every=2", "--set", "sample_steps=3");
         assertEquals(0, r.code(), r.err());
+        assertTrue(Files.isRegularFile(run.resolve("samples/step-00000002.png")) && Files.isRegularFile(run.resolve("samples/step-00000004.png")),
+                "EMA sample grids every 2 steps: " + r.out());
         assertTrue(r.out().contains("6 images in 2 classes") || r.out().contains("7 images in 2 classes"), r.out());
         assertTrue(r.err().contains("broken.png"), "one warning for the unreadable image: " + r.err());
         assertTrue(Files.readAllLines(run.resolve("log.csv")).size() == 3, "header + 2 log lines");
@@ -74,6 +76,45 @@ class TrainCliIT {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("resumed from"), r.out());
         assertEquals(step + 2, TrainingCheckpoint.load(TrainingCheckpoint.latest(run)).step());
+    }
+
+    /** The one-command local Spark run, then a resume on Spark, then sampling from its checkpoint. */
+    @Test
+    void trainsOnEmbeddedSparkResumesAndSamples(@TempDir Path dir) throws Exception {
+        Path[] in = setUp(dir);
+        Path run = dir.resolve("run");
+        String[] common = {"--model-config", in[1].toString(), "--vae", "none", "--data", in[0].toString(), "--out", run.toString(),
+                "--ckpt-every", "2", "--log-every", "2", "--batch-size", "4", "--lr", "1e-3", "--spark", "local[2]", "--devices", "2"};
+        var r = SampleCliIT.dit4j(dir, concat(new String[]{"train", "--max-steps", "2"}, common));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Spark local[2], 2 workers"), r.out());
+        assertTrue(r.err().contains("examples per worker [2, 2]"), r.err());
+        var resumed = SampleCliIT.dit4j(dir, concat(new String[]{"train", "--max-steps", "4", "--resume", run.toString()}, common));
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(resumed.out().contains("resumed from") && resumed.out().contains("at step 2"), resumed.out());
+        assertEquals(4, TrainingCheckpoint.load(TrainingCheckpoint.latest(run)).optimizerSteps());
+        var s = SampleCliIT.dit4j(dir, "sample", "--ckpt", TrainingCheckpoint.latest(run).toString(), "--labels", "0", "--sampler", "ddim",
+                "--steps", "3", "--out", dir.resolve("samples").toString());
+        assertEquals(0, s.code(), s.err());
+    }
+
+    @Test
+    void parallelWrapperTrainsFromTheCommandLine(@TempDir Path dir) throws Exception {
+        Path[] in = setUp(dir);
+        Path run = dir.resolve("run");
+        var r = SampleCliIT.dit4j(dir, "train", "--model-config", in[1].toString(), "--vae", "none", "--data", in[0].toString(),
+                "--out", run.toString(), "--max-steps", "3", "--ckpt-every", "3", "--log-every", "1", "--batch-size", "4",
+                "--devices", "2", "--parallel", "parallel-wrapper");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("ParallelWrapper, 2 workers"), r.out());
+        assertFalse(r.out().contains("Added differentiated op"), "SameDiff's per-op lines are muted");
+        assertEquals(3, TrainingCheckpoint.load(TrainingCheckpoint.latest(run)).step());
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     private static long listCount(Path run) throws IOException {

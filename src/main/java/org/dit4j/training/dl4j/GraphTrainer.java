@@ -97,6 +97,14 @@ public final class GraphTrainer implements TrainingLoop {
         return ema;
     }
 
+    @Override
+    public Map<String, INDArray> samplingWeights() {
+        if (ema == null) return DiTGraph.stateDict(graph);
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        ema.forEach((k, v) -> out.put(k, v.dup()));
+        return out;
+    }
+
     /** The shards of step {@code step}'s batch, one per worker, sizes differing by at most one. */
     public List<DataSet> shards(long step) {
         int batch = cfg.integer("train_batch_size"), w = engine.workers();
