@@ -127,6 +127,13 @@ public final class TrainConfig {
         return sb.toString();
     }
 
+    /** Optimiser steps of a run over {@code examples}: max_steps, or as many as the epochs take. */
+    public long totalSteps(int examples) {
+        if (integer("max_steps") > 0) return integer("max_steps");
+        long perEpoch = Math.max(1, examples / ((long) integer("train_batch_size") * integer("gradient_accumulation_steps")));
+        return perEpoch * integer("epochs");
+    }
+
     /** Learning rate at {@code step}: linear warm-up, then constant or cosine to {@code end_learning_rate}. */
     public double learningRate(long step, long totalSteps) {
         return learningRate(real("start_learning_rate"), real("end_learning_rate"), integer("warmup_steps"), cosine(), step, totalSteps);

@@ -108,10 +108,7 @@ public final class Trainer implements TrainingLoop {
     /** Total optimiser steps: max_steps, or as many as the epochs take. */
     @Override
     public long totalSteps() {
-        int max = cfg.integer("max_steps");
-        if (max > 0) return max;
-        long perEpoch = Math.max(1, data.size() / ((long) batchSize() * cfg.integer("gradient_accumulation_steps")));
-        return perEpoch * cfg.integer("epochs");
+        return cfg.totalSteps(data.size());
     }
 
     @Override

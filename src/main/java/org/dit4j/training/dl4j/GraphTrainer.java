@@ -83,9 +83,7 @@ public final class GraphTrainer implements TrainingLoop {
 
     @Override
     public long totalSteps() {
-        int max = cfg.integer("max_steps");
-        if (max > 0) return max;
-        return Math.max(1, data.size() / cfg.integer("train_batch_size")) * (long) cfg.integer("epochs");
+        return cfg.totalSteps(data.size());
     }
 
     @Override
