@@ -4,6 +4,7 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /** Diffusion model with a Transformer backbone: the one definition used by sampling, training and every runtime. */
@@ -45,16 +46,33 @@ public final class DiT {
     }
 
     private SDVariable forward(SDVariable x, SDVariable tFreq, SDVariable y, boolean oneHot) {
-        SameDiff sd = x.getSameDiff();
+        Embedded e = embed(x, tFreq, y, oneHot);
+        SDVariable tokens = e.tokens();
+        for (int i = 0; i < blocks.size(); i++)
+            tokens = blocks.get(i).apply(tokens, e.c()).rename("blocks." + i + ".out");   // (N, T, D)
+        return head(tokens, e.c());
+    }
+
+    /** The tokens entering the first block and the conditioning vector every block reads. */
+    public record Embedded(SDVariable tokens, SDVariable c) {}
+
+    /** The stage before the blocks: x (N, C, H, W), tFreq (N, 256), y (N) int64 or (N, num_classes + 1) one-hot. */
+    public Embedded embed(SDVariable x, SDVariable tFreq, SDVariable y, boolean oneHot) {
         SDVariable tokens = xEmbedder.apply(x).rename("patch_embed_out");        // (N, T, D)
         tokens = tokens.add(posEmbed).rename("tokens_in");                      // (N, T, D)
         SDVariable t = tEmbedder.apply(tFreq).rename("t_emb");                  // (N, D)
         SDVariable yEmb = (oneHot ? yEmbedder.applyOneHot(y) : yEmbedder.apply(y)).rename("y_emb");   // (N, D)
-        SDVariable c = t.add(yEmb).rename("c");                                 // (N, D)
-        for (int i = 0; i < blocks.size(); i++)
-            tokens = blocks.get(i).apply(tokens, c).rename("blocks." + i + ".out");   // (N, T, D)
+        return new Embedded(tokens, t.add(yEmb).rename("c"));                   // (N, T, D), (N, D)
+    }
+
+    public List<DiTBlock> blocks() {
+        return Collections.unmodifiableList(blocks);
+    }
+
+    /** The stage after the blocks: tokens (N, T, D), c (N, D) → (N, out_channels, H, W). */
+    public SDVariable head(SDVariable tokens, SDVariable c) {
         SDVariable out = finalLayer.apply(tokens, c).rename("final_layer_out");  // (N, T, p·p·out)
-        return unpatchify(sd, out);                                              // (N, out, H, W)
+        return unpatchify(tokens.getSameDiff(), out);                            // (N, out, H, W)
     }
 
     /** (N, T, p·p·c) → (N, c, H, W), the official einsum 'nhwpqc->nchpwq'. */

@@ -1,6 +1,5 @@
 package org.dit4j.models;
 
-import org.dit4j.util.Quiet;
 import org.dit4j.util.Slices;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -146,10 +145,5 @@ public final class DiTModel {
 
     private static INDArray channelRange(INDArray a, long from, long to) {
         return Slices.range(a, 1, from, to);
-    }
-
-    /** SameDiff prints a line per op while it builds its gradient function; keep the CLI's stdout clean. */
-    public void prepareGradients() {
-        if (sd.getFunction("grad") == null) Quiet.run(sd::createGradFunction);
     }
 }
