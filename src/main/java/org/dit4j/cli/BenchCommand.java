@@ -42,6 +42,10 @@ public final class BenchCommand implements Callable<Integer> {
             + " ComputationGraph wrapping that ParallelWrapper and Spark run) for --train-batch (default: ${DEFAULT-VALUE}).")
     String trainEngine;
 
+    @Option(names = "--profile", description = "After the timings, run each forward (and the training step) --repeats more times"
+            + " with an op-by-op profile and print where the time goes.")
+    boolean profile;
+
     @Option(names = "--vae-sizes", split = ",", description = "Also time decoding one image of each size (pixels) with the sd-vae-ft-mse architecture, e.g. 256,512.")
     List<Integer> vaeSizes;
 
@@ -65,6 +69,7 @@ public final class BenchCommand implements Callable<Integer> {
                 Arrays.fill(t, 500);
                 double[] ms = time(() -> model.forward(x, t, y));
                 System.out.printf(Locale.ROOT, "%s\t%d\t%d\tforward\t%.1f\t%.1f\t%d%n", name, inputSize, b, ms[0], ms[1], repeats);
+                if (profile) profiled(name + " forward, batch " + b, List.of(model.sameDiff()), () -> model.forward(x, t, y));
             }
             if (trainBatch > 0) {
                 org.dit4j.models.DiTInit.initialize(model, 0);
@@ -80,6 +85,8 @@ public final class BenchCommand implements Callable<Integer> {
                         opt.step(step.trainableParameters(), r.gradients());
                     });
                     System.out.printf(Locale.ROOT, "%s\t%d\t%d\ttrain_step\t%.1f\t%.1f\t%d%n", name, inputSize, trainBatch, ms[0], ms[1], repeats);
+                    if (profile) profiled(name + " training step (all stages), batch " + trainBatch, step.graphs(),
+                            () -> step.compute(x0, t, NoiseSource.seeded(4).next(x0.shape()), y, diffusion));
                 } else if (trainEngine.equals("graph")) {
                     var graph = org.dit4j.training.dl4j.DiTGraph.create(org.dit4j.training.dl4j.DiTGraph.configuration(cfg,
                             new org.nd4j.linalg.learning.config.Adam(1e-4), 0, 0, 0), model.stateDict());
@@ -123,6 +130,17 @@ public final class BenchCommand implements Callable<Integer> {
         org.dit4j.models.vae.AutoencoderKL.parameterShapes(cfg).forEach((k, s) -> w.put(k, rng.next(s).muli(0.02f)));
         vae.loadStateDict(w, "random weights");
         return vae;
+    }
+
+    private void profiled(String what, List<org.nd4j.autodiff.samediff.SameDiff> graphs, Runnable work) {
+        org.dit4j.util.OpTimes times = new org.dit4j.util.OpTimes();
+        graphs.forEach(g -> g.addListeners(times));
+        long t0 = System.nanoTime();
+        for (int i = 0; i < repeats; i++) work.run();
+        double wall = (System.nanoTime() - t0) / 1e6 / repeats;
+        graphs.forEach(g -> g.getListeners().remove(times));
+        System.out.printf(Locale.ROOT, "# profile: %s (%.1f ms per call, listener included)%n", what, wall);
+        times.report(repeats).lines().forEach(l -> System.out.println("#   " + l));
     }
 
     private double[] time(Runnable work) {

@@ -13,11 +13,13 @@ public final class Ops {
 
     private Ops() {}
 
-    /** {@code nn.GELU(approximate="tanh")}: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+    /**
+     * {@code nn.GELU(approximate="tanh")}: 0.5·x·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³), computed as the equal
+     * x·σ(2u) = x·σ(x·(a + b·x²)): six ops instead of nine, and sigmoid is ~3× cheaper than tanh in ND4J.
+     */
     public static SDVariable geluTanh(SameDiff sd, SDVariable x) {
-        SDVariable cube = x.mul(x).mul(x);
-        SDVariable inner = x.add(cube.mul(0.044715)).mul(SQRT_2_OVER_PI);
-        return x.mul(0.5).mul(sd.math.tanh(inner).add(1.0));
+        SDVariable twoU = x.mul(x).mul(2 * SQRT_2_OVER_PI * 0.044715).add(2 * SQRT_2_OVER_PI).mul(x);
+        return x.mul(sd.nn.sigmoid(twoU));
     }
 
     /** {@code nn.SiLU}: x·σ(x). */

@@ -160,6 +160,11 @@ public final class TrainingStep {
         return "blocks." + i + blockGraphName.substring(BLOCK.length());
     }
 
+    /** The stage graphs (embedding, block, head), e.g. to attach profiling listeners. */
+    public List<SameDiff> graphs() {
+        return List.of(stem, block, head);
+    }
+
     /** The model's trainable parameters as the live arrays the optimiser updates in place. */
     public Map<String, INDArray> trainableParameters() {
         Map<String, INDArray> p = new LinkedHashMap<>();
