@@ -29,9 +29,7 @@ public final class DiTLoader {
         if (named == null && (imageSize > 0 && cfg.inputSize() != inputSize(cfg, imageSize) || numClasses > 0 && cfg.numClasses() != numClasses))
             throw new IllegalArgumentException(ckpt + " holds a model for " + cfg.inputSize() + "x" + cfg.inputSize() + " inputs and "
                     + cfg.numClasses() + " classes; --image-size/--num-classes cannot change that");
-        DiTModel model = DiTModel.create(cfg);
-        model.loadStateDict(w.weights(), ckpt.toString());
-        return model;
+        return DiTModel.fromStateDict(cfg, w.weights(), ckpt.toString());
     }
 
     /** The architecture named by {@code --model}/{@code --model-config}, resized; null when neither is given. */

@@ -45,7 +45,7 @@ public final class Ops {
 
     /**
      * {@code torch.chunk(k, dim=1)[i]} of a (N, k·width) matrix, as a point slice of its (N, k, width) view: M2.1's
-     * backprop of a column interval of an (N, k·width) matrix fails when N = 1.
+     * backprop of a column interval of an (N, k·width) matrix can fail when N = 1.
      */
     public static SDVariable chunk(SDVariable x, int i, int k, long width) {
         SameDiff sd = x.getSameDiff();

@@ -3,6 +3,7 @@ package org.dit4j.models;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.LinkedHashMap;
@@ -14,8 +15,17 @@ public final class SameDiffParams implements Params {
     private final Map<String, long[]> shapes = new LinkedHashMap<>();
     private final Map<String, Boolean> trainable = new LinkedHashMap<>();
 
+    private final Map<String, INDArray> initial;
+
+    /** Parameters that start as zeros. */
     public SameDiffParams(SameDiff sd) {
+        this(sd, Map.of());
+    }
+
+    /** Parameters that start as (and are) the given arrays where present, zeros elsewhere. */
+    public SameDiffParams(SameDiff sd, Map<String, INDArray> initial) {
         this.sd = sd;
+        this.initial = initial;
     }
 
     @Override
@@ -26,13 +36,18 @@ public final class SameDiffParams implements Params {
     @Override
     public SDVariable weight(String name, long... shape) {
         record(name, shape, true);
-        return sd.var(name, Nd4j.zeros(DataType.FLOAT, shape));
+        return sd.var(name, initial(name, shape));
     }
 
     @Override
     public SDVariable buffer(String name, long... shape) {
         record(name, shape, false);
-        return sd.constant(name, Nd4j.zeros(DataType.FLOAT, shape));
+        return sd.constant(name, initial(name, shape));
+    }
+
+    private INDArray initial(String name, long[] shape) {
+        INDArray a = initial.get(name);
+        return a != null ? a : Nd4j.zeros(DataType.FLOAT, shape);
     }
 
     private void record(String name, long[] shape, boolean isTrainable) {

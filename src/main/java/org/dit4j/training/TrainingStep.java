@@ -3,6 +3,7 @@ package org.dit4j.training;
 import org.dit4j.diffusion.DiffusionLoss;
 import org.dit4j.diffusion.GaussianDiffusion;
 import org.dit4j.models.*;
+import org.dit4j.util.Graphs;
 import org.dit4j.util.Quiet;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -30,7 +31,7 @@ public final class TrainingStep {
 
     private final DiTModel model;
     private final DiffusionLoss loss;
-    private final SameDiff stem = SameDiff.create(), block = SameDiff.create(), head = SameDiff.create();
+    private final SameDiff stem = Graphs.create(), block = Graphs.create(), head = Graphs.create();
     private final List<String> trainable = new ArrayList<>(), stemParams = new ArrayList<>(), headParams = new ArrayList<>();
     private final List<String> blockParams;   // names inside the block graph: "block.<suffix>"
     private final boolean learnedSigma;

@@ -158,8 +158,6 @@ public final class DiTZoo {
     public DiTModel load(String name) throws IOException {
         ZooEntry e = entry(name);
         Path file = fetch(name, null);
-        DiTModel m = DiTModel.create(e.config());
-        m.loadStateDict(DiTWeights.load(file, null, e.config(), TorchCheckpoint.Pick.EMA).weights(), file.toString());
-        return m;
+        return DiTModel.fromStateDict(e.config(), DiTWeights.load(file, null, e.config(), TorchCheckpoint.Pick.EMA).weights(), file.toString());
     }
 }

@@ -57,6 +57,19 @@ class DiTForwardParityTest {
     }
 
     @Test
+    void aModelBuiltOverLoadedWeightsTakesThemOverAndMatches() {
+        java.util.Map<String, INDArray> weights = org.dit4j.io.TorchCheckpoint.loadStateDict(org.dit4j.Fixtures.tiny("weights/DiT-tiny.pt"),
+                org.dit4j.io.TorchCheckpoint.Pick.EMA);
+        DiTModel m = DiTModel.fromStateDict(TinyDiT.model().config(), weights, "DiT-tiny.pt");
+        for (var e : m.stateDict().entrySet())
+            if (weights.get(e.getKey()).dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && !weights.get(e.getKey()).isView())
+                assertSame(weights.get(e.getKey()), e.getValue(), e.getKey() + " was copied");
+        assertClose(npy("forward_out.npy"), m.forward(npy("x.npy"), longs("t.npy"), longs("y.npy")), ATOL, RTOL, "forward");
+        weights.remove("final_layer.linear.bias");
+        assertThrows(StateDictMismatchException.class, () -> DiTModel.fromStateDict(TinyDiT.model().config(), weights, "DiT-tiny.pt"));
+    }
+
+    @Test
     void intermediatesMatchLayerByLayer() {
         String[][] pairs = {
                 {"t_emb", "t_emb"}, {"y_emb", "y_emb"}, {"c", "c"}, {"patch_embed_out", "patch_embed_out"},

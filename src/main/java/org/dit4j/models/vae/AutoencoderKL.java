@@ -3,6 +3,7 @@ package org.dit4j.models.vae;
 import org.dit4j.models.DiTModel;
 import org.dit4j.models.SameDiffParams;
 import org.dit4j.models.ShapeParams;
+import org.dit4j.util.Graphs;
 import org.dit4j.util.Slices;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -34,7 +35,7 @@ public final class AutoencoderKL {
     }
 
     private final VaeConfig cfg;
-    private final SameDiff sd = SameDiff.create();
+    private final SameDiff sd = Graphs.create();
     private final SameDiffParams params = new SameDiffParams(sd);
 
     private AutoencoderKL(VaeConfig cfg) {
