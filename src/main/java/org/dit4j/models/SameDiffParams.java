@@ -22,7 +22,10 @@ public final class SameDiffParams implements Params {
         this(sd, Map.of());
     }
 
-    /** Parameters that start as (and are) the given arrays where present, zeros elsewhere. */
+    /**
+     * Parameters that are the given arrays where present (not copies: a second graph over a model's arrays sees every
+     * in-place update and costs no memory for them), zeros elsewhere.
+     */
     public SameDiffParams(SameDiff sd, Map<String, INDArray> initial) {
         this.sd = sd;
         this.initial = initial;
@@ -47,7 +50,11 @@ public final class SameDiffParams implements Params {
 
     private INDArray initial(String name, long[] shape) {
         INDArray a = initial.get(name);
-        return a != null ? a : Nd4j.zeros(DataType.FLOAT, shape);
+        if (a == null) return Nd4j.zeros(DataType.FLOAT, shape);
+        if (!java.util.Arrays.equals(a.shape(), shape))
+            throw new IllegalArgumentException("parameter '" + name + "' has shape " + java.util.Arrays.toString(a.shape())
+                    + ", the architecture needs " + java.util.Arrays.toString(shape));
+        return a;
     }
 
     private void record(String name, long[] shape, boolean isTrainable) {

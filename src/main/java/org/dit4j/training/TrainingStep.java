@@ -19,7 +19,7 @@ import java.util.*;
  * since SameDiff frees nothing before an execution returns: ~1.1 GB per DiT-S/2 sample, 20 GB at batch 8.
  * <p>
  * Three graphs: the embedding stage and the head (final layer and loss) read the model's arrays directly
- * ({@link SharedParams}); one block graph serves every block, its weights copied in before each use, so SameDiff's
+ * ({@link SameDiffParams} over them); one block graph serves every block, its weights copied in before each use, so SameDiff's
  * per-graph array cache holds one block's intermediates, not one set per block.
  */
 public final class TrainingStep {
@@ -51,7 +51,7 @@ public final class TrainingStep {
         long tokens = cfg.numPatches(), hidden = cfg.hiddenSize();
 
         // Embedding stage; its loss Σ tokens·∂L/∂tokens + Σ c·∂L/∂c has the parameter gradients of the chain rule.
-        DiT.Embedded e = new DiT(new SharedParams(stem, weights), cfg).embed(
+        DiT.Embedded e = new DiT(new SameDiffParams(stem, weights), cfg).embed(
                 stem.placeHolder(DiTModel.X, DataType.FLOAT, -1, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()),
                 stem.placeHolder(DiTModel.T_FREQ, DataType.FLOAT, -1, TimestepEmbedder.FREQUENCY_EMBEDDING_SIZE),
                 stem.placeHolder(DiTModel.Y, DataType.INT64, -1), false);
@@ -68,7 +68,7 @@ public final class TrainingStep {
         blockParams = new ArrayList<>(bp.shapes().keySet());
 
         // Final layer, unpatchify and the diffusion loss.
-        SDVariable prediction = new DiT(new SharedParams(head, weights), cfg).head(
+        SDVariable prediction = new DiT(new SameDiffParams(head, weights), cfg).head(
                 head.placeHolder(TOKENS, DataType.FLOAT, -1, tokens, hidden), head.placeHolder(C, DataType.FLOAT, -1, hidden));
         loss.build(head, prediction, cfg.inChannels(), cfg.inputSize(), cfg.inputSize());
         head.setLossVariables(DiffusionLoss.LOSS_MEAN);

@@ -180,10 +180,10 @@ class SameDiffTrapsTest {
 
     @Test
     void aVariableMadeFromAnArrayIsThatArrayNotACopy() {
-        // SharedParams relies on it: a stage graph over the model's own arrays sees every in-place optimiser update.
+        // TrainingStep relies on it: a stage graph over the model's own arrays sees every in-place optimiser update.
         INDArray master = Nd4j.ones(DataType.FLOAT, 2);
         SameDiff sd = SameDiff.create();
-        Params p = new SharedParams(sd, Map.of("w", master));
+        Params p = new SameDiffParams(sd, Map.of("w", master));
         p.weight("w", 2).mul(2).rename("out");
         master.assign(4);
         assertEquals(Nd4j.createFromArray(8f, 8f), sd.output(Map.of(), "out").get("out"));
