@@ -10,8 +10,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
  * M2.1's strided-slice backprop for a batch of 2, and slicing the weight instead copies it on every call.
  */
 public final class Attention {
-    private final SDVariable qkvWeight, qkvBias;   // (3D, D), (3D)
-    private final Linear proj;
+    private final Linear qkv, proj;
     private final int heads, headDim, tokens;
     private final long hidden;
 
@@ -20,8 +19,7 @@ public final class Attention {
         this.heads = heads;
         this.headDim = hidden / heads;
         this.tokens = tokens;
-        this.qkvWeight = p.weight(name + ".qkv.weight", 3L * hidden, hidden);
-        this.qkvBias = p.weight(name + ".qkv.bias", 3L * hidden);
+        this.qkv = new Linear(p, name + ".qkv", hidden, 3L * hidden);
         this.proj = new Linear(p, name + ".proj", hidden, hidden);
     }
 
@@ -36,7 +34,7 @@ public final class Attention {
     public SDVariable apply(SDVariable x) {
         SameDiff sd = x.getSameDiff();
         SDVariable flat = sd.reshape(x, -1, hidden);                               // (N·T, D)
-        SDVariable qkvOut = sd.mmul(flat, qkvWeight, false, true, false).add(qkvBias);   // (N·T, 3D)
+        SDVariable qkvOut = qkv.apply(flat);                                       // (N·T, 3D)
         SDVariable q = part(qkvOut, 0).mul(Math.pow(headDim, -0.5));               // (N, H, T, hd)
         SDVariable k = part(qkvOut, 1);                                            // (N, H, T, hd)
         SDVariable v = part(qkvOut, 2);                                            // (N, H, T, hd)

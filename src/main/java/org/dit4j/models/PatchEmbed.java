@@ -26,7 +26,7 @@ public final class PatchEmbed {
         patches = sd.permute(patches, 0, 2, 4, 1, 3, 5);                        // (N, h, w, C, p, p)
         patches = sd.reshape(patches, -1, (long) c * p * p);                     // (N·T, C·p·p)
         SDVariable w = sd.reshape(weight, d, (long) c * p * p);                  // (D, C·p·p)
-        SDVariable tokens = sd.mmul(patches, w, false, true, false).add(bias);   // (N·T, D)
+        SDVariable tokens = Linear.project(patches, w, bias);                      // (N·T, D)
         return sd.reshape(tokens, -1, cfg.numPatches(), d);                     // (N, T, D)
     }
 }
