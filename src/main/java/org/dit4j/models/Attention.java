@@ -1,6 +1,5 @@
 package org.dit4j.models;
 
-import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 
@@ -23,11 +22,10 @@ public final class Attention {
         this.proj = new Linear(p, name + ".proj", hidden, hidden);
     }
 
-    /** Part i (q, k or v) of the fused projection qkv (N·T, 3D), as a point slice of its (N·T, 3, D) view, in heads: (N, H, T, hd). */
-    private SDVariable part(SDVariable qkvOut, int i) {
-        SameDiff sd = qkvOut.getSameDiff();
-        SDVariable y = sd.reshape(qkvOut, -1, 3, hidden).get(SDIndex.all(), SDIndex.point(i), SDIndex.all());  // (N·T, D)
-        return sd.permute(sd.reshape(y, -1, tokens, heads, headDim), 0, 2, 1, 3);                             // (N, H, T, hd)
+    /** One of q, k, v (N·T, D) in heads: (N, H, T, hd). */
+    private SDVariable heads(SDVariable part) {
+        SameDiff sd = part.getSameDiff();
+        return sd.permute(sd.reshape(part, -1, tokens, heads, headDim), 0, 2, 1, 3);   // (N, H, T, hd)
     }
 
     /** x (N, T, D) → (N, T, D). */
@@ -35,9 +33,10 @@ public final class Attention {
         SameDiff sd = x.getSameDiff();
         SDVariable flat = sd.reshape(x, -1, hidden);                               // (N·T, D)
         SDVariable qkvOut = qkv.apply(flat);                                       // (N·T, 3D)
-        SDVariable q = part(qkvOut, 0).mul(Math.pow(headDim, -0.5));               // (N, H, T, hd)
-        SDVariable k = part(qkvOut, 1);                                            // (N, H, T, hd)
-        SDVariable v = part(qkvOut, 2);                                            // (N, H, T, hd)
+        SDVariable[] qkvParts = Ops.chunks(qkvOut, 3, hidden);                     // 3 × (N·T, D)
+        SDVariable q = heads(qkvParts[0]).mul(Math.pow(headDim, -0.5));            // (N, H, T, hd)
+        SDVariable k = heads(qkvParts[1]);                                         // (N, H, T, hd)
+        SDVariable v = heads(qkvParts[2]);                                         // (N, H, T, hd)
         SDVariable scores = sd.mmul(q, k, false, true, false);                     // (N, H, T, T)
         SDVariable attn = sd.nn.softmax(scores, 3);
         SDVariable out = sd.mmul(attn, v);                                         // (N, H, T, hd)

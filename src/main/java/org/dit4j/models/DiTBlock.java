@@ -24,8 +24,8 @@ public final class DiTBlock {
     public SDVariable apply(SDVariable x, SDVariable c) {
         SameDiff sd = x.getSameDiff();
         SDVariable mod = adaLN.apply(Ops.silu(sd, c)).rename(name + ".adaLN_out");   // (N, 6D)
-        SDVariable shiftMsa = Ops.chunk(mod, 0, 6, hidden), scaleMsa = Ops.chunk(mod, 1, 6, hidden), gateMsa = Ops.chunk(mod, 2, 6, hidden);
-        SDVariable shiftMlp = Ops.chunk(mod, 3, 6, hidden), scaleMlp = Ops.chunk(mod, 4, 6, hidden), gateMlp = Ops.chunk(mod, 5, 6, hidden);
+        SDVariable[] m = Ops.chunks(mod, 6, hidden);                                // 6 × (N, D)
+        SDVariable shiftMsa = m[0], scaleMsa = m[1], gateMsa = m[2], shiftMlp = m[3], scaleMlp = m[4], gateMlp = m[5];
 
         SDVariable h = Ops.modulate(Ops.layerNorm(sd, x, 2, NORM_EPS), shiftMsa, scaleMsa, hidden);
         SDVariable attnOut = attn.apply(h).rename(name + ".attn_out");              // (N, T, D)

@@ -19,7 +19,8 @@ public final class FinalLayer {
     public SDVariable apply(SDVariable x, SDVariable c) {
         SameDiff sd = x.getSameDiff();
         SDVariable mod = adaLN.apply(Ops.silu(sd, c)).rename("final_adaLN_out");    // (N, 2D)
-        SDVariable shift = Ops.chunk(mod, 0, 2, hidden), scale = Ops.chunk(mod, 1, 2, hidden);
+        SDVariable[] m = Ops.chunks(mod, 2, hidden);                                   // 2 × (N, D)
+        SDVariable shift = m[0], scale = m[1];
         SDVariable h = Ops.modulate(Ops.layerNorm(sd, x, 2, DiTBlock.NORM_EPS), shift, scale, hidden);
         return linear.applyTokens(h, tokens);                                       // (N, T, p·p·out)
     }

@@ -1,5 +1,6 @@
 package org.dit4j.models;
 
+import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 
@@ -44,12 +45,13 @@ public final class Ops {
     }
 
     /**
-     * {@code torch.chunk(k, dim=1)[i]} of a (N, k·width) matrix, as a point slice of its (N, k, width) view: M2.1's
+     * {@code torch.chunk(k, dim=1)} of a (N, k·width) matrix, as point slices of one (N, k, width) view: M2.1's
      * backprop of a column interval of an (N, k·width) matrix can fail when N = 1.
      */
-    public static SDVariable chunk(SDVariable x, int i, int k, long width) {
-        SameDiff sd = x.getSameDiff();
-        return sd.reshape(x, -1, k, width).get(org.nd4j.autodiff.samediff.SDIndex.all(), org.nd4j.autodiff.samediff.SDIndex.point(i),
-                org.nd4j.autodiff.samediff.SDIndex.all());
+    public static SDVariable[] chunks(SDVariable x, int k, long width) {
+        SDVariable view = x.getSameDiff().reshape(x, -1, k, width);   // (N, k, width)
+        SDVariable[] parts = new SDVariable[k];
+        for (int i = 0; i < k; i++) parts[i] = view.get(SDIndex.all(), SDIndex.point(i), SDIndex.all());   // (N, width)
+        return parts;
     }
 }

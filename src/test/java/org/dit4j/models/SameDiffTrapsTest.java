@@ -161,10 +161,10 @@ class SameDiffTrapsTest {
     @Test
     void aPointSliceOfAReshapeBackpropagatesForOneRow() {
         // M2.1's backprop of a column interval of a (1, k·width) matrix throws in some process states and not in
-        // others (it depends on what ran before in the JVM), so Ops.chunk never uses it; its replacement must be exact.
+        // others (it depends on what ran before in the JVM), so Ops.chunks never uses it; its replacement must be exact.
         SameDiff sd = SameDiff.create();
         SDVariable w = sd.var("w", Nd4j.rand(DataType.FLOAT, 1, 12));
-        Ops.chunk(w, 1, 3, 4).mul(sd.constant(Nd4j.createFromArray(1f, 2f, 3f, 4f).reshape(1, 4))).sum().rename("loss");
+        Ops.chunks(w, 3, 4)[1].mul(sd.constant(Nd4j.createFromArray(1f, 2f, 3f, 4f).reshape(1, 4))).sum().rename("loss");
         sd.setLossVariables("loss");
         INDArray expected = Nd4j.createFromArray(0f, 0f, 0f, 0f, 1f, 2f, 3f, 4f, 0f, 0f, 0f, 0f).reshape(1, 12);
         assertEquals(expected, Quietly.grad(sd, "w"));
