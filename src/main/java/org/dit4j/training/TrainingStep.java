@@ -19,8 +19,8 @@ import java.util.*;
  * since SameDiff frees nothing before an execution returns: ~1.1 GB per DiT-S/2 sample, 20 GB at batch 8.
  * <p>
  * Three graphs: the embedding stage and the head (final layer and loss) read the model's arrays directly
- * ({@link SameDiffParams} over them); one block graph serves every block, its weights copied in before each use, so SameDiff's
- * per-graph array cache holds one block's intermediates, not one set per block.
+ * ({@link SameDiffParams} over them); one block graph serves every block, its weights copied in before each use
+ * (one SameDiff session and array cache in all, not one per depth).
  */
 public final class TrainingStep {
     /** Loss terms (per sample and mean) and the gradient of the mean loss for every trainable parameter. */
