@@ -35,9 +35,7 @@ public final class DiTModel {
 
     /** A model with zero weights except the fixed position table; load weights before use. */
     public static DiTModel create(DiTConfig cfg) {
-        DiTModel m = new DiTModel(cfg, Map.of());
-        m.sd.getVariable("pos_embed").setArray(PosEmbed.sincos2d(cfg.hiddenSize(), cfg.gridSize()));
-        return m;
+        return new DiTModel(cfg, Map.of("pos_embed", PosEmbed.sincos2d(cfg.hiddenSize(), cfg.gridSize())));
     }
 
     /**

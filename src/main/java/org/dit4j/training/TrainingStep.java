@@ -30,6 +30,7 @@ public final class TrainingStep {
             BLOCK = "block", BLOCK_OUT = "block_out", SURROGATE = "surrogate";
 
     private final DiTModel model;
+    private final Map<String, INDArray> weights;   // the model's live arrays, by official name
     private final DiffusionLoss loss;
     private final SameDiff stem = Graphs.create(), block = Graphs.create(), head = Graphs.create();
     private final List<String> trainable = new ArrayList<>(), stemParams = new ArrayList<>(), headParams = new ArrayList<>();
@@ -41,7 +42,7 @@ public final class TrainingStep {
         this.loss = new DiffusionLoss(diffusion);
         this.learnedSigma = diffusion.varType() == GaussianDiffusion.VarType.LEARNED_RANGE;
         DiTConfig cfg = model.config();
-        Map<String, INDArray> weights = model.stateDict();
+        this.weights = model.stateDict();
         for (String name : model.parameterShapes().keySet()) {
             if (!model.isTrainable(name)) continue;
             trainable.add(name);
@@ -153,7 +154,6 @@ public final class TrainingStep {
 
     /** Copies block i's weights into the block graph (assigned, not swapped: the gradient function holds the arrays). */
     private void loadBlock(int i) {
-        Map<String, INDArray> weights = model.stateDict();
         for (String name : blockParams) block.getVariable(name).getArr().assign(weights.get(masterName(name, i)));
     }
 
@@ -169,7 +169,7 @@ public final class TrainingStep {
     /** The model's trainable parameters as the live arrays the optimiser updates in place. */
     public Map<String, INDArray> trainableParameters() {
         Map<String, INDArray> p = new LinkedHashMap<>();
-        for (String name : trainable) p.put(name, model.sameDiff().getVariable(name).getArr());
+        for (String name : trainable) p.put(name, weights.get(name));
         return p;
     }
 }
