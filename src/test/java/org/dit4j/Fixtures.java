@@ -31,6 +31,11 @@ public final class Fixtures {
         return Npy.read(tiny(relToTiny));
     }
 
+    /** Timesteps as the model takes them (integer-valued files included). */
+    public static double[] times(String relToTiny) {
+        return npy(relToTiny).castTo(DataType.DOUBLE).toDoubleVector();
+    }
+
     public static long[] longs(String relToTiny) {
         return npy(relToTiny).castTo(DataType.LONG).toLongVector();
     }

@@ -65,7 +65,8 @@ public final class BenchCommand implements Callable<Integer> {
             DiTModel model = randomModel(cfg, 0);
             for (int b : batches) {
                 INDArray x = NoiseSource.seeded(1).next(b, cfg.inChannels(), inputSize, inputSize);
-                long[] t = new long[b], y = new long[b];
+                double[] t = new double[b];
+                long[] y = new long[b];
                 Arrays.fill(t, 500);
                 double[] ms = time(() -> model.forward(x, t, y));
                 System.out.printf(Locale.ROOT, "%s\t%d\t%d\tforward\t%.1f\t%.1f\t%d%n", name, inputSize, b, ms[0], ms[1], repeats);

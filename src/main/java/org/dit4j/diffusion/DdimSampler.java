@@ -3,34 +3,17 @@ package org.dit4j.diffusion;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** {@code ddim_sample_loop}: deterministic for eta = 0, DDPM-like noise for eta = 1. */
-public final class DdimSampler implements Sampler {
-    private final GaussianDiffusion diffusion;
-    private final boolean clipDenoised;
+public final class DdimSampler extends RespacedSampler {
     private final double eta;
 
     public DdimSampler(GaussianDiffusion diffusion, boolean clipDenoised, double eta) {
-        if (eta < 0) throw new IllegalArgumentException("eta must be >= 0, got " + eta);
-        this.diffusion = diffusion;
-        this.clipDenoised = clipDenoised;
+        super(diffusion, clipDenoised);
+        if (!(eta >= 0) || Double.isInfinite(eta)) throw new IllegalArgumentException("eta must be a finite number >= 0, got " + eta);
         this.eta = eta;
     }
 
     @Override
-    public INDArray sample(DenoiseFn model, INDArray noise, NoiseSource rng, StepListener listener) {
-        INDArray img = noise;
-        int n = (int) noise.size(0), k = 0;
-        for (int i = diffusion.numTimesteps() - 1; i >= 0; i--, k++) {
-            long[] t = DdpmSampler.filled(n, i);
-            INDArray stepNoise = eta == 0 ? null : rng.next(img.shape());
-            GaussianDiffusion.Step s = diffusion.ddimSample(model, img, t, clipDenoised, eta, stepNoise);
-            img = s.sample();
-            if (listener != null) listener.onStep(k, i, img, s.predXstart());
-        }
-        return img;
-    }
-
-    @Override
-    public int steps() {
-        return diffusion.numTimesteps();
+    GaussianDiffusion.Step step(DenoiseFn model, INDArray x, long[] t, NoiseSource rng) {
+        return diffusion.ddimSample(model, x, t, clipDenoised, eta, eta == 0 ? null : rng.next(x.shape()));
     }
 }

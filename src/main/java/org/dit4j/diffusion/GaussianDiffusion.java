@@ -163,9 +163,9 @@ public final class GaussianDiffusion {
         return Broadcast.mul(x, Nd4j.createFromArray(c), out, 0);
     }
 
-    /** The original timesteps for respaced indices {@code t}. */
-    public long[] modelTimesteps(long[] t) {
-        long[] out = new long[t.length];
+    /** The original timesteps for respaced indices {@code t}: what the model is given. */
+    public double[] modelTimesteps(long[] t) {
+        double[] out = new double[t.length];
         for (int i = 0; i < t.length; i++) out[i] = timestepMap[(int) t[i]];
         return out;
     }

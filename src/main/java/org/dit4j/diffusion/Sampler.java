@@ -4,10 +4,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** A reverse-process loop from x_T to x_0. A new sampler (DPM-Solver, ...) is one new implementation. */
 public interface Sampler {
-    /** Called after each step with the respaced index, the new sample and the x0 prediction. */
+    /** Called after each step with its index, the model timestep it evaluated, the new sample and the x0 prediction. */
     @FunctionalInterface
     interface StepListener {
-        void onStep(int stepIndex, int respacedT, INDArray sample, INDArray predXstart);
+        void onStep(int stepIndex, double modelT, INDArray sample, INDArray predXstart);
     }
 
     INDArray sample(DenoiseFn model, INDArray noise, NoiseSource rng, StepListener listener);

@@ -102,7 +102,7 @@ public final class DiTModel {
     }
 
     /** The placeholders of one forward pass; validates shapes and labels with messages a user can act on. */
-    public Map<String, INDArray> placeholders(INDArray x, long[] t, long[] y) {
+    public Map<String, INDArray> placeholders(INDArray x, double[] t, long[] y) {
         long[] s = x.shape();
         long[] want = {-1, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
         if (s.length != 4 || s[1] != want[1] || s[2] != want[2] || s[3] != want[3])
@@ -121,12 +121,12 @@ public final class DiTModel {
     }
 
     /** {@code model.forward(x, t, y)} in eval mode: (N, out_channels, H, W). */
-    public INDArray forward(INDArray x, long[] t, long[] y) {
+    public INDArray forward(INDArray x, double[] t, long[] y) {
         return forward(x, t, y, OUTPUT).get(OUTPUT);
     }
 
     /** Several named graph values of one forward pass (intermediates for tests and debugging). */
-    public Map<String, INDArray> forward(INDArray x, long[] t, long[] y, String... outputs) {
+    public Map<String, INDArray> forward(INDArray x, double[] t, long[] y, String... outputs) {
         Map<String, INDArray> out = new HashMap<>();
         // SameDiff recycles its output buffers on the next call: hand out copies the caller owns.
         sd.output(placeholders(x, t, y), outputs).forEach((k, v) -> out.put(k, v.dup()));
@@ -137,7 +137,7 @@ public final class DiTModel {
      * {@code forward_with_cfg}: runs the batch {@code cat([x[:N/2], x[:N/2]])} once and mixes conditional and
      * unconditional epsilon with {@code uncond + s·(cond − uncond)} on the chosen channels.
      */
-    public INDArray forwardWithCfg(INDArray x, long[] t, long[] y, double cfgScale, GuidanceChannels channels) {
+    public INDArray forwardWithCfg(INDArray x, double[] t, long[] y, double cfgScale, GuidanceChannels channels) {
         long n = x.size(0);
         if (n % 2 != 0) throw new IllegalArgumentException("guidance needs an even batch (conditional + null rows), got " + n);
         long half = n / 2;

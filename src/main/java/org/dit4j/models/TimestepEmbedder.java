@@ -22,9 +22,10 @@ public final class TimestepEmbedder {
     /**
      * {@code timestep_embedding(t, dim)}: [cos(t·f), sin(t·f)] with f = exp(−ln(10000)·i/half). Every step is rounded
      * to float32 exactly where the official code computes in float32; at t≈1000 a float64 version differs by 3e-5,
-     * and so does a correctly rounded exp: PyTorch's CPU exp is SLEEF's, reproduced by {@link #sleefExpf}.
+     * and so does a correctly rounded exp: PyTorch's CPU exp is SLEEF's, reproduced by {@link #sleefExpf}. Fractional t
+     * follows {@code timesteps[:, None].float()}: rounded to float32 before the product.
      */
-    public static INDArray frequencyEmbedding(long[] t, int dim) {
+    public static INDArray frequencyEmbedding(double[] t, int dim) {
         int half = dim / 2;
         float negLogPeriod = (float) -Math.log(10000.0);
         float[] freqs = new float[half];

@@ -44,13 +44,13 @@ class DiTForwardParityTest {
 
     @Test
     void timestepSinusoidMatchesTheFloat32OfficialComputation() {
-        INDArray freq = TimestepEmbedder.frequencyEmbedding(longs("t.npy"), 256);
+        INDArray freq = TimestepEmbedder.frequencyEmbedding(times("t.npy"), 256);
         assertEquals(npy("intermediates/t_freq.npy"), freq, "t_freq bit for bit");
     }
 
     @Test
     void forwardMatches() {
-        INDArray out = TinyDiT.model().forward(npy("x.npy"), longs("t.npy"), longs("y.npy"));
+        INDArray out = TinyDiT.model().forward(npy("x.npy"), times("t.npy"), longs("y.npy"));
         assertClose(npy("forward_out.npy"), out, ATOL, RTOL, "forward");
         // The float64 recomputation bounds honest float32 error at 2e-5.
         assertTrue(maxAbsDiff(npy("forward_out_f64.npy"), out) < 1e-4);
@@ -64,7 +64,7 @@ class DiTForwardParityTest {
         for (var e : m.stateDict().entrySet())
             if (weights.get(e.getKey()).dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && !weights.get(e.getKey()).isView())
                 assertSame(weights.get(e.getKey()), e.getValue(), e.getKey() + " was copied");
-        assertClose(npy("forward_out.npy"), m.forward(npy("x.npy"), longs("t.npy"), longs("y.npy")), ATOL, RTOL, "forward");
+        assertClose(npy("forward_out.npy"), m.forward(npy("x.npy"), times("t.npy"), longs("y.npy")), ATOL, RTOL, "forward");
         weights.remove("final_layer.linear.bias");
         assertThrows(StateDictMismatchException.class, () -> DiTModel.fromStateDict(TinyDiT.model().config(), weights, "DiT-tiny.pt"));
     }
@@ -78,7 +78,7 @@ class DiTForwardParityTest {
                 {"final_adaLN_out", "final_adaLN_out"}, {"final_layer_out", "final_layer_out"}};
         String[] names = new String[pairs.length];
         for (int i = 0; i < pairs.length; i++) names[i] = pairs[i][0];
-        Map<String, INDArray> got = TinyDiT.model().forward(npy("x.npy"), longs("t.npy"), longs("y.npy"), names);
+        Map<String, INDArray> got = TinyDiT.model().forward(npy("x.npy"), times("t.npy"), longs("y.npy"), names);
         for (String[] p : pairs) assertClose(npy("intermediates/" + p[1] + ".npy"), got.get(p[0]), ATOL, RTOL, p[0]);
     }
 
@@ -86,7 +86,8 @@ class DiTForwardParityTest {
     void guidanceOnThreeChannelsMatchesForwardWithCfg() {
         DiTModel m = TinyDiT.model();
         INDArray x = npy("cfg_x.npy");
-        long[] t = longs("cfg_t.npy"), y = longs("cfg_y.npy");
+        double[] t = times("cfg_t.npy");
+        long[] y = longs("cfg_y.npy");
         assertClose(npy("cfg_plain_forward_out.npy"), m.forward(x, t, y), ATOL, RTOL, "plain forward of the guidance batch");
         assertClose(npy("cfg_out.npy"), m.forwardWithCfg(x, t, y, 4.0, GuidanceChannels.FIRST_THREE), ATOL, RTOL, "forward_with_cfg");
     }
@@ -95,7 +96,8 @@ class DiTForwardParityTest {
     void guidanceOnAllChannelsMixesEveryEpsilonChannel() {
         DiTModel m = TinyDiT.model();
         INDArray x = npy("cfg_x.npy");
-        long[] t = longs("cfg_t.npy"), y = longs("cfg_y.npy");
+        double[] t = times("cfg_t.npy");
+        long[] y = longs("cfg_y.npy");
         INDArray plain = m.forward(x, t, y), all = m.forwardWithCfg(x, t, y, 4.0, GuidanceChannels.ALL);
         INDArray three = npy("cfg_out.npy");
         // Channels 0..2 agree with the official mix; channel 3 is now guided too; sigma channels pass through.
@@ -111,10 +113,10 @@ class DiTForwardParityTest {
     void rejectsWrongInputShapeAndLabelsWithClearMessages() {
         DiTModel m = TinyDiT.model();
         var bad = assertThrows(IllegalArgumentException.class,
-                () -> m.forward(org.nd4j.linalg.factory.Nd4j.zeros(1, 3, 8, 8), new long[]{1}, new long[]{1}));
+                () -> m.forward(org.nd4j.linalg.factory.Nd4j.zeros(1, 3, 8, 8), new double[]{1}, new long[]{1}));
         assertTrue(bad.getMessage().contains("(N, 4, 8, 8)"), bad.getMessage());
         var label = assertThrows(IllegalArgumentException.class,
-                () -> m.forward(org.nd4j.linalg.factory.Nd4j.zeros(1, 4, 8, 8), new long[]{1}, new long[]{11}));
+                () -> m.forward(org.nd4j.linalg.factory.Nd4j.zeros(1, 4, 8, 8), new double[]{1}, new long[]{11}));
         assertTrue(label.getMessage().contains("11"), label.getMessage());
     }
 

@@ -37,7 +37,7 @@ class UnseenArchitectureTest {
         DiTModel m = DiTModel.create(cfg);
         DeterministicWeights.fill(m, 20261122);
         String c = "p4-fixed-sigma";
-        INDArray out = m.forward(Npy.read(ref(c, "x.npy")), longs(c, "t.npy"), longs(c, "y.npy"));
+        INDArray out = m.forward(Npy.read(ref(c, "x.npy")), Npy.read(ref(c, "t.npy")).castTo(DataType.DOUBLE).toDoubleVector(), longs(c, "y.npy"));
         assertClose(Npy.read(ref(c, "forward_out.npy")), out, 1e-4, 1e-4, "forward");
 
         INDArray z = Npy.read(ref(c, "ddpm_z.npy"));
@@ -57,7 +57,7 @@ class UnseenArchitectureTest {
         assertEquals(32_963_360L, m.parameterCount(), "DiT-S/2 parameter count incl. pos_embed (official: 32,963,360)");
         DeterministicWeights.fill(m, 7);
         String c = "DiT-S-2";
-        INDArray out = m.forward(Npy.read(ref(c, "x.npy")), longs(c, "t.npy"), longs(c, "y.npy"));
+        INDArray out = m.forward(Npy.read(ref(c, "x.npy")), Npy.read(ref(c, "t.npy")).castTo(DataType.DOUBLE).toDoubleVector(), longs(c, "y.npy"));
         INDArray expected = Npy.read(ref(c, "forward_out.npy"));
         assertClose(expected, out, 1e-4 * expected.amaxNumber().doubleValue(), 1e-4, "DiT-S/2 forward");
         assertClose(Slices.range(expected, 0, 1, 2), Slices.range(out, 0, 1, 2), 1e-4 * expected.amaxNumber().doubleValue(), 1e-4,

@@ -81,7 +81,7 @@ class SparkTrainingTest {
             // What dit4j sample --ckpt loads: the EMA weights kept on the driver.
             DiTModel loaded = DiTLoader.load(ckpt, null, null, 0, 0, TorchCheckpoint.Pick.EMA);
             assertEquals(t.emaWeights().get("blocks.0.attn.qkv.weight"), loaded.stateDict().get("blocks.0.attn.qkv.weight"));
-            assertTrue(Double.isFinite(loaded.forward(colours(1).batch(new long[]{0}, new boolean[1]).x(), new long[]{500}, new long[]{0})
+            assertTrue(Double.isFinite(loaded.forward(colours(1).batch(new long[]{0}, new boolean[1]).x(), new double[]{500}, new long[]{0})
                     .sumNumber().doubleValue()));
         }
     }

@@ -77,7 +77,7 @@ class DiTZooTest {
         assertEquals(1, ranges.size(), "a cached model is not downloaded again");
         assertEquals(recorded, zoo.verify("tiny"));
         DiTModel m = zoo.load("tiny");
-        Fixtures.assertClose(Fixtures.npy("forward_out.npy"), m.forward(Fixtures.npy("x.npy"), Fixtures.longs("t.npy"), Fixtures.longs("y.npy")),
+        Fixtures.assertClose(Fixtures.npy("forward_out.npy"), m.forward(Fixtures.npy("x.npy"), Fixtures.times("t.npy"), Fixtures.longs("y.npy")),
                 1e-4, 1e-4, "forward of the zoo model");
     }
 

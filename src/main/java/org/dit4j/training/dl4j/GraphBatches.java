@@ -36,7 +36,7 @@ public final class GraphBatches {
     }
 
     /** Packed input rows for the model evaluated at x_t with model timesteps {@code modelT}. */
-    public INDArray features(INDArray xT, long[] modelT, long[] y) {
+    public INDArray features(INDArray xT, double[] modelT, long[] y) {
         int n = y.length, rows = model.labelTableRows();
         INDArray oneHot = Nd4j.zeros(DataType.FLOAT, n, rows);
         for (int i = 0; i < n; i++) {

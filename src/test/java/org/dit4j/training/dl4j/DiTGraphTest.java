@@ -42,7 +42,8 @@ class DiTGraphTest {
         DiTModel m = DiTModel.create(cfg);
         m.loadStateDict(weights, "DiT-tiny.pt");
         INDArray x = npy("x.npy");
-        long[] t = longs("t.npy"), y = longs("y.npy");
+        double[] t = Fixtures.times("t.npy");
+        long[] y = longs("y.npy");
         INDArray expected = m.forward(x, t, y);
         INDArray got = graph.outputSingle(new GraphBatches(cfg).features(x, t, y));
         assertClose(expected, got, 1e-6, 1e-5, "graph output");
@@ -79,7 +80,7 @@ class DiTGraphTest {
         ComputationGraph replica = new ComputationGraph(back);
         replica.init(graph.params().dup(), false);
         assertEquals(cfg, DiTGraph.modelConfig(replica));
-        INDArray f = new GraphBatches(cfg).features(npy("x.npy"), longs("t.npy"), longs("y.npy"));
+        INDArray f = new GraphBatches(cfg).features(npy("x.npy"), Fixtures.times("t.npy"), longs("y.npy"));
         assertEquals(graph.outputSingle(f), replica.outputSingle(f));
     }
 }
