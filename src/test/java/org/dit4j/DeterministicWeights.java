@@ -1,6 +1,6 @@
 package org.dit4j;
 
-import org.dit4j.models.DiTModel;
+import org.dit4j.models.dit.DiTModel;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 

@@ -59,6 +59,13 @@ public final class Fixtures {
                     + " (tolerance " + atol + " + " + rtol + "·|ref|) of shape " + Arrays.toString(expected.shape()));
     }
 
+    /** The official {@code forward_with_cfg} over a guidance batch whose labels {@code y} are cond then null rows. */
+    public static org.dit4j.diffusion.DenoiseFn forwardWithCfg(org.dit4j.models.Denoiser m, long[] y, double scale, int channels) {
+        int h = y.length / 2;
+        return org.dit4j.pipeline.Guidance.batched(scale, channels).denoiser(m, org.dit4j.models.Conditioning.labels(Arrays.copyOfRange(y, 0, h)),
+                org.dit4j.models.Conditioning.labels(Arrays.copyOfRange(y, h, y.length)));
+    }
+
     public static double maxAbsDiff(INDArray a, INDArray b) {
         return a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
     }

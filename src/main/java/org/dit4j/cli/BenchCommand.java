@@ -1,10 +1,10 @@
 package org.dit4j.cli;
 
 import org.dit4j.diffusion.NoiseSource;
-import org.dit4j.models.DiTConfig;
-import org.dit4j.models.DiTModel;
-import org.dit4j.models.DiTModels;
-import org.dit4j.pipeline.SamplePipeline;
+import org.dit4j.models.dit.DiTConfig;
+import org.dit4j.models.dit.DiTModel;
+import org.dit4j.models.dit.DiTModels;
+import org.dit4j.pipeline.DiffusionPipeline;
 import org.dit4j.pipeline.SampleRequest;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
@@ -73,7 +73,7 @@ public final class BenchCommand implements Callable<Integer> {
                 if (profile) profiled(name + " forward, batch " + b, List.of(model.sameDiff()), () -> model.forward(x, t, y));
             }
             if (trainBatch > 0) {
-                org.dit4j.models.DiTInit.initialize(model, 0);
+                org.dit4j.models.dit.DiTInit.initialize(model, 0);
                 org.dit4j.diffusion.GaussianDiffusion diffusion = org.dit4j.diffusion.GaussianDiffusion.create("");
                 org.dit4j.training.TrainingStep step = trainEngine.equals("samediff") ? new org.dit4j.training.TrainingStep(model, diffusion) : null;
                 org.dit4j.training.AdamW opt = org.dit4j.training.AdamW.officialDefaults();
@@ -82,12 +82,12 @@ public final class BenchCommand implements Callable<Integer> {
                 for (int i = 0; i < trainBatch; i++) t[i] = (i * 997L) % 1000;
                 if (trainEngine.equals("samediff")) {
                     double[] ms = time(() -> {
-                        var r = step.compute(x0, t, NoiseSource.seeded(4).next(x0.shape()), y, diffusion);
+                        var r = step.compute(x0, t, NoiseSource.seeded(4).next(x0.shape()), org.dit4j.models.Conditioning.labels(y), diffusion);
                         opt.step(step.trainableParameters(), r.gradients());
                     });
                     System.out.printf(Locale.ROOT, "%s\t%d\t%d\ttrain_step\t%.1f\t%.1f\t%d%n", name, inputSize, trainBatch, ms[0], ms[1], repeats);
                     if (profile) profiled(name + " training step (all stages), batch " + trainBatch, step.graphs(),
-                            () -> step.compute(x0, t, NoiseSource.seeded(4).next(x0.shape()), y, diffusion));
+                            () -> step.compute(x0, t, NoiseSource.seeded(4).next(x0.shape()), org.dit4j.models.Conditioning.labels(y), diffusion));
                 } else if (trainEngine.equals("graph")) {
                     var graph = org.dit4j.training.dl4j.DiTGraph.create(org.dit4j.training.dl4j.DiTGraph.configuration(cfg,
                             new org.nd4j.linalg.learning.config.Adam(1e-4), 0, 0, 0), model.stateDict());
@@ -105,7 +105,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
             if (ddimSteps > 0) {
                 SampleRequest req = SampleRequest.of(207).withSampler(SampleRequest.SamplerKind.DDIM, String.valueOf(ddimSteps));
-                double[] ms = time(() -> new SamplePipeline(model).sample(req, null));
+                double[] ms = time(() -> new DiffusionPipeline(model, null).latents(req, null));
                 System.out.printf(Locale.ROOT, "%s\t%d\t1\tddim%d_cfg\t%.1f\t%.1f\t%d%n", name, inputSize, ddimSteps, ms[0], ms[1], repeats);
             }
         }

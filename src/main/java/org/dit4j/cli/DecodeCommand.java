@@ -4,7 +4,7 @@ import org.dit4j.io.Images;
 import org.dit4j.io.Npy;
 import org.dit4j.models.vae.AutoencoderKL;
 import org.dit4j.pipeline.Vaes;
-import org.dit4j.zoo.DiTZoo;
+import org.dit4j.zoo.Zoo;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,10 +37,10 @@ public final class DecodeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         INDArray z = Npy.read(latents);
-        AutoencoderKL model = Vaes.load(vae, DiTZoo.standard());
+        AutoencoderKL model = Vaes.load(vae, Zoo.standard());
         INDArray images = Vaes.decodeLatents(model, z, vaeTile);
         if (saveNpy != null) Npy.write(saveNpy, images);
-        Images.writeAll(out, images, i -> "", out.resolve("grid.png"), gridNrow);
+        Images.writeAll(out, images, i -> "", i -> java.util.Map.of(), out.resolve("grid.png"), gridNrow, java.util.Map.of());
         System.out.println("decoded " + Arrays.toString(z.shape()) + " to " + z.size(0) + " images in " + out);
         return 0;
     }

@@ -1,6 +1,7 @@
 package org.dit4j.cli;
 
 import org.dit4j.io.WeightsFormatException;
+import org.dit4j.models.UnknownArchitectureException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,15 +10,15 @@ import java.io.UncheckedIOException;
 
 /** The {@code dit4j} command: thin subcommands that parse flags and call the Java API. */
 @Command(name = "dit4j", mixinStandardHelpOptions = true, versionProvider = Dit4j.Version.class,
-        description = "Diffusion transformers (DiT) on the JVM.",
-        subcommands = {SampleCommand.class, TrainCommand.class, ExtractFeaturesCommand.class, DecodeCommand.class, EncodeCommand.class, ConvertCommand.class, ZooCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        description = "Diffusion transformers on the JVM.",
+        subcommands = {SampleCommand.class, ForwardCommand.class, TrainCommand.class, ExtractFeaturesCommand.class, DecodeCommand.class, EncodeCommand.class, ConvertCommand.class, ZooCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Dit4j implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (sample, train, extract-features, decode, encode, convert, zoo, bench)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (sample, forward, train, extract-features, decode, encode, convert, zoo, bench)");
     }
 
     public static void main(String[] args) {
@@ -26,9 +27,13 @@ public final class Dit4j implements Runnable {
 
     /** Runs the CLI and returns the exit code: 0 on success, 2 for bad usage or input, 1 for anything unexpected. */
     public static int run(String... args) {
-        CommandLine cli = new CommandLine(new Dit4j());
+        CommandLine cli = new CommandLine(new Dit4j()).setCaseInsensitiveEnumValuesAllowed(true);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             Throwable t = e instanceof UncheckedIOException u ? u.getCause() : e;
+            if (t instanceof UnknownArchitectureException) {
+                cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": error: " + oneLine(t.getMessage()) + " (give --model or --model-config)");
+                return 2;
+            }
             if (t instanceof IllegalArgumentException || t instanceof WeightsFormatException || t instanceof IOException
                     || t instanceof UnsupportedOperationException) {
                 cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": error: " + oneLine(t.getMessage()));

@@ -5,7 +5,7 @@ import org.dit4j.io.Images;
 import org.dit4j.io.Npy;
 import org.dit4j.models.vae.AutoencoderKL;
 import org.dit4j.pipeline.Vaes;
-import org.dit4j.zoo.DiTZoo;
+import org.dit4j.zoo.Zoo;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
@@ -56,7 +56,7 @@ public final class EncodeCommand implements Callable<Integer> {
                         + batch.get(0).size(2) + "x" + batch.get(0).size(1));
             batch.add(img.reshape(1, 3, img.size(1), img.size(2)));
         }
-        AutoencoderKL model = Vaes.load(vae, DiTZoo.standard());
+        AutoencoderKL model = Vaes.load(vae, Zoo.standard());
         INDArray x = Nd4j.concat(0, batch.toArray(new INDArray[0]));
         AutoencoderKL.Posterior p = model.encode(x);
         INDArray z = mode ? p.mode() : p.sample(NoiseSource.seeded(seed).next(p.mean().shape()));

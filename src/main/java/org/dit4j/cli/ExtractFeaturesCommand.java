@@ -8,7 +8,7 @@ import org.dit4j.data.LatentShards;
 import org.dit4j.diffusion.NoiseSource;
 import org.dit4j.models.vae.AutoencoderKL;
 import org.dit4j.pipeline.Vaes;
-import org.dit4j.zoo.DiTZoo;
+import org.dit4j.zoo.Zoo;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
@@ -54,7 +54,7 @@ public final class ExtractFeaturesCommand implements Callable<Integer> {
         if (shardSize <= 0 || batchSize <= 0) throw new IllegalArgumentException("--shard-size and --batch-size must be positive");
         ImageFolderData images = new ImageFolderData(data, imageSize);
         LatentShards.Writer writer = new LatentShards.Writer(out, imageSize, vae, flip);
-        AutoencoderKL model = Vaes.load(vae, DiTZoo.standard());
+        AutoencoderKL model = Vaes.load(vae, Zoo.standard());
         long start = writer.done();
         if (start > 0) System.out.println("resuming after " + start + " of " + images.size() + " images");
         try (ProgressBar bar = System.console() == null ? null : new ProgressBarBuilder().setTaskName("encoding")

@@ -1,46 +1,48 @@
 package org.dit4j.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.dit4j.data.ImageNetClasses;
-import org.dit4j.io.DiTLoader;
+import org.dit4j.io.AtomicFiles;
 import org.dit4j.io.Images;
+import org.dit4j.io.ModelLoader;
 import org.dit4j.io.Npy;
-import org.dit4j.io.TorchCheckpoint;
-import org.dit4j.models.DiTConfig;
-import org.dit4j.models.DiTModel;
-import org.dit4j.models.GuidanceChannels;
+import org.dit4j.models.Denoiser;
+import org.dit4j.models.ModelConfig;
 import org.dit4j.models.vae.AutoencoderKL;
-import org.dit4j.pipeline.SamplePipeline;
+import org.dit4j.pipeline.DiffusionPipeline;
+import org.dit4j.pipeline.GuidanceChannels;
 import org.dit4j.pipeline.SampleRequest;
 import org.dit4j.pipeline.Vaes;
-import org.dit4j.zoo.DiTZoo;
+import org.dit4j.zoo.Zoo;
 import org.dit4j.zoo.ZooEntry;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.*;
 import java.util.concurrent.Callable;
 
 @Command(name = "sample", mixinStandardHelpOptions = true,
-        description = "Sample class-conditional images (or latents) from a DiT; flags follow the official sample.py.")
+        description = "Sample class-conditional images (or latents) from a model; flags follow the official sample.py.")
 public final class SampleCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "Official architecture name, e.g. DiT-XL/2 (default: read from the checkpoint).")
-    String model;
+    /** The metadata file written beside the images. */
+    static final String METADATA = "samples.json";
 
-    @Option(names = "--model-config", description = "YAML model config with the official DiT constructor keys.")
-    Path modelConfig;
+    @Mixin
+    ModelOptions arch;
 
-    @Option(names = "--ckpt", required = true, description = "Weights: a zoo name (DiT-XL/2-256), .pt (torch.save), MindSpore .ckpt, .safetensors, a diffusers folder or a dit4j checkpoint directory.")
+    @Option(names = "--ckpt", required = true, description = "Weights: a zoo name (DiT-XL/2-256), .pt (torch.save), MindSpore .ckpt, .safetensors, a diffusers folder, a dit4j checkpoint directory, or a training run folder (its newest checkpoint).")
     Path ckpt;
-
-    @Option(names = "--weights", defaultValue = "ema", description = "For training checkpoints: ema or model (default: ${DEFAULT-VALUE}).")
-    String weights;
 
     @Option(names = "--image-size", description = "Image size in pixels (256 or 512 for DiT-XL/2); latents are 1/8 of it. Default: the checkpoint's.")
     Integer imageSize;
@@ -59,8 +61,8 @@ public final class SampleCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Classes classes;
 
-    @Option(names = "--sampler", defaultValue = "ddpm", description = "ddpm or ddim (default: ${DEFAULT-VALUE}).")
-    String sampler;
+    @Option(names = "--sampler", defaultValue = "ddpm", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    SampleRequest.SamplerKind sampler;
 
     @Option(names = "--steps", defaultValue = "250", description = "Sampling steps; respacing str(N) as sample.py (default: ${DEFAULT-VALUE}).")
     int steps;
@@ -74,8 +76,9 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--cfg-scale", defaultValue = "4.0", description = "Classifier-free guidance scale; 1 disables guidance (default: ${DEFAULT-VALUE}).")
     double cfgScale;
 
-    @Option(names = "--cfg-channels", defaultValue = "3", description = "Guide channels '3' (official DiT) or 'all' (diffusers) (default: ${DEFAULT-VALUE}).")
-    String cfgChannels;
+    @Option(names = "--cfg-channels", defaultValue = "3", converter = Converters.CfgChannels.class, completionCandidates = Converters.CfgChannels.class,
+            description = "Guide the official channels '3' (DiT) or 'all' (diffusers) (default: ${DEFAULT-VALUE}).")
+    GuidanceChannels cfgChannels;
 
     @Option(names = "--clip-denoised", description = "Clip x0 predictions to [-1, 1] (off in sample.py).")
     boolean clipDenoised;
@@ -83,7 +86,7 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the initial and per-step noise (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--batch-size", defaultValue = "0", description = "Labels per batch; 0 = all at once.")
+    @Option(names = "--batch-size", defaultValue = "0", description = "Labels per batch (default: " + SampleRequest.DEFAULT_BATCH + ").")
     int batchSize;
 
     @Option(names = "--noise", description = "Initial latents z as .npy (N, C, H, W), one row per label, e.g. from PyTorch.")
@@ -98,7 +101,7 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--no-decode", description = "Keep latents only (no VAE).")
     boolean noDecode;
 
-    @Option(names = "--out", defaultValue = "samples", description = "Output directory for the PNG files (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", defaultValue = "samples", description = "Output directory for the PNG files and " + METADATA + " (default: ${DEFAULT-VALUE}).")
     Path out;
 
     @Option(names = "--grid", description = "Grid image file (default: OUT/grid.png).")
@@ -115,38 +118,46 @@ public final class SampleCommand implements Callable<Integer> {
         if (steps <= 0) throw new IllegalArgumentException("--steps must be positive, got " + steps);
         if (batchSize < 0) throw new IllegalArgumentException("--batch-size must be >= 0");
         if (gridNrow <= 0) throw new IllegalArgumentException("--grid-nrow must be positive");
-        TorchCheckpoint.Pick pick = TorchCheckpoint.Pick.parse(weights);
-        GuidanceChannels channels = GuidanceChannels.parse(cfgChannels);
-        SampleRequest.SamplerKind kind = SampleRequest.SamplerKind.parse(sampler);
+        if (vaeTile < 0) throw new IllegalArgumentException("--vae-tile must be >= 0");
+        if (!Double.isFinite(cfgScale)) throw new IllegalArgumentException("--cfg-scale must be a finite number, got " + cfgScale);
+        if (!Double.isFinite(eta) || eta < 0) throw new IllegalArgumentException("--eta must be a finite number >= 0, got " + eta);
+        requireWritableTarget(out, "--out");
         long[] labels = classes.ids != null ? classes.ids : ImageNetClasses.ids(classes.names);
         INDArray z = noise == null ? null : Npy.read(noise);
+        if (z != null && !z.isR()) throw new IllegalArgumentException("--noise " + noise + ": expected float32 or float64 values, found " + z.dataType());
+        if (z != null) z = z.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
 
-        DiTZoo zoo = DiTZoo.standard();
+        Zoo zoo = Zoo.standard();
         Path weightsPath = ckpt;
-        String arch = model;
+        String archName = arch.model;
         if (!Files.exists(ckpt) && zoo.contains(ckpt.toString())) {
             // A zoo name: the cached (or freshly downloaded) official weights, at the entry's architecture.
             ZooEntry entry = zoo.entry(ckpt.toString());
             weightsPath = ZooCommand.fetchWithProgress(zoo, entry.name());
-            if (arch == null && modelConfig == null) {
-                arch = entry.architecture();
+            if (archName == null && arch.modelConfig == null) {
+                archName = entry.architecture();
                 if (imageSize == null) imageSize = entry.imageSize();
             }
+        } else if (!Files.exists(ckpt)) {
+            throw new IllegalArgumentException("--ckpt " + ckpt + ": no such file or directory, and not a zoo name (dit4j zoo list)");
         }
-        DiTModel dit = DiTLoader.load(weightsPath, arch, modelConfig, imageSize == null ? 0 : imageSize, numClasses == null ? 0 : numClasses, pick);
-        DiTConfig cfg = dit.config();
+        Path resolved = ModelLoader.resolve(weightsPath);
+        Denoiser model = ModelLoader.load(resolved, archName, arch.modelConfig, imageSize == null ? 0 : imageSize,
+                numClasses == null ? 0 : numClasses, arch.weights);
+        ModelConfig cfg = model.config();
         boolean pixelSpace = cfg.inChannels() == 3;
         AutoencoderKL autoencoder = pixelSpace || noDecode ? null : Vaes.load(vae, zoo);
         if (autoencoder != null && autoencoder.config().embedDim() != cfg.inChannels())
             throw new IllegalArgumentException("--vae has " + autoencoder.config().embedDim() + " latent channels, the model " + cfg.inChannels());
+        DiffusionPipeline pipeline = new DiffusionPipeline(model, autoencoder);
 
-        SampleRequest request = SampleRequest.of(labels)
-                .withSampler(kind, respacing != null ? respacing : String.valueOf(steps))
-                .withEta(eta).withGuidance(cfgScale, channels).withClipDenoised(clipDenoised)
+        String spacing = respacing != null ? respacing : String.valueOf(steps);
+        SampleRequest request = SampleRequest.of(labels).withSampler(sampler, spacing)
+                .withEta(eta).withGuidance(cfgScale, cfgChannels).withClipDenoised(clipDenoised)
                 .withSeed(seed).withBatchSize(batchSize).withNoise(z);
         INDArray latents;
         try (ProgressBar bar = progressBar()) {
-            latents = new SamplePipeline(dit).sample(request, (done, total) -> {
+            latents = pipeline.latents(request, (done, total) -> {
                 if (bar != null) {
                     bar.maxHint(total);
                     bar.stepTo(done);
@@ -157,19 +168,70 @@ public final class SampleCommand implements Callable<Integer> {
             Npy.write(saveLatents, latents);
             System.out.println("wrote latents " + Arrays.toString(latents.shape()) + " to " + saveLatents);
         }
-        INDArray images = pixelSpace ? latents : autoencoder != null ? Vaes.decodeLatents(autoencoder, latents, vaeTile) : null;
-        if (images == null) {
+        Map<String, String> params = parameters(resolved, cfg, spacing);
+        if (!pixelSpace && autoencoder == null) {
             if (saveLatents == null) {
                 Path file = out.resolve("latents.npy");
                 Npy.write(file, latents);
+                writeMetadata(params, labels, List.of(), file);
                 System.out.println("wrote latents " + Arrays.toString(latents.shape()) + " to " + file + " (--no-decode)");
             }
             return 0;
         }
+        INDArray images = pipeline.toImages(latents, vaeTile);
         Path gridFile = grid != null ? grid : out.resolve("grid.png");
-        Images.writeAll(out, images, i -> "-class" + labels[i], gridFile, gridNrow);
+        List<String> files = new ArrayList<>();
+        for (int i = 0; i < labels.length; i++) files.add(String.format(Locale.ROOT, "%06d-class%d.png", i, labels[i]));
+        Images.writeAll(out, images, i -> "-class" + labels[i], i -> pngText(params, labels[i], i), gridFile, gridNrow, params);
+        writeMetadata(params, labels, files, gridFile);
         System.out.println("wrote " + labels.length + " images to " + out + " and the grid " + gridFile);
         return 0;
+    }
+
+    /** The generation parameters every output records (PNG text chunks, {@value #METADATA}). */
+    private Map<String, String> parameters(Path weights, ModelConfig cfg, String spacing) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("Software", "dit4j");
+        p.put("model", arch.model != null ? arch.model : arch.modelConfig != null ? arch.modelConfig.toString() : cfg.family());
+        p.put("checkpoint", ckpt.toString().equals(weights.toString()) ? ckpt.toString() : ckpt + " (" + weights + ")");
+        p.put("weights", arch.weights.name().toLowerCase(Locale.ROOT));
+        p.put("seed", String.valueOf(seed));
+        p.put("sampler", sampler.name().toLowerCase(Locale.ROOT));
+        p.put("steps", spacing);
+        if (sampler == SampleRequest.SamplerKind.DDIM) p.put("eta", String.valueOf(eta));
+        p.put("cfg_scale", String.valueOf(cfgScale));
+        p.put("cfg_channels", cfgChannels == GuidanceChannels.ALL ? "all" : "3");
+        p.put("clip_denoised", String.valueOf(clipDenoised));
+        if (noise != null) p.put("noise", noise.toString());
+        if (cfg.inChannels() != 3 && !noDecode) p.put("vae", vae);
+        return p;
+    }
+
+    private static Map<String, String> pngText(Map<String, String> params, long label, int index) {
+        Map<String, String> t = new LinkedHashMap<>(params);
+        t.put("class", String.valueOf(label));
+        t.put("index", String.valueOf(index));
+        return t;
+    }
+
+    private void writeMetadata(Map<String, String> params, long[] labels, List<String> files, Path grid) throws java.io.IOException {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode root = json.createObjectNode();
+        params.forEach(root::put);
+        ArrayNode samples = root.putArray("samples");
+        for (int i = 0; i < labels.length; i++) {
+            ObjectNode s = samples.addObject().put("index", i).put("class", labels[i]);
+            if (i < files.size()) s.put("file", files.get(i));
+        }
+        root.put(files.isEmpty() ? "latents" : "grid", grid.toString());
+        byte[] bytes = json.writerWithDefaultPrettyPrinter().writeValueAsString(root).concat("\n").getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(out.resolve(METADATA), o -> o.write(bytes));
+    }
+
+    /** Refuses, before any work, an output folder that is a file. */
+    static void requireWritableTarget(Path dir, String flag) {
+        if (Files.exists(dir) && !Files.isDirectory(dir))
+            throw new IllegalArgumentException(flag + " " + dir + " is a file, not a folder");
     }
 
     /** A progress bar on an interactive terminal only, so logs and pipes stay clean. */

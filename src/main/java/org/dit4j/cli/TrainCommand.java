@@ -7,34 +7,35 @@ import org.dit4j.data.EncodedImages;
 import org.dit4j.data.ImageFolderData;
 import org.dit4j.data.LatentShards;
 import org.dit4j.data.TrainingData;
-import org.dit4j.io.DiTWeights;
 import org.dit4j.io.TorchCheckpoint;
-import org.dit4j.models.DiTConfig;
-import org.dit4j.models.DiTModel;
-import org.dit4j.models.DiTModels;
+import org.dit4j.io.Weights;
+import org.dit4j.models.Denoiser;
+import org.dit4j.models.ModelConfig;
+import org.dit4j.models.ModelFamilies;
+import org.dit4j.models.ModelFamily;
+import org.dit4j.models.StagedModel;
 import org.dit4j.pipeline.SampleGrids;
 import org.dit4j.pipeline.Vaes;
-import org.dit4j.training.LossPlot;
 import org.dit4j.training.TrainConfig;
 import org.dit4j.training.Trainer;
 import org.dit4j.training.TrainingCheckpoint;
 import org.dit4j.training.TrainingLoop;
+import org.dit4j.training.TrainingRun;
 import org.dit4j.training.dl4j.GraphTrainer;
 import org.dit4j.training.dl4j.ParallelWrapperEngine;
 import org.dit4j.training.spark.SparkEngine;
+import org.dit4j.zoo.Zoo;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.BufferedWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.*;
 import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train or fine-tune a DiT (official train.py defaults; YAML config and flags override them).")
+        description = "Train or fine-tune a model (official train.py defaults; YAML config and flags override them).")
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", description = "Training YAML (keys: see configs/training/README or TrainConfig).")
     Path config;
@@ -87,10 +88,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--devices", defaultValue = "1", description = "Data-parallel workers, each with a model replica (default: ${DEFAULT-VALUE}).")
     int devices;
 
-    @Option(names = "--parallel", defaultValue = "replicas", description = "How --devices trains: replicas (SameDiff replicas, gradients"
+    @Option(names = "--parallel", defaultValue = "replicas", converter = Converters.ParallelConverter.class,
+            completionCandidates = Converters.ParallelConverter.class, description = "How --devices trains: replicas (SameDiff replicas, gradients"
             + " averaged: exactly the one-device step) or parallel-wrapper (DL4J ParallelWrapper over the ComputationGraph wrapping,"
             + " parameters averaged every round). Default: ${DEFAULT-VALUE}.")
-    String parallel;
+    Converters.Parallel parallel;
 
     @Option(names = "--spark", paramLabel = "MASTER", description = "Train on Apache Spark (local[2], spark://host:7077, yarn): --devices"
             + " workers, parameters averaged every round; the driver keeps the EMA and writes the checkpoints to --out.")
@@ -107,10 +109,12 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (devices < 1) throw new IllegalArgumentException("--devices must be at least 1, got " + devices);
         TrainConfig cfg = config != null ? TrainConfig.load(config) : TrainConfig.defaultsOnly();
-        if (resume != null && config == null) {
+        Path resumeFrom = resume == null ? null : TrainingCheckpoint.latest(resume);
+        if (resumeFrom != null && config == null) {
             // A resumed run keeps its own settings unless flags override them.
-            TrainingCheckpoint.load(TrainingCheckpoint.latest(resume)).trainConfig().forEach((k, v) -> cfg.set(k, v, "checkpoint"));
+            TrainingCheckpoint.load(resumeFrom).trainConfig().forEach((k, v) -> cfg.set(k, v, "checkpoint " + resumeFrom));
         }
         Map<String, Object> flags = new LinkedHashMap<>();
         flags.put("model", model);
@@ -129,22 +133,77 @@ public final class TrainCommand implements Callable<Integer> {
         flags.forEach((k, v) -> { if (v != null) cfg.set(k, v, "--" + k.replace('_', '-')); });
         set.forEach((k, v) -> cfg.set(k, v, "--set " + k));
 
-        DiTConfig arch = architecture(cfg);
+        ModelConfig arch = architecture(cfg);
+        ModelFamily family = ModelFamilies.of(arch);
         TrainingData dataset = dataset(cfg, arch);
-        DiTModel dit = DiTModel.create(arch);
+        Map<String, INDArray> initial;
         if (cfg.str("init_from") != null) {
             Path init = Path.of(cfg.str("init_from"));
-            if (!Files.exists(init)) init = org.dit4j.zoo.DiTZoo.standard().fetch(cfg.str("init_from"), null);
-            dit.loadStateDict(DiTWeights.load(init, null, arch, TorchCheckpoint.Pick.EMA).weights(), init.toString());
+            if (!Files.exists(init)) init = Zoo.standard().fetch(cfg.str("init_from"), null);
+            initial = Weights.load(init, null, arch, TorchCheckpoint.Pick.EMA).weights();
         } else {
-            org.dit4j.models.DiTInit.initialize(dit, cfg.integer("seed"));
+            initial = family.initialWeights(arch, cfg.integer("seed"));
         }
-        try (TrainingLoop trainer = engine(dit, dataset, cfg)) {
-            return train(trainer, cfg, arch, dataset);
+        Denoiser net = family.create(arch, initial, cfg.str("init_from") != null ? cfg.str("init_from") : "initialisation");
+        SampleGrids grids = cfg.integer("sample_every") > 0 ? new SampleGrids(arch, "none".equals(cfg.str("vae")) ? null
+                : Vaes.load(cfg.str("vae"), Zoo.standard()), cfg.str("sample_labels"), cfg.integer("sample_steps")) : null;
+        try (TrainingLoop trainer = engine(net, dataset, cfg)) {
+            TrainingRun run = new TrainingRun(trainer, out, grids);
+            if (resumeFrom != null) {
+                run.resumeFrom(resumeFrom);
+                System.out.println("resumed from " + resumeFrom + " at step " + trainer.currentStep());
+            }
+            Path last;
+            try (Reporter reporter = new Reporter()) {
+                last = run.run("training " + describe(arch) + " on " + dataset.describe(), reporter);
+            }
+            System.out.println("done: " + trainer.currentStep() + " steps; sample with: dit4j sample --ckpt " + last);
+        }
+        return 0;
+    }
+
+    /** Log lines, or a progress bar on an interactive terminal. */
+    private static final class Reporter implements TrainingRun.Reporter, AutoCloseable {
+        private ProgressBar bar;
+
+        @Override
+        public void started(String description, long fromStep, long totalSteps) {
+            System.out.println(description);
+            if (System.console() == null) return;
+            bar = new ProgressBarBuilder().setTaskName("training").setStyle(ProgressBarStyle.ASCII).setInitialMax(totalSteps).setUnit(" steps", 1).build();
+            bar.stepTo(fromStep);
+        }
+
+        @Override
+        public void stepped(TrainingLoop.Log l) {
+            if (bar != null) bar.stepTo(l.step());
+        }
+
+        @Override
+        public void logged(TrainingLoop.Log l, double mean) {
+            if (bar == null) System.out.printf(Locale.ROOT, "step %d  loss %.4f  lr %.2e  %.2f steps/s  %.1f images/s%n",
+                    l.step(), mean, l.learningRate(), l.stepsPerSecond(), l.imagesPerSecond());
+        }
+
+        @Override
+        public void wrote(String what, Path path) {
+            if (bar == null) System.out.println(what + " " + path);
+        }
+
+        @Override
+        public void warning(String message) {
+            if (bar != null) bar.close();
+            bar = null;
+            System.err.println("dit4j train: warning: " + message);
+        }
+
+        @Override
+        public void close() {
+            if (bar != null) bar.close();
         }
     }
 
-    private TrainingLoop engine(DiTModel dit, TrainingData dataset, TrainConfig cfg) {
+    private TrainingLoop engine(Denoiser net, TrainingData dataset, TrainConfig cfg) {
         if (spark != null) {
             int every = cfg.integer("log_every");
             long[] rounds = {0};
@@ -153,104 +212,48 @@ public final class TrainCommand implements Callable<Integer> {
                 if (++rounds[0] % every == 0) System.err.println(line);
             });
             try {
-                return new GraphTrainer(dit, dataset, cfg, engine);
+                return new GraphTrainer(net, dataset, cfg, engine);
             } catch (RuntimeException e) {
                 engine.close();
                 throw e;
             }
         }
         return switch (parallel) {
-            case "replicas" -> new Trainer(dit, dataset, cfg, devices);
-            case "parallel-wrapper" -> new GraphTrainer(dit, dataset, cfg, new ParallelWrapperEngine(devices));
-            default -> throw new IllegalArgumentException("--parallel must be replicas or parallel-wrapper, got '" + parallel + "'");
+            case REPLICAS -> {
+                if (!(net instanceof StagedModel staged))
+                    throw new IllegalArgumentException("the " + net.config().family() + " family cannot be trained block by block yet");
+                yield new Trainer(staged, dataset, cfg, devices);
+            }
+            case PARALLEL_WRAPPER -> new GraphTrainer(net, dataset, cfg, new ParallelWrapperEngine(devices));
         };
     }
 
-    private int train(TrainingLoop trainer, TrainConfig cfg, DiTConfig arch, TrainingData dataset) throws Exception {
-        if (resume != null) {
-            Path ckpt = TrainingCheckpoint.latest(resume);
-            trainer.restore(TrainingCheckpoint.load(ckpt));
-            System.out.println("resumed from " + ckpt + " at step " + trainer.currentStep());
-        }
-        Files.createDirectories(out);
-        Files.writeString(out.resolve("train_config.yaml"), cfg.toYaml(), StandardCharsets.UTF_8);
-        System.out.println("training " + describe(arch) + " on " + dataset.describe() + " for " + trainer.totalSteps() + " steps ("
-                + trainer.describeEngine() + ")");
-        Path csv = out.resolve("log.csv");
-        if (!Files.exists(csv)) Files.writeString(csv, "step,loss,lr,grad_norm,steps_per_s,images_per_s\n");
-        List<double[]> curve = LossPlot.read(csv);
-        int logEveryN = cfg.integer("log_every"), ckptEveryN = cfg.integer("ckpt_every"), sampleEveryN = cfg.integer("sample_every");
-        SampleGrids grids = sampleEveryN > 0 ? new SampleGrids(arch, "none".equals(cfg.str("vae")) ? null
-                : Vaes.load(cfg.str("vae"), org.dit4j.zoo.DiTZoo.standard()), cfg.str("sample_labels"), cfg.integer("sample_steps")) : null;
-        long total = trainer.totalSteps();
-        double lossSum = 0;
-        int lossCount = 0;
-        try (BufferedWriter log = Files.newBufferedWriter(csv, StandardOpenOption.APPEND); ProgressBar bar = progressBar(total, trainer.currentStep())) {
-            while (trainer.currentStep() < total) {
-                Trainer.Log l = trainer.trainStep();
-                lossSum += l.loss();
-                lossCount++;
-                if (bar != null) bar.stepTo(l.step());
-                if (l.step() % logEveryN == 0 || l.step() == total) {
-                    double mean = lossSum / lossCount;
-                    // DL4J's engines clip inside the updater and do not report the norm: the column stays empty.
-                    String norm = Double.isFinite(l.gradNorm()) ? String.format(Locale.ROOT, "%.4f", l.gradNorm()) : "";
-                    log.write(String.format(Locale.ROOT, "%d,%.6f,%.3e,%s,%.3f,%.2f%n", l.step(), mean, l.learningRate(), norm, l.stepsPerSecond(), l.imagesPerSecond()));
-                    log.flush();
-                    curve.add(new double[]{l.step(), mean});
-                    if (bar == null) System.out.printf(Locale.ROOT, "step %d  loss %.4f  lr %.2e  %.2f steps/s  %.1f images/s%n",
-                            l.step(), mean, l.learningRate(), l.stepsPerSecond(), l.imagesPerSecond());
-                    lossSum = 0;
-                    lossCount = 0;
-                }
-                if (grids != null && (l.step() % sampleEveryN == 0 || l.step() == total)) {
-                    Path png = out.resolve("samples").resolve(String.format(Locale.ROOT, "step-%08d.png", l.step()));
-                    grids.write(trainer.samplingWeights(), png);
-                    if (bar == null) System.out.println("samples " + png);
-                }
-                if (l.step() % ckptEveryN == 0 || l.step() == total) {
-                    Path c = trainer.checkpoint(out);
-                    if (bar == null) System.out.println("checkpoint " + c);
-                }
-            }
-        }
-        LossPlot.write(out.resolve("loss.png"), curve);
-        System.out.println("done: " + trainer.currentStep() + " steps; sample with: dit4j sample --ckpt " + TrainingCheckpoint.latest(out));
-        return 0;
-    }
-
-    private static String describe(DiTConfig c) {
-        return "DiT (depth " + c.depth() + ", hidden " + c.hiddenSize() + ", patch " + c.patchSize() + ", " + c.inputSize() + "x"
-                + c.inputSize() + "x" + c.inChannels() + ")";
+    private static String describe(ModelConfig c) {
+        Map<String, Object> m = c.toMap();
+        return c.family() + " (depth " + m.get("depth") + ", hidden " + m.get("hidden_size") + ", patch " + m.get("patch_size") + ", "
+                + c.inputSize() + "x" + c.inputSize() + "x" + c.inChannels() + ")";
     }
 
     /** A model config keeps its own input size and classes; a named model takes image_size (÷ 8 through a VAE) and num_classes. */
-    static DiTConfig architecture(TrainConfig cfg) {
+    static ModelConfig architecture(TrainConfig cfg) {
         boolean pixel = "none".equals(cfg.str("vae"));
-        DiTConfig c = cfg.str("model_config") != null ? DiTConfig.load(Path.of(cfg.str("model_config")))
-                : DiTModels.get(cfg.str("model")).withInputSize(pixel ? cfg.integer("image_size") : cfg.integer("image_size") / 8)
+        ModelConfig c = cfg.str("model_config") != null ? ModelFamilies.load(Path.of(cfg.str("model_config")))
+                : ModelFamilies.named(cfg.str("model")).withInputSize(pixel ? cfg.integer("image_size") : cfg.integer("image_size") / 8)
                         .withNumClasses(cfg.integer("num_classes"));
         if (pixel && c.inChannels() != 3)
             throw new IllegalArgumentException("--vae none trains in pixel space and needs a model with in_channels 3, this one has " + c.inChannels());
         return c;
     }
 
-    static TrainingData dataset(TrainConfig cfg, DiTConfig arch) throws Exception {
+    static TrainingData dataset(TrainConfig cfg, ModelConfig arch) throws Exception {
         if (cfg.str("features_path") != null && cfg.str("data_path") != null)
             throw new IllegalArgumentException("give --data or --features, not both");
         if (cfg.str("features_path") != null) return new LatentShards(Path.of(cfg.str("features_path")));
         if (cfg.str("data_path") == null) throw new IllegalArgumentException("no training data: give --data DIR or --features DIR");
         if ("none".equals(cfg.str("vae"))) return new ImageFolderData(Path.of(cfg.str("data_path")), arch.inputSize());
-        var vae = org.dit4j.pipeline.Vaes.load(cfg.str("vae"), org.dit4j.zoo.DiTZoo.standard());
+        var vae = Vaes.load(cfg.str("vae"), Zoo.standard());
         if (vae.config().embedDim() != arch.inChannels())
             throw new IllegalArgumentException("--vae " + cfg.str("vae") + " has " + vae.config().embedDim() + " latent channels, the model takes " + arch.inChannels());
         return new EncodedImages(new ImageFolderData(Path.of(cfg.str("data_path")), arch.inputSize() * vae.config().downFactor()), vae, cfg.integer("seed"));
-    }
-
-    private static ProgressBar progressBar(long total, long start) {
-        if (System.console() == null) return null;
-        ProgressBar bar = new ProgressBarBuilder().setTaskName("training").setStyle(ProgressBarStyle.ASCII).setInitialMax(total).setUnit(" steps", 1).build();
-        bar.stepTo(start);
-        return bar;
     }
 }

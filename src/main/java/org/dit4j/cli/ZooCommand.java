@@ -3,7 +3,7 @@ package org.dit4j.cli;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.dit4j.zoo.DiTZoo;
+import org.dit4j.zoo.Zoo;
 import org.dit4j.zoo.ZooEntry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -27,7 +27,7 @@ public final class ZooCommand implements Runnable {
     static final class ListModels implements Callable<Integer> {
         @Override
         public Integer call() {
-            DiTZoo zoo = DiTZoo.standard();
+            Zoo zoo = Zoo.standard();
             for (ZooEntry e : zoo.list())
                 System.out.printf(Locale.ROOT, "%-14s %-4s %-14s %s  %s%n", e.name(), e.kind(), e.architecture(),
                         zoo.isCached(e.name()) ? "cached" : "      ", zoo.path(e.name()));
@@ -42,7 +42,7 @@ public final class ZooCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Path p = fetchWithProgress(DiTZoo.standard(), name);
+            Path p = fetchWithProgress(Zoo.standard(), name);
             System.out.println(name + " -> " + p);
             return 0;
         }
@@ -55,14 +55,14 @@ public final class ZooCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            String hash = DiTZoo.standard().verify(name);
+            String hash = Zoo.standard().verify(name);
             System.out.println(name + ": ok, sha256 " + hash);
             return 0;
         }
     }
 
     /** Downloads with a byte progress bar (size, rate, ETA) on a terminal. */
-    static Path fetchWithProgress(DiTZoo zoo, String name) throws Exception {
+    static Path fetchWithProgress(Zoo zoo, String name) throws Exception {
         if (zoo.isCached(name) || System.console() == null) return zoo.fetch(name, null);
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName(name).setStyle(ProgressBarStyle.ASCII)
                 .setUnit("MB", 1 << 20).showSpeed().build()) {

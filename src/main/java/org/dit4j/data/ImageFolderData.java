@@ -36,7 +36,7 @@ public final class ImageFolderData implements TrainingData {
     private final Set<Path> unreadable = ConcurrentHashMap.newKeySet();
 
     public ImageFolderData(Path root, int imageSize) {
-        if (!Files.isDirectory(root)) throw new IllegalArgumentException("--data " + root + ": no such directory");
+        if (!Files.isDirectory(root)) throw new IllegalArgumentException("image folder " + root + ": no such directory");
         this.size = imageSize;
         List<String> folders = new ArrayList<>();
         try (Stream<Path> s = Files.list(root)) {
@@ -44,7 +44,7 @@ public final class ImageFolderData implements TrainingData {
         } catch (IOException e) {
             throw new IllegalArgumentException(root + ": cannot list (" + e.getMessage() + ")");
         }
-        if (folders.isEmpty()) throw new IllegalArgumentException("--data " + root + ": no class folders (expected root/<class>/<images>)");
+        if (folders.isEmpty()) throw new IllegalArgumentException("image folder " + root + ": no class folders (expected root/<class>/<images>)");
         Map<String, Integer> ids = classIds(root, folders);
         FileSplit split = new FileSplit(root.toFile(), FORMATS, true);
         ParentPathLabelGenerator labeller = new ParentPathLabelGenerator();
@@ -60,7 +60,7 @@ public final class ImageFolderData implements TrainingData {
             counts.merge(cls, 1, Integer::sum);
         }
         for (String f : folders)
-            if (!counts.containsKey(f)) throw new IllegalArgumentException("--data " + root + ": class folder '" + f + "' has no images ("
+            if (!counts.containsKey(f)) throw new IllegalArgumentException("image folder " + root + ": class folder '" + f + "' has no images ("
                     + String.join(", ", FORMATS) + ")");
         labels = labelList.stream().mapToLong(Long::longValue).toArray();
         classes = List.copyOf(folders);

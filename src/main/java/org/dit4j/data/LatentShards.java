@@ -35,7 +35,7 @@ public final class LatentShards implements TrainingData {
 
     public LatentShards(Path dir) {
         Path manifest = dir.resolve(MANIFEST);
-        if (!Files.isRegularFile(manifest)) throw new IllegalArgumentException("--features " + dir + ": no " + MANIFEST + " (make one with dit4j extract-features)");
+        if (!Files.isRegularFile(manifest)) throw new IllegalArgumentException("latent features " + dir + ": no " + MANIFEST + " (make one with dit4j extract-features)");
         JsonNode m;
         try {
             m = JSON.readTree(manifest.toFile());

@@ -20,6 +20,13 @@ public interface TrainingData {
         return batch(indices, flips);
     }
 
+    /** Refuses examples that are not what the model takes (shape {@code expected}, per example). */
+    default void requireExampleShape(long[] expected) {
+        if (!java.util.Arrays.equals(exampleShape(), expected))
+            throw new IllegalArgumentException("training examples are " + java.util.Arrays.toString(exampleShape()) + ", the model takes "
+                    + java.util.Arrays.toString(expected));
+    }
+
     /** A summary line for logs: counts and anything skipped. */
     String describe();
 }

@@ -20,6 +20,8 @@ import java.util.Map;
  */
 public final class DiffusionLoss {
     public static final String X_START = "loss_x_start", X_T = "loss_x_t", NOISE = "loss_noise", T_IS_ZERO = "loss_t_is_zero";
+    /** The optional mask (N, sample shape) of real positions, and the per-sample ratio (N) of all to real positions. */
+    public static final String MASK = "loss_mask", RATIO = "loss_ratio";
     public static final String MSE = "mse", VB = "vb", LOSS = "loss", LOSS_MEAN = "loss_mean";
     private static final String[] COEFS = {"coef_posterior1", "coef_posterior2", "coef_true_logvar", "coef_min_log",
             "coef_max_log", "coef_sqrt_recip", "coef_sqrt_recipm1"};
@@ -35,39 +37,71 @@ public final class DiffusionLoss {
         this.diffusion = diffusion;
     }
 
-    /** Adds the loss to {@code sd} with its inputs as placeholders; {@code modelOutput} is (N, C or 2C, H, W). Returns the scalar mean loss. */
-    public SDVariable build(SameDiff sd, SDVariable modelOutput, long channels, long height, long width) {
-        Map<String, SDVariable> k = new HashMap<>();
-        for (String name : COEFS) k.put(name, sd.placeHolder(name, DataType.FLOAT, -1, 1, 1, 1));
-        Targets targets = new Targets(sd.placeHolder(X_START, DataType.FLOAT, -1, channels, height, width),
-                sd.placeHolder(NOISE, DataType.FLOAT, -1, channels, height, width),
-                sd.placeHolder(X_T, DataType.FLOAT, -1, channels, height, width), k,
-                diffusion.varType == GaussianDiffusion.VarType.LEARNED_RANGE ? sd.placeHolder(T_IS_ZERO, DataType.FLOAT, -1) : null);
-        return build(sd, modelOutput, channels, targets).mean().rename(LOSS_MEAN);
+    /**
+     * Adds the loss to {@code sd} with its inputs as placeholders; {@code modelOutput} is (N, C or 2C, ...) for samples of
+     * {@code sampleShape} (C, ...) — images (C, H, W) or token sequences alike. Returns the scalar mean loss.
+     */
+    public SDVariable build(SameDiff sd, SDVariable modelOutput, long... sampleShape) {
+        return build(sd, modelOutput, false, sampleShape);
     }
 
-    /** What the loss compares the model's output with: x0, noise and x_t (N, C, H, W), per-sample coefficients (N, 1, 1, 1). */
-    private record Targets(SDVariable xStart, SDVariable noise, SDVariable xT, Map<String, SDVariable> coefs, SDVariable tIsZero) {}
+    /**
+     * With {@code masked}, padded batches (FiT): the squared error is multiplied by the {@link #MASK} and both terms by
+     * the per-sample {@link #RATIO} N / real, as FiT's masked {@code training_losses} does (it does not mask the VB term).
+     */
+    public SDVariable build(SameDiff sd, SDVariable modelOutput, boolean masked, long... sampleShape) {
+        long[] batched = batched(sampleShape), perSample = perSample(sampleShape.length);
+        Map<String, SDVariable> k = new HashMap<>();
+        for (String name : COEFS) k.put(name, sd.placeHolder(name, DataType.FLOAT, perSample));
+        Targets targets = new Targets(sd.placeHolder(X_START, DataType.FLOAT, batched), sd.placeHolder(NOISE, DataType.FLOAT, batched),
+                sd.placeHolder(X_T, DataType.FLOAT, batched), k,
+                diffusion.varType == GaussianDiffusion.VarType.LEARNED_RANGE ? sd.placeHolder(T_IS_ZERO, DataType.FLOAT, -1) : null,
+                masked ? sd.placeHolder(MASK, DataType.FLOAT, batched) : null, masked ? sd.placeHolder(RATIO, DataType.FLOAT, -1) : null);
+        return build(sd, modelOutput, sampleShape[0], sampleShape.length + 1, targets).mean().rename(LOSS_MEAN);
+    }
+
+    private static long[] batched(long[] sampleShape) {
+        long[] s = new long[sampleShape.length + 1];
+        s[0] = -1;
+        System.arraycopy(sampleShape, 0, s, 1, sampleShape.length);
+        return s;
+    }
+
+    /** (-1, 1, ..., 1): a per-sample coefficient broadcast over a sample of rank {@code rank}. */
+    private static long[] perSample(int rank) {
+        long[] s = new long[rank + 1];
+        java.util.Arrays.fill(s, 1);
+        s[0] = -1;
+        return s;
+    }
+
+    /** What the loss compares the model's output with: x0, noise and x_t, per-sample coefficients, optional mask. */
+    private record Targets(SDVariable xStart, SDVariable noise, SDVariable xT, Map<String, SDVariable> coefs, SDVariable tIsZero,
+                           SDVariable mask, SDVariable ratio) {}
 
     /** Values per example in {@link #packLabels}: x0, noise and x_t, then the coefficients and the t = 0 flag. */
-    public static long packedLabelWidth(long channels, long height, long width) {
-        return 3 * channels * height * width + COEFS.length + 1;
+    public static long packedLabelWidth(long... sampleShape) {
+        long size = 1;
+        for (long d : sampleShape) size *= d;
+        return 3 * size + COEFS.length + 1;
     }
 
     /**
      * The loss with every target read from one (N, {@link #packedLabelWidth}) label matrix, the form a DL4J output
      * layer receives them in. Returns the per-example loss (N).
      */
-    public SDVariable buildFromPacked(SameDiff sd, SDVariable modelOutput, SDVariable labels, long channels, long height, long width) {
-        long size = channels * height * width;
-        SDVariable xStart = sd.reshape(columns(labels, 0, size), -1, channels, height, width);              // (N, C, H, W)
-        SDVariable noise = sd.reshape(columns(labels, size, 2 * size), -1, channels, height, width);        // (N, C, H, W)
-        SDVariable xT = sd.reshape(columns(labels, 2 * size, 3 * size), -1, channels, height, width);       // (N, C, H, W)
+    public SDVariable buildFromPacked(SameDiff sd, SDVariable modelOutput, SDVariable labels, long... sampleShape) {
+        long size = 1;
+        for (long d : sampleShape) size *= d;
+        long[] batched = batched(sampleShape), perSample = perSample(sampleShape.length);
+        SDVariable xStart = sd.reshape(columns(labels, 0, size), batched);                 // (N, sample)
+        SDVariable noise = sd.reshape(columns(labels, size, 2 * size), batched);           // (N, sample)
+        SDVariable xT = sd.reshape(columns(labels, 2 * size, 3 * size), batched);          // (N, sample)
         Map<String, SDVariable> k = new HashMap<>();
         for (int i = 0; i < COEFS.length; i++)
-            k.put(COEFS[i], sd.reshape(columns(labels, 3 * size + i, 3 * size + i + 1), -1, 1, 1, 1));     // (N, 1, 1, 1)
+            k.put(COEFS[i], sd.reshape(columns(labels, 3 * size + i, 3 * size + i + 1), perSample));     // (N, 1, ..., 1)
         SDVariable isZero = sd.reshape(columns(labels, 3 * size + COEFS.length, 3 * size + COEFS.length + 1), -1);   // (N)
-        return build(sd, modelOutput, channels, new Targets(xStart, noise, xT, k, isZero));
+        return build(sd, modelOutput, sampleShape[0], sampleShape.length + 1, new Targets(xStart, noise, xT, k, isZero, null, null));
     }
 
     private static SDVariable columns(SDVariable m, long from, long to) {
@@ -75,17 +109,21 @@ public final class DiffusionLoss {
     }
 
     /** The per-example loss (N): MSE, plus the VLB term for learned σ. */
-    private SDVariable build(SameDiff sd, SDVariable modelOutput, long channels, Targets in) {
+    private SDVariable build(SameDiff sd, SDVariable modelOutput, long channels, int rank, Targets in) {
         Map<String, SDVariable> k = in.coefs();
         SDVariable xStart = in.xStart(), noise = in.noise(), xT = in.xT();
         boolean learned = diffusion.varType == GaussianDiffusion.VarType.LEARNED_RANGE;
-        SDVariable out = learned ? modelOutput.get(SDIndex.all(), SDIndex.interval(0L, channels)) : modelOutput;   // (N, C, H, W)
+        SDVariable out = learned ? modelOutput.get(SDIndex.all(), SDIndex.interval(0L, channels)) : modelOutput;   // (N, C, ...)
         SDVariable target = diffusion.meanType == GaussianDiffusion.MeanType.EPSILON ? noise : xStart;
         SDVariable diff = target.sub(out);
-        SDVariable mse = meanFlat(diff.mul(diff)).rename(MSE);                                                     // (N)
+        SDVariable squared = diff.mul(diff);
+        if (in.mask() != null) squared = squared.mul(in.mask());
+        SDVariable mse = meanFlat(squared, rank);                                                                          // (N)
+        if (in.ratio() != null) mse = mse.mul(in.ratio());
+        mse = mse.rename(MSE);
         SDVariable loss = mse;
         if (learned) {
-            SDVariable varValues = modelOutput.get(SDIndex.all(), SDIndex.interval(channels, 2 * channels));     // (N, C, H, W)
+            SDVariable varValues = modelOutput.get(SDIndex.all(), SDIndex.interval(channels, 2 * channels));     // (N, C, ...)
             SDVariable frozen = new StopGradient(sd, out).outputVariable();
             SDVariable predXstart = diffusion.meanType == GaussianDiffusion.MeanType.EPSILON
                     ? k.get("coef_sqrt_recip").mul(xT).sub(k.get("coef_sqrt_recipm1").mul(frozen))
@@ -94,19 +132,23 @@ public final class DiffusionLoss {
             SDVariable frac = varValues.add(1.0).div(2.0);
             SDVariable modelLogVar = frac.mul(k.get("coef_max_log")).add(frac.rsub(1.0).mul(k.get("coef_min_log")));
             SDVariable trueMean = k.get("coef_posterior1").mul(xStart).add(k.get("coef_posterior2").mul(xT));
-            SDVariable kl = meanFlat(normalKl(sd, trueMean, k.get("coef_true_logvar"), modelMean, modelLogVar)).div(LN2);
-            SDVariable nll = meanFlat(discretizedGaussianLogLikelihood(sd, xStart, modelMean, modelLogVar.mul(0.5)).neg()).div(LN2);
+            SDVariable kl = meanFlat(normalKl(sd, trueMean, k.get("coef_true_logvar"), modelMean, modelLogVar), rank).div(LN2);
+            SDVariable nll = meanFlat(discretizedGaussianLogLikelihood(sd, xStart, modelMean, modelLogVar.mul(0.5)).neg(), rank).div(LN2);
             SDVariable isZero = in.tIsZero();
             SDVariable vb = isZero.mul(nll).add(isZero.rsub(1.0).mul(kl));
             if (diffusion.lossType == GaussianDiffusion.LossType.RESCALED_MSE) vb = vb.mul(diffusion.numTimesteps / 1000.0);
+            if (in.ratio() != null) vb = vb.mul(in.ratio());
             vb = vb.rename(VB);
             loss = mse.add(vb);
         }
         return loss.rename(LOSS);
     }
 
-    private static SDVariable meanFlat(SDVariable x) {
-        return x.mean(false, 1, 2, 3);
+    /** {@code mean_flat}: the mean over every axis but the batch axis, whatever the rank. */
+    private static SDVariable meanFlat(SDVariable x, int rank) {
+        int[] axes = new int[rank - 1];
+        for (int i = 1; i < rank; i++) axes[i - 1] = i;
+        return x.mean(false, axes);
     }
 
     /** KL(N(m1, e^lv1) ‖ N(m2, e^lv2)), elementwise. */
@@ -137,20 +179,21 @@ public final class DiffusionLoss {
         return low.mul(logCdfPlus).add(high.mul(logOneMinusCdfMin)).add(mid.mul(logCdfDelta));
     }
 
-    /** The placeholders for a batch: x0, the noise, respaced timesteps {@code t}; x_t = q_sample(x0, t, noise). */
+    /** The placeholders for a batch: x0, the noise (N, sample shape), respaced timesteps {@code t}; x_t = q_sample(x0, t, noise). */
     public Map<String, INDArray> placeholders(INDArray xStart, long[] t, INDArray noise) {
         GaussianDiffusion d = diffusion;
         Map<String, INDArray> ph = new HashMap<>();
+        int rank = xStart.rank() - 1;
         ph.put(X_START, xStart);
         ph.put(NOISE, noise);
         ph.put(X_T, d.qSample(xStart, t, noise));
-        put(ph, "coef_posterior1", GaussianDiffusion.extract(d.posteriorMeanCoef1, t));
-        put(ph, "coef_posterior2", GaussianDiffusion.extract(d.posteriorMeanCoef2, t));
-        put(ph, "coef_true_logvar", GaussianDiffusion.extract(d.posteriorLogVarianceClipped, t));
-        put(ph, "coef_min_log", GaussianDiffusion.extract(d.posteriorLogVarianceClipped, t));
-        put(ph, "coef_max_log", GaussianDiffusion.extract(d.logBetas, t));
-        put(ph, "coef_sqrt_recip", GaussianDiffusion.extract(d.sqrtRecipAlphasCumprod, t));
-        put(ph, "coef_sqrt_recipm1", GaussianDiffusion.extract(d.sqrtRecipm1AlphasCumprod, t));
+        put(ph, "coef_posterior1", GaussianDiffusion.extract(d.posteriorMeanCoef1, t), rank);
+        put(ph, "coef_posterior2", GaussianDiffusion.extract(d.posteriorMeanCoef2, t), rank);
+        put(ph, "coef_true_logvar", GaussianDiffusion.extract(d.posteriorLogVarianceClipped, t), rank);
+        put(ph, "coef_min_log", GaussianDiffusion.extract(d.posteriorLogVarianceClipped, t), rank);
+        put(ph, "coef_max_log", GaussianDiffusion.extract(d.logBetas, t), rank);
+        put(ph, "coef_sqrt_recip", GaussianDiffusion.extract(d.sqrtRecipAlphasCumprod, t), rank);
+        put(ph, "coef_sqrt_recipm1", GaussianDiffusion.extract(d.sqrtRecipm1AlphasCumprod, t), rank);
         if (d.varType == GaussianDiffusion.VarType.LEARNED_RANGE) {
             float[] z = new float[t.length];
             for (int i = 0; i < t.length; i++) z[i] = t[i] == 0 ? 1f : 0f;
@@ -172,7 +215,9 @@ public final class DiffusionLoss {
         return Nd4j.concat(1, parts.toArray(INDArray[]::new));
     }
 
-    private static void put(Map<String, INDArray> ph, String name, float[] v) {
-        ph.put(name, Nd4j.createFromArray(v).reshape(v.length, 1, 1, 1));
+    private static void put(Map<String, INDArray> ph, String name, float[] v, int sampleRank) {
+        long[] shape = perSample(sampleRank);
+        shape[0] = v.length;
+        ph.put(name, Nd4j.createFromArray(v).reshape(shape));
     }
 }

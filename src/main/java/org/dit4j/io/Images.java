@@ -3,10 +3,26 @@ package org.dit4j.io;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+
+import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.metadata.IIOMetadata;
+import javax.imageio.metadata.IIOMetadataNode;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.ImageOutputStream;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.IntFunction;
 
 /** PNG output with {@code torchvision.utils.save_image(normalize=True, value_range=(-1, 1))} quantisation. */
 public final class Images {
@@ -68,18 +84,70 @@ public final class Images {
         return org.nd4j.linalg.factory.Nd4j.create(v, new long[]{3, h, w}, 'c');
     }
 
-    /** Writes each image of a batch as {@code {index:06d}{suffix}.png} and, if {@code grid} is set, their grid. */
-    public static void writeAll(Path dir, org.nd4j.linalg.api.ndarray.INDArray images, java.util.function.IntFunction<String> suffix,
-                                Path grid, int nrow) throws IOException {
-        java.nio.file.Files.createDirectories(dir);
+    /**
+     * Writes each image of a batch as {@code {index:06d}{suffix}.png} with the text chunks {@code text(i)} and, if
+     * {@code grid} is set, their grid with {@code gridText}.
+     */
+    public static void writeAll(Path dir, INDArray images, IntFunction<String> suffix, IntFunction<Map<String, String>> text,
+                                Path grid, int nrow, Map<String, String> gridText) throws IOException {
+        Files.createDirectories(dir);
         for (int i = 0; i < images.size(0); i++)
-            writePng(dir.resolve(String.format("%06d%s.png", i, suffix.apply(i))), toImage(images.slice(i)));
-        if (grid != null) writePng(grid, grid(images, nrow));
+            writePng(dir.resolve(String.format("%06d%s.png", i, suffix.apply(i))), toImage(images.slice(i)), text.apply(i));
+        if (grid != null) writePng(grid, grid(images, nrow), gridText);
     }
 
     public static void writePng(Path file, BufferedImage image) throws IOException {
-        AtomicFiles.write(file, out -> {
-            if (!ImageIO.write(image, "png", out)) throw new IOException("no PNG writer available");
-        });
+        writePng(file, image, Map.of());
     }
+
+    /** A PNG with {@code text} as tEXt chunks (keyword → value, Latin-1 as the format requires), written atomically. */
+    public static void writePng(Path file, BufferedImage image, Map<String, String> text) throws IOException {
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("png").next();
+        ImageWriteParam param = writer.getDefaultWriteParam();
+        IIOMetadata meta = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(image), param);
+        if (!text.isEmpty()) {
+            IIOMetadataNode tEXt = new IIOMetadataNode("tEXt");
+            text.forEach((k, v) -> {
+                IIOMetadataNode entry = new IIOMetadataNode("tEXtEntry");
+                entry.setAttribute("keyword", k);
+                entry.setAttribute("value", v);
+                tEXt.appendChild(entry);
+            });
+            IIOMetadataNode root = new IIOMetadataNode(PNG_METADATA);
+            root.appendChild(tEXt);
+            meta.mergeTree(PNG_METADATA, root);
+        }
+        try {
+            AtomicFiles.write(file, out -> {
+                try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
+                    writer.setOutput(ios);
+                    writer.write(null, new IIOImage(image, null, meta), param);
+                }
+            });
+        } finally {
+            writer.dispose();
+        }
+    }
+
+    /** The tEXt chunks of a PNG file (keyword → value). */
+    public static Map<String, String> readPngText(Path file) throws IOException {
+        Map<String, String> out = new LinkedHashMap<>();
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            ImageReader reader = ImageIO.getImageReadersByFormatName("png").next();
+            try {
+                reader.setInput(in);
+                Node root = reader.getImageMetadata(0).getAsTree(PNG_METADATA);
+                for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
+                    if (!n.getNodeName().equals("tEXt")) continue;
+                    for (Node e = n.getFirstChild(); e != null; e = e.getNextSibling())
+                        out.put(((Element) e).getAttribute("keyword"), ((Element) e).getAttribute("value"));
+                }
+            } finally {
+                reader.dispose();
+            }
+        }
+        return out;
+    }
+
+    private static final String PNG_METADATA = "javax_imageio_png_1.0";
 }

@@ -2,7 +2,7 @@ package org.dit4j.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.dit4j.models.DiTModel;
+import org.dit4j.models.StateDicts;
 import org.dit4j.models.vae.AutoencoderKL;
 import org.dit4j.models.vae.VaeConfig;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -48,7 +48,7 @@ public final class VaeWeights {
         Map<String, INDArray> ldm = KeyMapping.load(diffusers ? "vae-diffusers" : "vae-ldm").toOfficial(raw, 0, levels, in.toString());
         VaeConfig cfg = config != null ? config : diffusersConfig != null ? fromDiffusers(diffusersConfig, in) : infer(ldm, in);
         Map<String, long[]> shapes = AutoencoderKL.parameterShapes(cfg);
-        DiTModel.checkStateDict(shapes, ldm, in.toString());
+        StateDicts.check(shapes, ldm, in.toString());
         Map<String, INDArray> ordered = new LinkedHashMap<>();
         for (String k : shapes.keySet()) ordered.put(k, ldm.get(k));
         return new Imported(cfg, ordered, diffusers ? "diffusers" : "ldm");

@@ -27,7 +27,7 @@ public enum WeightsFormat {
     /** Zip or legacy pickle magic, safetensors header, protobuf framing; directories by their files. */
     public static WeightsFormat sniff(Path path) {
         if (Files.isDirectory(path)) {
-            if (DiTCheckpoint.isCheckpointDir(path)) return DIT4J;
+            if (Checkpoint.isCheckpointDir(path)) return DIT4J;
             if (Diffusers.weightsFile(path) != null) return DIFFUSERS;
             throw new WeightsFormatException(path, "directory is neither a dit4j checkpoint (config.yaml + model.safetensors) nor a"
                     + " diffusers model folder (config.json + diffusion_pytorch_model.safetensors/.bin, or a pipeline with transformer/)");

@@ -1,38 +1,44 @@
 package org.dit4j.pipeline;
 
 import org.dit4j.io.Images;
-import org.dit4j.models.DiTConfig;
-import org.dit4j.models.DiTModel;
+import org.dit4j.models.Denoiser;
+import org.dit4j.models.ModelConfig;
+import org.dit4j.models.ModelFamilies;
 import org.dit4j.models.vae.AutoencoderKL;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.stream.LongStream;
 
 /**
- * Sample grids of a model in training: the same labels and noise (seed 0) every time, guided DDIM, so successive
- * grids show progress. Pixel-space models are drawn directly, latent models through the autoencoder.
+ * Sample grids of a model in training: the same labels and noise (seed 0) every time, guided DDIM through the
+ * {@link DiffusionPipeline}, so successive grids show progress. Pixel-space models are drawn directly, latent models
+ * through the autoencoder.
  */
 public final class SampleGrids {
-    private final DiTModel model;
+    private final ModelConfig cfg;
     private final AutoencoderKL vae;
     private final long[] labels;
     private final int steps;
+    private DiffusionPipeline pipeline;
 
     /** {@code labelSpec}: comma-separated class ids, or empty for the first classes (up to 8). */
-    public SampleGrids(DiTConfig cfg, AutoencoderKL vae, String labelSpec, int steps) {
-        if (cfg.inChannels() != 3 && vae == null) throw new IllegalArgumentException("a latent model needs a VAE to draw sample grids");
-        this.model = DiTModel.create(cfg);
+    public SampleGrids(ModelConfig cfg, AutoencoderKL vae, String labelSpec, int steps) {
+        if (cfg.inChannels() != 3 && vae == null) throw new IllegalArgumentException("a latent model needs an autoencoder to draw sample grids");
+        if (steps <= 0) throw new IllegalArgumentException("sample_steps must be positive, got " + steps);
+        this.cfg = cfg;
         this.vae = cfg.inChannels() == 3 ? null : vae;
         this.labels = labelSpec == null || labelSpec.isBlank()
-                ? java.util.stream.LongStream.range(0, Math.min(8, cfg.numClasses())).toArray()
-                : Arrays.stream(labelSpec.split(",")).map(String::trim).mapToLong(s -> parse(s, cfg)).toArray();
+                ? LongStream.range(0, Math.min(8, cfg.numClasses())).toArray()
+                : Arrays.stream(labelSpec.split(",")).map(String::trim).mapToLong(this::parse).toArray();
         this.steps = steps;
     }
 
-    private static long parse(String s, DiTConfig cfg) {
+    private long parse(String s) {
         long v;
         try {
             v = Long.parseLong(s);
@@ -45,11 +51,15 @@ public final class SampleGrids {
 
     /** Draws the grid from {@code weights} and writes it (atomically) to {@code file}. */
     public void write(Map<String, INDArray> weights, Path file) throws IOException {
-        model.loadStateDict(weights, "training weights");
+        if (pipeline == null) {
+            Denoiser model = ModelFamilies.of(cfg).create(cfg, weights, "training weights");
+            pipeline = new DiffusionPipeline(model, vae);
+        } else {
+            pipeline.model().loadStateDict(weights, "training weights");
+        }
         SampleRequest r = SampleRequest.of(labels).withSampler(SampleRequest.SamplerKind.DDIM, String.valueOf(steps)).withSeed(0);
-        INDArray out = new SamplePipeline(model).sample(r, null);
-        INDArray images = vae == null ? out : Vaes.decodeLatents(vae, out);
-        java.nio.file.Files.createDirectories(file.getParent());
+        INDArray images = pipeline.images(r, null, 0);
+        Files.createDirectories(file.getParent());
         Images.writePng(file, Images.grid(images, Math.min(8, labels.length)));
     }
 }

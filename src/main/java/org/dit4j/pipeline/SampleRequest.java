@@ -1,6 +1,5 @@
 package org.dit4j.pipeline;
 
-import org.dit4j.models.GuidanceChannels;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -10,21 +9,25 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public record SampleRequest(long[] labels, SamplerKind sampler, String respacing, double eta, double cfgScale,
                             GuidanceChannels cfgChannels, boolean clipDenoised, long seed, int batchSize, INDArray noise) {
 
-    public enum SamplerKind {
-        DDPM, DDIM;
+    public enum SamplerKind { DDPM, DDIM }
 
-        public static SamplerKind parse(String s) {
-            return switch (s.toLowerCase(java.util.Locale.ROOT)) {
-                case "ddpm" -> DDPM;
-                case "ddim" -> DDIM;
-                default -> throw new IllegalArgumentException("--sampler must be ddpm or ddim, got '" + s + "'");
-            };
-        }
+    /** Labels per batch when none is given: bounded, so a long label list never becomes one giant batch. */
+    public static final int DEFAULT_BATCH = 8;
+
+    public SampleRequest {
+        if (!Double.isFinite(eta) || eta < 0) throw new IllegalArgumentException("DDIM eta must be a finite number >= 0, got " + eta);
+        if (!Double.isFinite(cfgScale)) throw new IllegalArgumentException("the guidance scale must be a finite number, got " + cfgScale);
+        if (batchSize < 0) throw new IllegalArgumentException("the batch size must be positive, got " + batchSize);
     }
 
-    /** {@code sample.py}'s defaults: DDPM over 250 respaced steps, guidance 4.0 on three channels, no clipping. */
+    /** {@code sample.py}'s defaults: DDPM over 250 respaced steps, guidance 4.0 on the official channels, no clipping. */
     public static SampleRequest of(long... labels) {
-        return new SampleRequest(labels, SamplerKind.DDPM, "250", 0.0, 4.0, GuidanceChannels.FIRST_THREE, false, 0, 0, null);
+        return new SampleRequest(labels, SamplerKind.DDPM, "250", 0.0, 4.0, GuidanceChannels.OFFICIAL, false, 0, 0, null);
+    }
+
+    /** Labels per sampling batch: the given size, or {@link #DEFAULT_BATCH}. */
+    public int effectiveBatchSize() {
+        return batchSize > 0 ? batchSize : DEFAULT_BATCH;
     }
 
     public SampleRequest withSampler(SamplerKind kind, String respacingSpec) {

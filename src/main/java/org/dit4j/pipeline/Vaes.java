@@ -2,7 +2,7 @@ package org.dit4j.pipeline;
 
 import org.dit4j.io.VaeWeights;
 import org.dit4j.models.vae.AutoencoderKL;
-import org.dit4j.zoo.DiTZoo;
+import org.dit4j.zoo.Zoo;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,7 +13,7 @@ import java.nio.file.Paths;
 public final class Vaes {
     private Vaes() {}
 
-    public static AutoencoderKL load(String spec, DiTZoo zoo) throws IOException {
+    public static AutoencoderKL load(String spec, Zoo zoo) throws IOException {
         String name = switch (spec) {
             case "mse", "ema" -> "sd-vae-ft-" + spec;
             default -> spec;
@@ -21,7 +21,7 @@ public final class Vaes {
         Path path = Paths.get(spec);
         if (Files.exists(path)) return VaeWeights.loadModel(path, null);
         if (zoo.contains(name)) return zoo.loadVae(name);
-        throw new IllegalArgumentException("--vae '" + spec + "' is neither mse, ema, a zoo name nor an existing file or folder");
+        throw new IllegalArgumentException("autoencoder '" + spec + "' is neither mse, ema, a zoo name nor an existing file or folder");
     }
 
     /** {@code sample.py}: {@code vae.decode(latents / 0.18215)}, an image in about [-1, 1]. */

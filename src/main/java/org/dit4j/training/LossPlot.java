@@ -15,17 +15,6 @@ import java.util.Locale;
 public final class LossPlot {
     private LossPlot() {}
 
-    public static List<double[]> read(Path csv) throws IOException {
-        List<double[]> points = new ArrayList<>();
-        if (!Files.exists(csv)) return points;
-        for (String line : Files.readAllLines(csv)) {
-            String[] f = line.split(",");
-            if (f.length < 2 || !f[0].matches("\\d+")) continue;
-            points.add(new double[]{Double.parseDouble(f[0]), Double.parseDouble(f[1])});
-        }
-        return points;
-    }
-
     public static void write(Path png, List<double[]> points) throws IOException {
         int w = 640, h = 400, m = 50;
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);

@@ -2,7 +2,7 @@ package org.dit4j.training;
 
 import org.dit4j.data.DataOrder;
 import org.dit4j.data.TrainingData;
-import org.dit4j.models.DiTConfig;
+import org.dit4j.models.ModelConfig;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -20,12 +20,12 @@ public final class MicroBatches {
 
     private final TrainingData data;
     private final DataOrder order;
-    private final DiTConfig model;
+    private final ModelConfig model;
     private final long seed;
     private final boolean randomFlip;
     private final int numTimesteps;
 
-    public MicroBatches(TrainingData data, DiTConfig model, TrainConfig cfg, int numTimesteps) {
+    public MicroBatches(TrainingData data, ModelConfig model, TrainConfig cfg, int numTimesteps) {
         this.data = data;
         this.model = model;
         this.seed = cfg.integer("seed");
@@ -44,7 +44,7 @@ public final class MicroBatches {
         TrainingData.Batch b = data.batch(indices, flips, draw);
         long[] y = new long[batch], t = new long[batch];
         for (int i = 0; i < batch; i++) {
-            y[i] = dropRng.nextDouble() < model.classDropoutProb() ? model.numClasses() : b.labels()[i];
+            y[i] = dropRng.nextDouble() < model.labelDropout() ? model.nullLabel() : b.labels()[i];
             t[i] = tRng.nextInt(numTimesteps);
         }
         float[] noise = new float[(int) b.x().length()];

@@ -38,6 +38,7 @@ public final class TrainConfig {
         d.put("max_steps", 0);                   // 0: as many as the epochs take
         d.put("use_ema", true);
         d.put("ema_decay", 0.9999);
+        d.put("ema_warmup", false);              // decay min(ema_decay, (1 + n)/(10 + n)) at update n
         d.put("clip_grad", false);
         d.put("max_grad_norm", 1.0);
         d.put("random_flip", true);
@@ -61,7 +62,12 @@ public final class TrainConfig {
     public static TrainConfig load(Path file) {
         TrainConfig c = new TrainConfig();
         try (Reader r = Files.newBufferedReader(file)) {
-            Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+            Object doc;
+            try {
+                doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(file + ": not valid YAML (" + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + ")");
+            }
             if (doc == null) return c;
             if (!(doc instanceof Map<?, ?> m)) throw new IllegalArgumentException(file + ": a training config must be a mapping");
             for (var e : m.entrySet()) c.set(String.valueOf(e.getKey()), e.getValue(), file.toString());
@@ -88,8 +94,25 @@ public final class TrainConfig {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(source + ": key '" + key + "' = '" + value + "': " + (e instanceof NumberFormatException ? "not a number" : e.getMessage()));
         }
+        String bad = v == null ? null : rangeProblem(key, v);
+        if (bad != null) throw new IllegalArgumentException(source + ": key '" + key + "' = '" + value + "': " + bad);
         values.put(key, v);
         return this;
+    }
+
+    /** What is wrong with a value of the right type, or null. */
+    private static String rangeProblem(String key, Object v) {
+        if (v instanceof Double d && !Double.isFinite(d)) return "must be a finite number";
+        return switch (key) {
+            case "train_batch_size", "gradient_accumulation_steps", "ckpt_every", "log_every", "ckpt_max_keep", "epochs", "sample_steps",
+                 "image_size", "num_classes" -> (Integer) v >= 1 ? null : "must be at least 1";
+            case "max_steps", "warmup_steps", "sample_every", "seed" -> (Integer) v >= 0 ? null : "must be 0 or more";
+            case "start_learning_rate", "end_learning_rate", "weight_decay" -> (Double) v >= 0 ? null : "must be 0 or more";
+            case "max_grad_norm" -> (Double) v > 0 ? null : "must be positive";
+            case "ema_decay" -> (Double) v >= 0 && (Double) v <= 1 ? null : "must lie in [0, 1]";
+            case "scheduler" -> v.equals("constant") || v.equals("cosine") ? null : "must be constant or cosine";
+            default -> null;
+        };
     }
 
     private static boolean parseBool(String s) {

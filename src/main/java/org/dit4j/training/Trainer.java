@@ -3,27 +3,27 @@ package org.dit4j.training;
 import org.dit4j.data.TrainingData;
 import org.dit4j.diffusion.DiffusionConfig;
 import org.dit4j.diffusion.GaussianDiffusion;
-import org.dit4j.models.DiTConfig;
-import org.dit4j.models.DiTModel;
+import org.dit4j.models.Conditioning;
+import org.dit4j.models.ModelConfig;
+import org.dit4j.models.ModelFamilies;
+import org.dit4j.models.StagedModel;
+import org.dit4j.util.Slices;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.*;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.dit4j.util.Slices;
+import java.util.concurrent.Future;
 
 /**
  * The official {@code train.py} loop on one device: x0 from the data, t uniform over the 1000 training steps, labels
  * dropped to the null class with {@code class_dropout_prob}, the learned-σ loss, AdamW, and an EMA of the weights
  * updated every step. Every random draw of step k comes from (seed, k) alone, so a run resumed from a checkpoint at
- * step k reaches the same weights as one that never stopped.
+ * step k reaches the same weights as one that never stopped. Any family with a {@link StagedModel} view trains here.
  */
-public final class Trainer implements TrainingLoop {
-    /** One logged step. */
-    public record Log(long step, double loss, double learningRate, double gradNorm, double stepsPerSecond, double imagesPerSecond) {}
-
+public final class Trainer extends EngineBase {
     /** Raised on a NaN or infinite loss; the last checkpoint written before it is intact. */
     public static final class DivergedException extends RuntimeException {
         public DivergedException(long step, double loss) {
@@ -31,21 +31,17 @@ public final class Trainer implements TrainingLoop {
         }
     }
 
-    private final DiTModel model;
+    private final StagedModel model;
     private final TrainingStep step;
     /** Data-parallel workers beyond the first: replicas of the model that receive its weights before every step. */
-    private final List<DiTModel> replicas = new ArrayList<>();
+    private final List<StagedModel> replicas = new ArrayList<>();
     private final List<TrainingStep> replicaSteps = new ArrayList<>();
     private final ExecutorService pool;
     private final GaussianDiffusion diffusion;
-    private final TrainingData data;
-    private final TrainConfig cfg;
     private final AdamW optimizer;
     private final MicroBatches batches;
-    private Map<String, INDArray> ema;
-    private long current;
 
-    public Trainer(DiTModel model, TrainingData data, TrainConfig cfg) {
+    public Trainer(StagedModel model, TrainingData data, TrainConfig cfg) {
         this(model, data, cfg, 1);
     }
 
@@ -54,24 +50,21 @@ public final class Trainer implements TrainingLoop {
      * their gradients are averaged, weighted by shard size: synchronous data parallelism that computes the
      * single-device step (every random draw is made once, for the whole batch) up to summation order.
      */
-    public Trainer(DiTModel model, TrainingData data, TrainConfig cfg, int workers) {
-        if (workers < 1) throw new IllegalArgumentException("--devices must be at least 1");
-        long[] shape = data.exampleShape();
-        DiTConfig m = model.config();
-        if (shape[0] != m.inChannels() || shape[1] != m.inputSize() || shape[2] != m.inputSize())
-            throw new IllegalArgumentException("training examples are " + Arrays.toString(shape) + ", the model takes (" + m.inChannels()
-                    + ", " + m.inputSize() + ", " + m.inputSize() + ")");
+    public Trainer(StagedModel model, TrainingData data, TrainConfig cfg, int workers) {
+        super(cfg, data);
+        if (workers < 1) throw new IllegalArgumentException("the number of devices must be at least 1, got " + workers);
+        if (workers > cfg.integer("train_batch_size"))
+            throw new IllegalArgumentException(workers + " devices exceed the batch size " + cfg.integer("train_batch_size") + " (each needs an example)");
+        data.requireExampleShape(model.sampleShape());
+        ModelConfig m = model.config();
         this.model = model;
-        this.data = data;
-        this.cfg = cfg;
         this.diffusion = GaussianDiffusion.create(DiffusionConfig.of("").withLearnSigma(m.learnSigma()));
         this.step = new TrainingStep(model, diffusion);
         this.optimizer = new AdamW(cfg.real("start_learning_rate"), 0.9, 0.999, 1e-8, cfg.real("weight_decay"));
         this.batches = new MicroBatches(data, m, cfg, diffusion.numTimesteps());
-        if (cfg.bool("use_ema")) ema = copy(model.stateDict());
-        if (workers > batchSize()) throw new IllegalArgumentException("--devices " + workers + " exceeds the batch size " + batchSize());
+        startEma(model.stateDict());
         for (int i = 1; i < workers; i++) {
-            DiTModel r = DiTModel.create(m);
+            StagedModel r = (StagedModel) ModelFamilies.of(m).create(m, copy(model.stateDict()), "replica " + i);
             replicas.add(r);
             replicaSteps.add(new TrainingStep(r, diffusion));
         }
@@ -95,47 +88,34 @@ public final class Trainer implements TrainingLoop {
         return workers() == 1 ? "SameDiff, one device" : "SameDiff, " + workers() + " synchronous data-parallel replicas";
     }
 
-    private static Map<String, INDArray> copy(Map<String, INDArray> m) {
-        Map<String, INDArray> out = new LinkedHashMap<>();
-        m.forEach((k, v) -> out.put(k, v.dup()));
-        return out;
-    }
-
     public int batchSize() {
         return cfg.integer("train_batch_size");
     }
 
-    /** Total optimiser steps: max_steps, or as many as the epochs take. */
     @Override
-    public long totalSteps() {
-        return cfg.totalSteps(data.size());
-    }
-
-    @Override
-    public long currentStep() {
-        return current;
-    }
-
-    public Map<String, INDArray> emaWeights() {
-        return ema;
+    public ModelConfig modelConfig() {
+        return model.config();
     }
 
     @Override
-    public Map<String, INDArray> samplingWeights() {
-        return copy(ema != null ? ema : model.stateDict());
+    protected Map<String, INDArray> liveWeights() {
+        return model.stateDict();
     }
 
-    /** Continues from a checkpoint: weights, EMA, optimiser moments and step. */
+    /** Continues from a checkpoint: weights, EMA, optimiser moments and step, each checked against the model first. */
     @Override
     public void restore(TrainingCheckpoint.State s) {
-        model.loadStateDict(s.weights(), "checkpoint at step " + s.step());
-        if (ema != null) ema = copy(s.ema() != null ? s.ema() : s.weights());
+        String source = "checkpoint at step " + s.step();
+        TrainingCheckpoint.checkOptimizerState(s, step.trainableParameters(), source);
+        model.loadStateDict(s.weights(), source);
+        if (ema != null) ema.restore(s.ema() != null ? s.ema() : s.weights(), s.step());
         optimizer.restore(s.expAvg(), s.expAvgSq(), s.optimizerSteps());
         current = s.step();
     }
 
+    @Override
     public TrainingCheckpoint.State state() {
-        return new TrainingCheckpoint.State(current, optimizer.stepCount(), copy(model.stateDict()), ema == null ? null : copy(ema),
+        return new TrainingCheckpoint.State(current, optimizer.stepCount(), copy(model.stateDict()), ema == null ? null : ema.copy(),
                 optimizer.expAvg(), optimizer.expAvgSq(), cfg.asMap());
     }
 
@@ -166,12 +146,8 @@ public final class Trainer implements TrainingLoop {
             grads.values().forEach(g -> g.muli(scale));
         }
         double lr = cfg.learningRate(current, totalSteps());
-        Map<String, INDArray> params = step.trainableParameters();
-        optimizer.step(params, grads, lr);
-        if (ema != null) {
-            float decay = (float) cfg.real("ema_decay");
-            for (var e : model.stateDict().entrySet()) ema.get(e.getKey()).muli(decay).addi(e.getValue().mul(1 - decay));
-        }
+        optimizer.step(step.trainableParameters(), grads, lr);
+        if (ema != null) ema.update(model.stateDict());
         current++;
         double seconds = (System.nanoTime() - t0) / 1e9;
         return new Log(current, loss, lr, norm, 1 / seconds, (double) batch * accum / seconds);
@@ -179,11 +155,11 @@ public final class Trainer implements TrainingLoop {
 
     /** One batch on the master alone, or split across the replicas: gradients and mean loss weighted by shard size. */
     private TrainingStep.Result computeParallel(INDArray x0, long[] t, INDArray noise, long[] y) {
-        if (replicas.isEmpty()) return step.compute(x0, t, noise, y, diffusion);
+        if (replicas.isEmpty()) return step.compute(x0, t, noise, Conditioning.labels(y), diffusion);
         Map<String, INDArray> master = model.stateDict();
-        for (DiTModel r : replicas) r.loadStateDict(master, "master weights");
+        for (StagedModel r : replicas) r.loadStateDict(master, "master weights");
         int n = t.length, w = workers();
-        List<java.util.concurrent.Callable<TrainingStep.Result>> jobs = new ArrayList<>();
+        List<Callable<TrainingStep.Result>> jobs = new ArrayList<>();
         double[] shareOf = new double[w];
         for (int k = 0, start = 0; k < w; k++) {
             int size = n / w + (k < n % w ? 1 : 0), from = start, to = start + size;
@@ -191,16 +167,16 @@ public final class Trainer implements TrainingLoop {
             shareOf[k] = (double) size / n;
             TrainingStep s = k == 0 ? step : replicaSteps.get(k - 1);
             jobs.add(() -> s.compute(Slices.range(x0, 0, from, to), Arrays.copyOfRange(t, from, to),
-                    Slices.range(noise, 0, from, to), Arrays.copyOfRange(y, from, to), diffusion));
+                    Slices.range(noise, 0, from, to), Conditioning.labels(Arrays.copyOfRange(y, from, to)), diffusion));
         }
-        List<java.util.concurrent.Future<TrainingStep.Result>> others = new ArrayList<>();
+        List<Future<TrainingStep.Result>> others = new ArrayList<>();
         for (int k = 1; k < w; k++) others.add(pool.submit(jobs.get(k)));
         List<TrainingStep.Result> results = new ArrayList<>();
         results.add(callOrThrow(jobs.get(0)));
         for (var f : others) {
             try {
                 results.add(f.get());
-            } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+            } catch (InterruptedException | ExecutionException e) {
                 throw new IllegalStateException("a data-parallel worker failed: " + e.getCause(), e.getCause());
             }
         }
@@ -214,7 +190,7 @@ public final class Trainer implements TrainingLoop {
         return new TrainingStep.Result(null, null, null, lossMean, grads);
     }
 
-    private static TrainingStep.Result callOrThrow(java.util.concurrent.Callable<TrainingStep.Result> job) {
+    private static TrainingStep.Result callOrThrow(Callable<TrainingStep.Result> job) {
         try {
             return job.call();
         } catch (RuntimeException e) {
@@ -224,22 +200,13 @@ public final class Trainer implements TrainingLoop {
         }
     }
 
-    /** The x0 prediction of the current (or EMA) weights, for evaluation: x_t = q_sample(x0, t, noise). */
-    public static INDArray predictX0(DiTModel m, INDArray x0, long t, long[] labels, INDArray noise) {
+    /** The x0 prediction of a DiT-objective model, for evaluation: x_t = q_sample(x0, t, noise). */
+    public static INDArray predictX0(org.dit4j.models.Denoiser m, INDArray x0, long t, long[] labels, INDArray noise) {
         GaussianDiffusion diffusion = GaussianDiffusion.create(DiffusionConfig.of("").withLearnSigma(m.config().learnSigma()));
         long[] ts = new long[labels.length];
         Arrays.fill(ts, t);
         INDArray xt = diffusion.qSample(x0, ts, noise);
-        INDArray out = m.forward(xt, diffusion.modelTimesteps(ts), labels);
+        INDArray out = m.forward(xt, diffusion.modelTimesteps(ts), Conditioning.labels(labels));
         return diffusion.pMeanVarianceFromOutput(out, xt, ts, false).predXstart();
-    }
-
-    /** Writes a checkpoint of the current state under {@code runDir/checkpoints} and keeps the newest ckpt_max_keep. */
-    @Override
-    public Path checkpoint(Path runDir) throws IOException {
-        Path dir = TrainingCheckpoint.dirFor(runDir, current);
-        TrainingCheckpoint.save(dir, model.config(), state());
-        TrainingCheckpoint.prune(runDir, cfg.integer("ckpt_max_keep"));
-        return dir;
     }
 }

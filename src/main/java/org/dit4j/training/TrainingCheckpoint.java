@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.dit4j.io.AtomicFiles;
-import org.dit4j.io.DiTCheckpoint;
+import org.dit4j.io.Checkpoint;
 import org.dit4j.io.Safetensors;
-import org.dit4j.models.DiTConfig;
+import org.dit4j.models.ModelConfig;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
@@ -23,7 +23,7 @@ import java.util.stream.Stream;
  * Written to a temporary directory and renamed, so a crash at any moment leaves the previous checkpoint whole.
  */
 public final class TrainingCheckpoint {
-    public static final String RAW = "raw.safetensors", OPTIMIZER = "optimizer.safetensors", STATE = "state.json";
+    public static final String RAW = Checkpoint.RAW, OPTIMIZER = "optimizer.safetensors", STATE = "state.json";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public record State(long step, long optimizerSteps, Map<String, INDArray> weights, Map<String, INDArray> ema,
@@ -35,9 +35,9 @@ public final class TrainingCheckpoint {
         return runDir.resolve("checkpoints").resolve(String.format("step-%08d", step));
     }
 
-    public static void save(Path dir, DiTConfig model, State s) throws IOException {
+    public static void save(Path dir, ModelConfig model, State s) throws IOException {
         AtomicFiles.writeDirectory(dir, tmp -> {
-            DiTCheckpoint.writeInto(tmp, model, s.ema() != null ? s.ema() : s.weights());
+            Checkpoint.writeInto(tmp, model, s.ema() != null ? s.ema() : s.weights());
             Safetensors.write(tmp.resolve(RAW), s.weights(), Map.of());
             Map<String, INDArray> opt = new LinkedHashMap<>();
             s.expAvg().forEach((k, v) -> opt.put("exp_avg." + k, v));
@@ -52,12 +52,37 @@ public final class TrainingCheckpoint {
         });
     }
 
+    /**
+     * Refuses optimiser moments that do not fit the trainable parameters (a missing, extra or mis-shaped exp_avg or
+     * exp_avg_sq would silently restart or break the optimiser).
+     */
+    public static void checkOptimizerState(State s, Map<String, INDArray> trainable, String source) {
+        if (s.optimizerSteps() == 0 && s.expAvg().isEmpty() && s.expAvgSq().isEmpty()) return;
+        for (var moments : List.of(Map.entry("exp_avg", s.expAvg()), Map.entry("exp_avg_sq", s.expAvgSq()))) {
+            List<String> missing = new ArrayList<>(), wrong = new ArrayList<>();
+            for (var p : trainable.entrySet()) {
+                INDArray m = moments.getValue().get(p.getKey());
+                if (m == null) missing.add(p.getKey());
+                else if (!Arrays.equals(m.shape(), p.getValue().shape())) wrong.add(p.getKey() + " " + Arrays.toString(m.shape()));
+            }
+            List<String> extra = moments.getValue().keySet().stream().filter(k -> !trainable.containsKey(k)).toList();
+            if (!missing.isEmpty() || !wrong.isEmpty() || !extra.isEmpty())
+                throw new IllegalArgumentException(source + ": optimizer state does not fit the model (" + moments.getKey()
+                        + (missing.isEmpty() ? "" : ": missing " + abbreviate(missing)) + (wrong.isEmpty() ? "" : ": wrong shape " + abbreviate(wrong))
+                        + (extra.isEmpty() ? "" : ": unexpected " + abbreviate(extra)) + ")");
+        }
+    }
+
+    private static String abbreviate(List<String> names) {
+        return names.size() <= 4 ? String.join(", ", names) : String.join(", ", names.subList(0, 4)) + " … (" + names.size() + " in all)";
+    }
+
     public static State load(Path dir) {
         if (!Files.isRegularFile(dir.resolve(STATE))) throw new IllegalArgumentException(dir + " is not a training checkpoint (no " + STATE + ")");
         try {
             JsonNode st = JSON.readTree(dir.resolve(STATE).toFile());
             Map<String, INDArray> weights = Safetensors.read(dir.resolve(RAW));
-            Map<String, INDArray> ema = st.path("has_ema").asBoolean() ? DiTCheckpoint.weights(dir) : null;
+            Map<String, INDArray> ema = st.path("has_ema").asBoolean() ? Checkpoint.weights(dir) : null;
             Map<String, INDArray> avg = new LinkedHashMap<>(), avgSq = new LinkedHashMap<>();
             Safetensors.read(dir.resolve(OPTIMIZER)).forEach((k, v) -> {
                 if (k.startsWith("exp_avg_sq.")) avgSq.put(k.substring(11), v);
@@ -74,7 +99,7 @@ public final class TrainingCheckpoint {
     public static Path latest(Path dir) {
         if (Files.isRegularFile(dir.resolve(STATE))) return dir;
         List<Path> all = list(dir);
-        if (all.isEmpty()) throw new IllegalArgumentException("--resume " + dir + ": no checkpoints (expected " + dir.resolve("checkpoints/step-*") + ")");
+        if (all.isEmpty()) throw new IllegalArgumentException(dir + ": no training checkpoints (expected " + dir.resolve("checkpoints/step-*") + ")");
         return all.get(all.size() - 1);
     }
 

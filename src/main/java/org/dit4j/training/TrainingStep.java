@@ -2,138 +2,200 @@ package org.dit4j.training;
 
 import org.dit4j.diffusion.DiffusionLoss;
 import org.dit4j.diffusion.GaussianDiffusion;
-import org.dit4j.models.*;
+import org.dit4j.models.Conditioning;
+import org.dit4j.models.StagedModel;
+import org.dit4j.models.StagedModel.BlockCall;
+import org.dit4j.models.StagedModel.StateSpec;
+import org.dit4j.models.nn.SameDiffParams;
 import org.dit4j.util.Graphs;
 import org.dit4j.util.Quiet;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.*;
 
 /**
- * The diffusion loss of a model and its gradients, computed stage by stage with the model's own building blocks:
- * the forward pass keeps only each block's input, and the backward pass recomputes one block at a time
- * (gradient checkpointing by hand). A whole-graph backward keeps every intermediate of every block alive at once,
+ * The diffusion loss of a model and its gradients, computed stage by stage with the model's own building blocks
+ * ({@link StagedModel}): the forward pass keeps only each block's inputs, and the backward pass recomputes one block at a
+ * time (gradient checkpointing by hand). A whole-graph backward keeps every intermediate of every block alive at once,
  * since SameDiff frees nothing before an execution returns: ~1.1 GB per DiT-S/2 sample, 20 GB at batch 8.
  * <p>
- * Three graphs: the embedding stage and the head (final layer and loss) read the model's arrays directly
- * ({@link SameDiffParams} over them); one block graph serves every block, its weights copied in before each use
- * (one SameDiff session and array cache in all, not one per depth).
+ * Graphs: the embedding stage and the head (final layer and loss) read the model's arrays directly
+ * ({@link SameDiffParams} over them); one graph per block kind serves every block of that kind, its weights copied in
+ * before each use (one SameDiff session and array cache per kind, not one per depth). Gradients chain through the
+ * carried state: a block's surrogate loss Σ output·∂L/∂output has the parameter and input gradients of the chain rule.
  */
 public final class TrainingStep {
     /** Loss terms (per sample and mean) and the gradient of the mean loss for every trainable parameter. */
     public record Result(INDArray mse, INDArray vb, INDArray loss, double lossMean, Map<String, INDArray> gradients) {}
 
-    private static final String TOKENS = "tokens", C = "c", UPSTREAM_TOKENS = "upstream_tokens", UPSTREAM_C = "upstream_c",
-            BLOCK = "block", BLOCK_OUT = "block_out", SURROGATE = "surrogate";
+    private static final String UPSTREAM = "upstream_", BLOCK = "block", SURROGATE = "surrogate";
 
-    private final DiTModel model;
+    /** One block kind's graph: its parameters (named {@code block.<suffix>}), local inputs and outputs. */
+    private record BlockGraph(SameDiff sd, List<String> params, Set<String> inputs, Map<String, String> outputNames, List<String> wrt) {}
+
+    private final StagedModel model;
     private final Map<String, INDArray> weights;   // the model's live arrays, by official name
+    private final Map<String, StateSpec> specs;
     private final DiffusionLoss loss;
-    private final SameDiff stem = Graphs.create(), block = Graphs.create(), head = Graphs.create();
+    private final SameDiff stem = Graphs.create(), head = Graphs.create();
+    private final Map<String, BlockGraph> blocks = new LinkedHashMap<>();
+    private final Map<String, String> stemOutputs = new LinkedHashMap<>();   // state name → stem graph variable
     private final List<String> trainable = new ArrayList<>(), stemParams = new ArrayList<>(), headParams = new ArrayList<>();
-    private final List<String> blockParams;   // names inside the block graph: "block.<suffix>"
+    private final List<String> differentiable = new ArrayList<>();
     private final boolean learnedSigma;
 
-    public TrainingStep(DiTModel model, GaussianDiffusion diffusion) {
+    public TrainingStep(StagedModel model, GaussianDiffusion diffusion) {
         this.model = model;
         this.loss = new DiffusionLoss(diffusion);
         this.learnedSigma = diffusion.varType() == GaussianDiffusion.VarType.LEARNED_RANGE;
-        DiTConfig cfg = model.config();
         this.weights = model.stateDict();
-        for (String name : model.parameterShapes().keySet()) {
-            if (!model.isTrainable(name)) continue;
-            trainable.add(name);
-            if (name.startsWith("final_layer.")) headParams.add(name);
-            else if (!name.startsWith("blocks.")) stemParams.add(name);
+        this.specs = model.stateSpecs();
+        for (String name : model.parameterShapes().keySet()) if (model.isTrainable(name)) trainable.add(name);
+        specs.forEach((name, spec) -> { if (spec.differentiable()) differentiable.add(name); });
+
+        // Embedding stage; its surrogate Σ state·∂L/∂state has the parameter gradients of the chain rule.
+        SameDiffParams sp = new SameDiffParams(stem, weights);
+        Map<String, SDVariable> state = model.embed(sp, model.declareInputs(stem));
+        SDVariable surrogate = null;
+        for (String name : specs.keySet()) {
+            SDVariable v = state.get(name);
+            if (v == null) throw new IllegalStateException("the embedding stage does not produce the carried state '" + name + "'");
+            stemOutputs.put(name, v.name());
+            if (!differentiable.contains(name)) continue;
+            SDVariable term = v.mul(stem.placeHolder(UPSTREAM + name, DataType.FLOAT, batched(specs.get(name).shape()))).sum();
+            surrogate = surrogate == null ? term : surrogate.add(term);
         }
-        long tokens = cfg.numPatches(), hidden = cfg.hiddenSize();
-
-        // Embedding stage; its loss Σ tokens·∂L/∂tokens + Σ c·∂L/∂c has the parameter gradients of the chain rule.
-        DiT.Embedded e = new DiT(new SameDiffParams(stem, weights), cfg).embed(
-                stem.placeHolder(DiTModel.X, DataType.FLOAT, -1, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()),
-                stem.placeHolder(DiTModel.T_FREQ, DataType.FLOAT, -1, TimestepEmbedder.FREQUENCY_EMBEDDING_SIZE),
-                stem.placeHolder(DiTModel.Y, DataType.INT64, -1), false);
-        e.tokens().mul(stem.placeHolder(UPSTREAM_TOKENS, DataType.FLOAT, -1, tokens, hidden)).sum()
-                .add(e.c().mul(stem.placeHolder(UPSTREAM_C, DataType.FLOAT, -1, hidden)).sum()).rename(SURROGATE);
+        surrogate.rename(SURROGATE);
         stem.setLossVariables(SURROGATE);
+        stemParams.addAll(trainableOf(sp));
 
-        // One DiT block, the same for every depth.
-        SameDiffParams bp = new SameDiffParams(block);
-        SDVariable out = new DiTBlock(bp, BLOCK, cfg).apply(block.placeHolder(TOKENS, DataType.FLOAT, -1, tokens, hidden),
-                block.placeHolder(C, DataType.FLOAT, -1, hidden)).rename(BLOCK_OUT);   // (N, T, D)
-        out.mul(block.placeHolder(UPSTREAM_TOKENS, DataType.FLOAT, -1, tokens, hidden)).sum().rename(SURROGATE);
-        block.setLossVariables(SURROGATE);
-        blockParams = new ArrayList<>(bp.shapes().keySet());
+        for (BlockCall call : model.blockCalls()) blocks.computeIfAbsent(call.kind(), k -> blockGraph(call));
 
-        // Final layer, unpatchify and the diffusion loss.
-        SDVariable prediction = new DiT(new SameDiffParams(head, weights), cfg).head(
-                head.placeHolder(TOKENS, DataType.FLOAT, -1, tokens, hidden), head.placeHolder(C, DataType.FLOAT, -1, hidden));
-        loss.build(head, prediction, cfg.inChannels(), cfg.inputSize(), cfg.inputSize());
+        // Final layer and the diffusion loss.
+        SameDiffParams hp = new SameDiffParams(head, weights);
+        Map<String, SDVariable> headState = new LinkedHashMap<>();
+        specs.forEach((name, spec) -> headState.put(name, head.placeHolder(name, DataType.FLOAT, batched(spec.shape()))));
+        SDVariable prediction = model.head(hp, headState, model.declareInputs(head));
+        loss.build(head, prediction, model.sampleShape());
         head.setLossVariables(DiffusionLoss.LOSS_MEAN);
+        headParams.addAll(trainableOf(hp));
 
         // The placeholders whose gradients chain the stages are named: with a plain createGradFunction() the head's
         // ∂L/∂tokens came back null.
         Quiet.run(stem::createGradFunction);
-        Quiet.run(() -> block.createGradFunction(TOKENS, C));
-        Quiet.run(() -> head.createGradFunction(TOKENS, C));
+        for (BlockGraph g : blocks.values()) Quiet.run(() -> g.sd().createGradFunction(g.inputs().stream()
+                .filter(g.wrt()::contains).toArray(String[]::new)));
+        Quiet.run(() -> head.createGradFunction(differentiable.toArray(String[]::new)));
     }
 
-    /** One forward and backward pass: x0 (N,C,H,W), respaced timesteps t, Gaussian noise, labels y (after any dropout). */
-    public Result compute(INDArray x0, long[] t, INDArray noise, long[] y, GaussianDiffusion diffusion) {
+    /** One graph for every block of {@code call}'s kind, with placeholders for its inputs and upstream gradients. */
+    private BlockGraph blockGraph(BlockCall call) {
+        SameDiff g = Graphs.create();
+        SameDiffParams bp = new SameDiffParams(g);
+        Map<String, SDVariable> in = new LinkedHashMap<>();
+        call.reads().forEach((local, state) -> in.put(local, g.placeHolder(local, DataType.FLOAT, batched(specs.get(state).shape()))));
+        Map<String, SDVariable> out = model.block(call.kind(), bp, BLOCK, in);
+        Map<String, String> outputNames = new LinkedHashMap<>();
+        SDVariable surrogate = null;
+        for (String local : new LinkedHashSet<>(call.writes().values())) {
+            SDVariable v = out.get(local);
+            if (v == null) throw new IllegalStateException("block kind " + call.kind() + " does not produce '" + local + "'");
+            outputNames.put(local, v.name());
+            SDVariable term = v.mul(g.placeHolder(UPSTREAM + local, DataType.FLOAT, batched(specs.get(stateOf(call, local)).shape()))).sum();
+            surrogate = surrogate == null ? term : surrogate.add(term);
+        }
+        surrogate.rename(SURROGATE);
+        g.setLossVariables(SURROGATE);
+        List<String> wrt = new ArrayList<>(bp.shapes().keySet());
+        call.reads().forEach((local, state) -> { if (differentiable.contains(state)) wrt.add(local); });
+        return new BlockGraph(g, new ArrayList<>(bp.shapes().keySet()), in.keySet(), outputNames, wrt);
+    }
+
+    /** The (first) carried state that block output {@code local} is written to. */
+    private static String stateOf(BlockCall call, String local) {
+        return call.writes().entrySet().stream().filter(e -> e.getValue().equals(local)).findFirst().orElseThrow().getKey();
+    }
+
+    private List<String> trainableOf(SameDiffParams p) {
+        return p.shapes().keySet().stream().filter(trainable::contains).toList();
+    }
+
+    private static long[] batched(long[] shape) {
+        long[] s = new long[shape.length + 1];
+        s[0] = -1;
+        System.arraycopy(shape, 0, s, 1, shape.length);
+        return s;
+    }
+
+    /** One forward and backward pass: x0 (N, sample shape), respaced timesteps t, Gaussian noise, the conditioning (after any dropout). */
+    public Result compute(INDArray x0, long[] t, INDArray noise, Conditioning cond, GaussianDiffusion diffusion) {
         Map<String, INDArray> lossPh = loss.placeholders(x0, t, noise);
-        Map<String, INDArray> modelPh = model.placeholders(lossPh.get(DiffusionLoss.X_T), diffusion.modelTimesteps(t), y);
-        int depth = model.config().depth();
+        Map<String, INDArray> modelPh = model.inputs(lossPh.get(DiffusionLoss.X_T), diffusion.modelTimesteps(t), cond);
         Map<String, INDArray> grads = new HashMap<>();
 
         // Forward: SameDiff recycles output buffers on the next execution, so everything kept is a copy.
-        Map<String, INDArray> embedded = stem.output(modelPh, "tokens_in", "c");
-        INDArray c = embedded.get("c").dup();                                    // (N, D)
-        List<INDArray> blockInputs = new ArrayList<>();                          // depth × (N, T, D)
-        INDArray tokens = embedded.get("tokens_in").dup();
-        for (int i = 0; i < depth; i++) {
-            blockInputs.add(tokens);
-            loadBlock(i);
-            tokens = block.output(Map.of(TOKENS, tokens, C, c), BLOCK_OUT).get(BLOCK_OUT).dup();
+        Map<String, INDArray> state = new LinkedHashMap<>();
+        Map<String, INDArray> embedded = stem.output(modelPh, stemOutputs.values().toArray(String[]::new));
+        stemOutputs.forEach((name, variable) -> state.put(name, embedded.get(variable).dup()));
+        List<BlockCall> calls = model.blockCalls();
+        List<Map<String, INDArray>> blockInputs = new ArrayList<>();
+        for (BlockCall call : calls) {
+            BlockGraph g = blocks.get(call.kind());
+            Map<String, INDArray> in = new HashMap<>();
+            call.reads().forEach((local, s) -> in.put(local, state.get(s)));
+            blockInputs.add(in);
+            loadBlock(g, call.prefix());
+            Map<String, INDArray> out = g.sd().output(in, g.outputNames().values().toArray(String[]::new));
+            Map<String, INDArray> kept = new HashMap<>();
+            g.outputNames().forEach((local, variable) -> kept.put(local, out.get(variable).dup()));
+            call.writes().forEach((s, local) -> state.put(s, kept.get(local)));
             releaseNativeMemory();
         }
 
-        // Head: the loss and its gradients with respect to the last tokens and c.
+        // Head: the loss and its gradients with respect to the final state.
         Map<String, INDArray> headPh = new HashMap<>(lossPh);
-        headPh.put(TOKENS, tokens);
-        headPh.put(C, c);
+        headPh.putAll(modelPh);
+        headPh.putAll(state);
         List<String> lossOutputs = learnedSigma
                 ? List.of(DiffusionLoss.MSE, DiffusionLoss.VB, DiffusionLoss.LOSS, DiffusionLoss.LOSS_MEAN)
                 : List.of(DiffusionLoss.MSE, DiffusionLoss.LOSS, DiffusionLoss.LOSS_MEAN);
         List<String> headWrt = new ArrayList<>(headParams);
-        headWrt.addAll(List.of(TOKENS, C));
+        headWrt.addAll(differentiable);
         var h = head.calculateGradientsAndOutputs(headPh, lossOutputs, headWrt);
         Map<String, INDArray> outs = h.getOutputs();
         INDArray mse = outs.get(DiffusionLoss.MSE).dup(), vb = learnedSigma ? outs.get(DiffusionLoss.VB).dup() : null;
         INDArray perSample = outs.get(DiffusionLoss.LOSS).dup();
         double lossMean = outs.get(DiffusionLoss.LOSS_MEAN).getDouble(0);
         for (String name : headParams) grads.put(name, h.getGradients().get(name).dup());
-        INDArray upstream = h.getGradients().get(TOKENS).dup();                 // ∂L/∂tokens (N, T, D)
-        INDArray upstreamC = h.getGradients().get(C).dup();                     // ∂L/∂c (N, D), summed over every reader
+        Map<String, INDArray> upstream = new HashMap<>();                        // ∂L/∂state
+        for (String name : differentiable) upstream.put(name, h.getGradients().get(name).dup());
 
-        // Blocks in reverse, each recomputed from its stored input.
-        List<String> blockWrt = new ArrayList<>(blockParams);
-        blockWrt.addAll(List.of(TOKENS, C));
-        for (int i = depth - 1; i >= 0; i--) {
-            loadBlock(i);
-            Map<String, INDArray> g = block.calculateGradients(
-                    Map.of(TOKENS, blockInputs.get(i), C, c, UPSTREAM_TOKENS, upstream), blockWrt);
-            for (String name : blockParams) grads.put(masterName(name, i), g.get(name).dup());
-            upstream = g.get(TOKENS).dup();
-            upstreamC.addi(g.get(C));
+        // Blocks in reverse, each recomputed from its stored inputs.
+        for (int i = calls.size() - 1; i >= 0; i--) {
+            BlockCall call = calls.get(i);
+            BlockGraph g = blocks.get(call.kind());
+            loadBlock(g, call.prefix());
+            Map<String, INDArray> ph = new HashMap<>(blockInputs.get(i));
+            for (String local : g.outputNames().keySet()) ph.put(UPSTREAM + local, upstreamOf(call, local, upstream, x0.size(0)));
+            Map<String, INDArray> gr = g.sd().calculateGradients(ph, g.wrt());
+            for (String name : g.params()) grads.put(masterName(name, call.prefix()), gr.get(name).dup());
+            // A written state's value before the block is only what the block read: its gradient restarts there.
+            call.writes().keySet().forEach(upstream::remove);
+            call.reads().forEach((local, s) -> {
+                if (differentiable.contains(s)) upstream.merge(s, gr.get(local).dup(), INDArray::addi);
+            });
             releaseNativeMemory();
         }
 
         Map<String, INDArray> stemPh = new HashMap<>(modelPh);
-        stemPh.put(UPSTREAM_TOKENS, upstream);
-        stemPh.put(UPSTREAM_C, upstreamC);
+        for (String name : differentiable) {
+            INDArray u = upstream.get(name);
+            stemPh.put(UPSTREAM + name, u != null ? u : Nd4j.zeros(DataType.FLOAT, state.get(name).shape()));
+        }
         Map<String, INDArray> g = stem.calculateGradients(stemPh, stemParams);
         for (String name : stemParams) grads.put(name, g.get(name).dup());
 
@@ -141,6 +203,19 @@ public final class TrainingStep {
         for (String name : trainable) ordered.put(name, grads.get(name));
         releaseNativeMemory();
         return new Result(mse, vb, perSample, lossMean, ordered);
+    }
+
+    /** ∂L/∂(block output {@code local}): the sum over the states it was written to, zeros where none has a gradient. */
+    private INDArray upstreamOf(BlockCall call, String local, Map<String, INDArray> upstream, long n) {
+        INDArray sum = null;
+        for (var e : call.writes().entrySet()) {
+            if (!e.getValue().equals(local) || upstream.get(e.getKey()) == null) continue;
+            sum = sum == null ? upstream.get(e.getKey()).dup() : sum.addi(upstream.get(e.getKey()));
+        }
+        if (sum != null) return sum;
+        long[] shape = batched(specs.get(stateOf(call, local)).shape());
+        shape[0] = n;
+        return Nd4j.zeros(DataType.FLOAT, shape);
     }
 
     /**
@@ -152,18 +227,25 @@ public final class TrainingStep {
         System.gc();
     }
 
-    /** Copies block i's weights into the block graph (assigned, not swapped: the gradient function holds the arrays). */
-    private void loadBlock(int i) {
-        for (String name : blockParams) block.getVariable(name).getArr().assign(weights.get(masterName(name, i)));
+    /** Copies one block's weights into its kind's graph (assigned, not swapped: the gradient function holds the arrays). */
+    private void loadBlock(BlockGraph g, String prefix) {
+        for (String name : g.params()) {
+            INDArray w = weights.get(masterName(name, prefix));
+            if (w == null) throw new IllegalStateException("the model has no parameter " + masterName(name, prefix));
+            g.sd().getVariable(name).getArr().assign(w);
+        }
     }
 
-    private static String masterName(String blockGraphName, int i) {
-        return "blocks." + i + blockGraphName.substring(BLOCK.length());
+    private static String masterName(String blockGraphName, String prefix) {
+        return prefix + blockGraphName.substring(BLOCK.length());
     }
 
-    /** The stage graphs (embedding, block, head), e.g. to attach profiling listeners. */
+    /** The stage graphs (embedding, blocks, head), e.g. to attach profiling listeners. */
     public List<SameDiff> graphs() {
-        return List.of(stem, block, head);
+        List<SameDiff> all = new ArrayList<>(List.of(stem));
+        blocks.values().forEach(b -> all.add(b.sd()));
+        all.add(head);
+        return all;
     }
 
     /** The model's trainable parameters as the live arrays the optimiser updates in place. */

@@ -2,10 +2,10 @@ package org.dit4j.cli;
 
 import org.dit4j.DeterministicWeights;
 import org.dit4j.Fixtures;
-import org.dit4j.io.DiTCheckpoint;
+import org.dit4j.io.Checkpoint;
 import org.dit4j.io.Npy;
-import org.dit4j.models.DiTConfig;
-import org.dit4j.models.DiTModel;
+import org.dit4j.models.dit.DiTConfig;
+import org.dit4j.models.dit.DiTModel;
 import org.dit4j.util.Slices;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,7 +26,7 @@ class SampleCommandTest {
         DiTModel m = DiTModel.create(cfg);
         DeterministicWeights.fill(m, 3);
         Path ckpt = dir.resolve("pixel-dit");
-        DiTCheckpoint.save(ckpt, cfg, m.stateDict());
+        Checkpoint.save(ckpt, cfg, m.stateDict());
         Path out = dir.resolve("images"), latents = dir.resolve("x0.npy");
         int code = Dit4j.run("sample", "--ckpt", ckpt.toString(), "--labels", "0,4,2", "--sampler", "ddim", "--steps", "5",
                 "--seed", "3", "--out", out.toString(), "--grid-nrow", "2", "--save-latents", latents.toString());
@@ -49,6 +49,32 @@ class SampleCommandTest {
         try (var files = Files.list(out)) {
             assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "temporary files left behind");
         }
+    }
+
+    @Test
+    void aRunFolderSamplesItsNewestCheckpointAndOutputsRecordTheirParameters(@TempDir Path dir) throws Exception {
+        DiTConfig cfg = new DiTConfig(8, 2, 3, 32, 1, 2, 2.0, 0.1, 5, true);
+        DiTModel m = DiTModel.create(cfg);
+        DeterministicWeights.fill(m, 3);
+        Path run = dir.resolve("run");
+        Checkpoint.save(run.resolve("checkpoints/step-00000001"), cfg, m.stateDict());
+        Checkpoint.save(run.resolve("checkpoints/step-00000002"), cfg, m.stateDict());
+        Files.createDirectories(run.resolve("checkpoints/.step-00000003.tmp"));   // a killed write
+        Path out = dir.resolve("images");
+        assertEquals(0, Dit4j.run("sample", "--ckpt", run.toString(), "--labels", "4,1", "--sampler", "ddim", "--steps", "3",
+                "--seed", "7", "--cfg-scale", "2.5", "--out", out.toString()));
+        var text = org.dit4j.io.Images.readPngText(out.resolve("000000-class4.png"));
+        assertEquals("4", text.get("class"));
+        assertEquals("7", text.get("seed"));
+        assertEquals("ddim", text.get("sampler"));
+        assertEquals("3", text.get("steps"));
+        assertEquals("2.5", text.get("cfg_scale"));
+        assertTrue(text.get("checkpoint").contains("step-00000002"), text.get("checkpoint"));
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve(SampleCommand.METADATA).toFile());
+        assertEquals("ddim", json.path("sampler").asText());
+        assertEquals(1, json.path("samples").get(1).path("class").asInt());
+        assertEquals("000001-class1.png", json.path("samples").get(1).path("file").asText());
+        assertEquals("7", org.dit4j.io.Images.readPngText(out.resolve("grid.png")).get("seed"));
     }
 
     @Test

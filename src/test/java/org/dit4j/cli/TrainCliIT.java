@@ -1,7 +1,7 @@
 package org.dit4j.cli;
 
 import org.dit4j.io.Images;
-import org.dit4j.models.DiTConfig;
+import org.dit4j.models.dit.DiTConfig;
 import org.dit4j.training.TrainingCheckpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,8 +1,8 @@
 package org.dit4j.diffusion;
 
 import org.dit4j.Fixtures;
-import org.dit4j.models.DiTModel;
-import org.dit4j.models.GuidanceChannels;
+import org.dit4j.models.dit.DiTModel;
+import org.dit4j.pipeline.GuidanceChannels;
 import org.dit4j.models.TinyDiTAccess;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -18,9 +18,10 @@ class SamplerParityTest {
     private static final double TRAJECTORY_RTOL = 1e-4;
 
     private static DenoiseFn guided(DiTModel m, long[] y, List<double[]> seen) {
+        DenoiseFn cfg = Fixtures.forwardWithCfg(m, y, 4.0, 3);
         return (x, ts) -> {
             seen.add(ts.clone());
-            return m.forwardWithCfg(x, ts, y, 4.0, GuidanceChannels.FIRST_THREE);
+            return cfg.apply(x, ts);
         };
     }
 

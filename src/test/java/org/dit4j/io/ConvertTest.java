@@ -1,5 +1,11 @@
 package org.dit4j.io;
 
+import org.dit4j.models.dit.DiT;
+import org.dit4j.models.dit.DiTConfig;
+import org.dit4j.models.dit.DiTModel;
+import org.dit4j.models.dit.DiTModels;
+import org.dit4j.models.Denoiser;
+import org.dit4j.models.dit.DiTFamily;
 import org.dit4j.Fixtures;
 import org.dit4j.cli.Dit4j;
 import org.dit4j.diffusion.DdimSampler;
@@ -29,7 +35,7 @@ class ConvertTest {
 
     private static Map<String, INDArray> reference() {
         Map<String, INDArray> ref = new LinkedHashMap<>();
-        for (String k : ShapeParams.of(DiTConfig.load(Fixtures.tiny("config.json"))).keySet())
+        for (String k : new DiTFamily().shapes(DiTConfig.load(Fixtures.tiny("config.json"))).keySet())
             ref.put(k, Npy.read(Fixtures.tiny("weights/npy/" + k + ".npy")));
         return ref;
     }
@@ -52,7 +58,7 @@ class ConvertTest {
     void everyLayoutImportsToTheOfficialTensorsBitForBit(String name) {
         // Only diffusers folders describe their architecture; the tiny width (64) is not official, so give it otherwise.
         DiTConfig given = name.startsWith("diffusers") ? null : tinyConfig();
-        DiTWeights.Imported w = DiTWeights.load(input(name), null, given, TorchCheckpoint.Pick.EMA);
+        Weights.Imported w = Weights.load(input(name), null, given, TorchCheckpoint.Pick.EMA);
         assertBitExact(reference(), w.weights(), name);
         assertEquals(DiTConfig.load(Fixtures.tiny("config.json")), w.config(), name + ": architecture");
     }
@@ -66,9 +72,13 @@ class ConvertTest {
         DiTModel s8 = DiTModel.create(DiTModels.get("DiT-S/8"));
         Path file = dir.resolve("s8.pt.safetensors");
         Safetensors.write(file, s8.stateDict(), Map.of());
-        assertEquals(DiTModels.get("DiT-S/8"), DiTWeights.load(file, null, null, TorchCheckpoint.Pick.EMA).config());
-        var e = assertThrows(IllegalArgumentException.class, () -> DiTWeights.load(input("pt"), null, null, TorchCheckpoint.Pick.EMA));
-        assertTrue(e.getMessage().contains("--model-config"), e.getMessage());
+        assertEquals(DiTModels.get("DiT-S/8"), Weights.load(file, null, null, TorchCheckpoint.Pick.EMA).config());
+        var e = assertThrows(org.dit4j.models.UnknownArchitectureException.class, () -> Weights.load(input("pt"), null, null, TorchCheckpoint.Pick.EMA));
+        assertTrue(e.getMessage().contains("model config") && !e.getMessage().contains("--"), "the library names no flag: " + e.getMessage());
+        // the CLI says which flag
+        String err = org.dit4j.cli.ForwardCommandTest.stderrOf(() -> assertEquals(2, org.dit4j.cli.Dit4j.run("convert", "--in", input("pt").toString(),
+                "--out", dir.resolve("o").toString())));
+        assertTrue(err.contains("--model-config") && err.strip().lines().count() == 1, err);
     }
 
     @Test
@@ -76,15 +86,15 @@ class ConvertTest {
         assertEquals(WeightsFormat.PYTORCH, WeightsFormat.sniff(input("DiT-tiny-legacy.pt")));
         assertEquals(WeightsFormat.MINDSPORE, WeightsFormat.sniff(input("ckpt")));
         assertEquals(WeightsFormat.DIFFUSERS, WeightsFormat.sniff(input("diffusers-pipeline")));
-        assertEquals("mindone", DiTWeights.load(input("ckpt"), null, tinyConfig(), TorchCheckpoint.Pick.EMA).naming());
-        assertEquals("diffusers", DiTWeights.load(input("diffusers-tiny"), null, null, TorchCheckpoint.Pick.EMA).naming());
+        assertEquals("mindone", Weights.load(input("ckpt"), null, tinyConfig(), TorchCheckpoint.Pick.EMA).naming());
+        assertEquals("diffusers", Weights.load(input("diffusers-tiny"), null, null, TorchCheckpoint.Pick.EMA).naming());
     }
 
     @Test
     void halfPrecisionCheckpointsAreWidenedToFloat32() {
         Map<String, INDArray> ref = reference();
         for (String[] c : new String[][]{{"DiT-tiny-fp16.pt", "1e-3"}, {"DiT-tiny-bf16.pt", "8e-3"}}) {
-            Map<String, INDArray> w = DiTWeights.load(RES.resolve(c[0]), null, tinyConfig(), TorchCheckpoint.Pick.EMA).weights();
+            Map<String, INDArray> w = Weights.load(RES.resolve(c[0]), null, tinyConfig(), TorchCheckpoint.Pick.EMA).weights();
             double tol = Double.parseDouble(c[1]);
             ref.forEach((k, v) -> {
                 assertEquals(DataType.FLOAT, w.get(k).dataType());
@@ -98,10 +108,10 @@ class ConvertTest {
     void exportsRoundTripBitExactly(@TempDir Path dir) throws Exception {
         Map<String, INDArray> ref = reference();
         DiTConfig cfg = DiTConfig.load(Fixtures.tiny("config.json"));
-        for (DiTWeights.Target t : DiTWeights.Target.values()) {
-            Path out = dir.resolve("out-" + t + (t == DiTWeights.Target.SAFETENSORS ? ".safetensors" : ""));
-            DiTWeights.export(out, t, cfg, ref);
-            DiTWeights.Imported back = DiTWeights.load(out, null, null, TorchCheckpoint.Pick.EMA);   // every export describes itself
+        for (Weights.Target t : Weights.Target.values()) {
+            Path out = dir.resolve("out-" + t + (t == Weights.Target.SAFETENSORS ? ".safetensors" : ""));
+            Weights.export(out, t, cfg, ref);
+            Weights.Imported back = Weights.load(out, null, null, TorchCheckpoint.Pick.EMA);   // every export describes itself
             assertBitExact(ref, back.weights(), "round trip through " + t);
             assertEquals(cfg, back.config(), "architecture through " + t);
         }
@@ -117,17 +127,17 @@ class ConvertTest {
         Path out = dir.resolve("converted");
         assertEquals(0, Dit4j.run("convert", "--in", input("ckpt").toString(), "--out", out.toString(),
                 "--model-config", Fixtures.tiny("config.json").toString()));
-        DiTModel m = DiTLoader.load(out, null, null, 0, 0, TorchCheckpoint.Pick.EMA);
+        Denoiser m = ModelLoader.load(out, null, null, 0, 0, TorchCheckpoint.Pick.EMA);
         long[] y = Fixtures.longs("ddim10/y.npy");
         INDArray fin = new DdimSampler(GaussianDiffusion.create("10"), false, 0).sample(
-                (x, ts) -> m.forwardWithCfg(x, ts, y, 4.0, GuidanceChannels.FIRST_THREE), Fixtures.npy("ddim10/noise.npy"), NoiseSource.seeded(0), null);
+                Fixtures.forwardWithCfg(m, y, 4.0, 3), Fixtures.npy("ddim10/noise.npy"), NoiseSource.seeded(0), null);
         INDArray expected = Fixtures.npy("ddim10/final.npy");
         assertTrue(Fixtures.maxAbsDiff(expected, fin) / expected.amaxNumber().doubleValue() < 1e-4);
     }
 
     @Test
     void fullSizeDiTXL2ArchitectureHas292TensorsAnd675MValues() {
-        Map<String, long[]> shapes = ShapeParams.of(DiTModels.get("DiT-XL/2"));
+        Map<String, long[]> shapes = new DiTFamily().shapes(DiTModels.get("DiT-XL/2"));
         assertEquals(292, shapes.size());
         assertEquals(675_129_632L, shapes.values().stream().mapToLong(s -> Arrays.stream(s).reduce(1, (a, b) -> a * b)).sum());
     }
@@ -141,14 +151,14 @@ class ConvertTest {
         Files.createDirectories(folder);
         Files.copy(RES.resolve("diffusers-pipeline/transformer/config.json"), folder.resolve("config.json"));
         Safetensors.write(folder.resolve(Diffusers.SAFETENSORS), d, Map.of());
-        var e = assertThrows(IllegalArgumentException.class, () -> DiTWeights.load(folder, null, null, TorchCheckpoint.Pick.EMA));
+        var e = assertThrows(IllegalArgumentException.class, () -> Weights.load(folder, null, null, TorchCheckpoint.Pick.EMA));
         assertTrue(e.getMessage().contains(k), e.getMessage());
     }
 
     @Test
     void wrongArchitectureIsReportedByKeyAndShape() {
         var e = assertThrows(StateDictMismatchException.class,
-                () -> DiTWeights.load(input("pt"), null, DiTModels.get("DiT-S/2"), TorchCheckpoint.Pick.EMA));
+                () -> Weights.load(input("pt"), null, DiTModels.get("DiT-S/2"), TorchCheckpoint.Pick.EMA));
         assertTrue(e.getMessage().startsWith(input("pt").toString()), e.getMessage());
         assertTrue(e.getMessage().contains("missing keys: blocks.2."), e.getMessage());
         assertTrue(e.getMessage().contains("shape mismatches"), e.getMessage());

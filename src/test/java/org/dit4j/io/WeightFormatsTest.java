@@ -1,8 +1,8 @@
 package org.dit4j.io;
 
 import org.dit4j.Fixtures;
-import org.dit4j.models.DiTConfig;
-import org.dit4j.models.DiTModel;
+import org.dit4j.models.dit.DiTConfig;
+import org.dit4j.models.dit.DiTModel;
 import org.dit4j.models.StateDictMismatchException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,14 +37,14 @@ class WeightFormatsTest {
         DiTConfig cfg = DiTConfig.load(Fixtures.tiny("config.json"));
         Map<String, INDArray> w = TorchCheckpoint.loadStateDict(Fixtures.tiny("weights/DiT-tiny.pt"), TorchCheckpoint.Pick.EMA);
         Path ckpt = dir.resolve("ckpt");
-        DiTCheckpoint.save(ckpt, cfg, w);
-        assertTrue(DiTCheckpoint.isCheckpointDir(ckpt));
-        assertEquals(cfg, DiTCheckpoint.config(ckpt));
-        Map<String, INDArray> back = DiTWeights.load(ckpt, null, null, TorchCheckpoint.Pick.EMA).weights();
+        Checkpoint.save(ckpt, cfg, w);
+        assertTrue(Checkpoint.isCheckpointDir(ckpt));
+        assertEquals(cfg, Checkpoint.config(ckpt));
+        Map<String, INDArray> back = Weights.load(ckpt, null, null, TorchCheckpoint.Pick.EMA).weights();
         assertEquals(w.keySet(), back.keySet());
         w.forEach((k, v) -> assertEquals(v, back.get(k), k));
         // Saving again replaces the directory atomically and leaves no temporary files behind.
-        DiTCheckpoint.save(ckpt, cfg, w);
+        Checkpoint.save(ckpt, cfg, w);
         try (var s = Files.list(dir)) {
             assertEquals(1, s.count());
         }

@@ -1,5 +1,9 @@
 package org.dit4j.models;
 
+import org.dit4j.models.dit.DiT;
+import org.dit4j.models.dit.DiTModel;
+import org.dit4j.models.nn.PosEmbed;
+import org.dit4j.models.nn.TimestepEmbedder;
 import org.dit4j.Fixtures;
 import org.dit4j.io.Npy;
 import org.junit.jupiter.api.Test;
@@ -89,7 +93,7 @@ class DiTForwardParityTest {
         double[] t = times("cfg_t.npy");
         long[] y = longs("cfg_y.npy");
         assertClose(npy("cfg_plain_forward_out.npy"), m.forward(x, t, y), ATOL, RTOL, "plain forward of the guidance batch");
-        assertClose(npy("cfg_out.npy"), m.forwardWithCfg(x, t, y, 4.0, GuidanceChannels.FIRST_THREE), ATOL, RTOL, "forward_with_cfg");
+        assertClose(npy("cfg_out.npy"), Fixtures.forwardWithCfg(m, y, 4.0, 3).apply(x, t), ATOL, RTOL, "forward_with_cfg");
     }
 
     @Test
@@ -98,7 +102,7 @@ class DiTForwardParityTest {
         INDArray x = npy("cfg_x.npy");
         double[] t = times("cfg_t.npy");
         long[] y = longs("cfg_y.npy");
-        INDArray plain = m.forward(x, t, y), all = m.forwardWithCfg(x, t, y, 4.0, GuidanceChannels.ALL);
+        INDArray plain = m.forward(x, t, y), all = Fixtures.forwardWithCfg(m, y, 4.0, 4).apply(x, t);
         INDArray three = npy("cfg_out.npy");
         // Channels 0..2 agree with the official mix; channel 3 is now guided too; sigma channels pass through.
         assertClose(three.get(all(), interval(0, 3), all(), all()), all.get(all(), interval(0, 3), all(), all()), ATOL, RTOL, "channels 0..2");

@@ -1,5 +1,9 @@
 package org.dit4j.models;
 
+import org.dit4j.models.dit.DiTModel;
+import org.dit4j.models.nn.Ops;
+import org.dit4j.models.nn.Params;
+import org.dit4j.models.nn.SameDiffParams;
 import org.dit4j.util.Quiet;
 import org.dit4j.util.Slices;
 import org.junit.jupiter.api.Test;

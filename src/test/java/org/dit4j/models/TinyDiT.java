@@ -1,5 +1,8 @@
 package org.dit4j.models;
 
+import org.dit4j.models.dit.DiT;
+import org.dit4j.models.dit.DiTConfig;
+import org.dit4j.models.dit.DiTModel;
 import org.dit4j.Fixtures;
 import org.dit4j.io.TorchCheckpoint;
 

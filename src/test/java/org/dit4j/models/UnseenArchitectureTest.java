@@ -1,5 +1,9 @@
 package org.dit4j.models;
 
+import org.dit4j.models.dit.DiT;
+import org.dit4j.models.dit.DiTConfig;
+import org.dit4j.models.dit.DiTModel;
+import org.dit4j.models.dit.DiTModels;
 import org.dit4j.DeterministicWeights;
 import org.dit4j.diffusion.DdpmSampler;
 import org.dit4j.diffusion.GaussianDiffusion;
@@ -44,7 +48,7 @@ class UnseenArchitectureTest {
         long[] y = longs(c, "ddpm_y.npy");
         GaussianDiffusion d = GaussianDiffusion.create(DiffusionConfig.of("10").withLearnSigma(false));
         assertEquals(GaussianDiffusion.VarType.FIXED_LARGE, d.varType());
-        INDArray fin = new DdpmSampler(d, false).sample((x, ts) -> m.forwardWithCfg(x, ts, y, 2.5, GuidanceChannels.FIRST_THREE),
+        INDArray fin = new DdpmSampler(d, false).sample(org.dit4j.Fixtures.forwardWithCfg(m, y, 2.5, 3),
                 org.nd4j.linalg.factory.Nd4j.concat(0, z, z), NoiseSource.replay(Npy.read(ref(c, "ddpm_step_noise.npy"))), null);
         INDArray expected = Npy.read(ref(c, "ddpm_final.npy"));
         double rel = maxAbsDiff(expected, fin) / expected.amaxNumber().doubleValue();

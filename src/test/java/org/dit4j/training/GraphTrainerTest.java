@@ -1,8 +1,8 @@
 package org.dit4j.training;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.dit4j.models.DiTInit;
-import org.dit4j.models.DiTModel;
+import org.dit4j.models.dit.DiTInit;
+import org.dit4j.models.dit.DiTModel;
 import org.dit4j.training.dl4j.DiTGraph;
 import org.dit4j.training.dl4j.GraphTrainer;
 import org.dit4j.training.dl4j.ParallelWrapperEngine;

@@ -8,10 +8,10 @@ import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
-import org.dit4j.io.DiTLoader;
+import org.dit4j.io.ModelLoader;
 import org.dit4j.io.TorchCheckpoint;
-import org.dit4j.models.DiTInit;
-import org.dit4j.models.DiTModel;
+import org.dit4j.models.dit.DiTInit;
+import org.dit4j.models.dit.DiTModel;
 import org.dit4j.training.dl4j.DiTGraph;
 import org.dit4j.training.dl4j.GraphTrainer;
 import org.dit4j.training.dl4j.ParallelWrapperEngine;
@@ -79,8 +79,8 @@ class SparkTrainingTest {
             TrainingCheckpoint.State s = TrainingCheckpoint.load(ckpt);
             assertEquals(steps, s.optimizerSteps(), "the driver's graph counts the averaged rounds");
             // What dit4j sample --ckpt loads: the EMA weights kept on the driver.
-            DiTModel loaded = DiTLoader.load(ckpt, null, null, 0, 0, TorchCheckpoint.Pick.EMA);
-            assertEquals(t.emaWeights().get("blocks.0.attn.qkv.weight"), loaded.stateDict().get("blocks.0.attn.qkv.weight"));
+            DiTModel loaded = (DiTModel) ModelLoader.load(ckpt, null, null, 0, 0, TorchCheckpoint.Pick.EMA);
+            assertEquals(t.ema().weights().get("blocks.0.attn.qkv.weight"), loaded.stateDict().get("blocks.0.attn.qkv.weight"));
             assertTrue(Double.isFinite(loaded.forward(colours(1).batch(new long[]{0}, new boolean[1]).x(), new double[]{500}, new long[]{0})
                     .sumNumber().doubleValue()));
         }

@@ -5,8 +5,8 @@ import org.dit4j.diffusion.DiffusionLoss;
 import org.dit4j.diffusion.GaussianDiffusion;
 import org.dit4j.io.Npy;
 import org.dit4j.io.TorchCheckpoint;
-import org.dit4j.models.DiTConfig;
-import org.dit4j.models.DiTModel;
+import org.dit4j.models.dit.DiTConfig;
+import org.dit4j.models.dit.DiTModel;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -53,7 +53,7 @@ class TrainStepParityTest {
     @Test
     void gradientsMatchAndOneAdamWStepMatches() {
         var r = step.compute(npy("training_losses/x0.npy"), longs("training_losses/t.npy"), npy("training_losses/noise.npy"),
-                longs("training_losses/y.npy"), diffusion);
+                org.dit4j.models.Conditioning.labels(longs("training_losses/y.npy")), diffusion);
         assertEquals(npy("training_losses/loss_mean.npy").getDouble(0), r.lossMean(), 1e-5 * r.lossMean());
         assertEquals(31, r.gradients().size());
         for (var e : r.gradients().entrySet()) {

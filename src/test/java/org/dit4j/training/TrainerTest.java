@@ -2,9 +2,9 @@ package org.dit4j.training;
 
 import org.dit4j.data.TensorData;
 import org.dit4j.diffusion.NoiseSource;
-import org.dit4j.models.DiTConfig;
-import org.dit4j.models.DiTInit;
-import org.dit4j.models.DiTModel;
+import org.dit4j.models.dit.DiTConfig;
+import org.dit4j.models.dit.DiTInit;
+import org.dit4j.models.dit.DiTModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -101,7 +101,7 @@ class TrainerTest {
 
         Map<String, INDArray> wa = straight.stateDict(), wc = second.stateDict();
         wa.forEach((k, v) -> assertEquals(v, wc.get(k), "weights " + k));
-        a.emaWeights().forEach((k, v) -> assertEquals(v, c.emaWeights().get(k), "EMA " + k));
+        a.ema().weights().forEach((k, v) -> assertEquals(v, c.ema().weights().get(k), "EMA " + k));
     }
 
     @Test

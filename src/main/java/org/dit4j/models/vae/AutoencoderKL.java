@@ -1,8 +1,8 @@
 package org.dit4j.models.vae;
 
-import org.dit4j.models.DiTModel;
-import org.dit4j.models.SameDiffParams;
-import org.dit4j.models.ShapeParams;
+import org.dit4j.models.StateDicts;
+import org.dit4j.models.nn.SameDiffParams;
+import org.dit4j.models.nn.ShapeParams;
 import org.dit4j.util.Graphs;
 import org.dit4j.util.Slices;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -70,7 +70,7 @@ public final class AutoencoderKL {
     }
 
     public void loadStateDict(Map<String, INDArray> weights, String source) {
-        DiTModel.checkStateDict(params.shapes(), weights, source);
+        StateDicts.check(params.shapes(), weights, source);
         for (String k : params.shapes().keySet()) sd.getVariable(k).setArray(weights.get(k).castTo(DataType.FLOAT).dup('c'));
     }
 

@@ -1,7 +1,7 @@
 package org.dit4j.models.vae;
 
-import org.dit4j.models.Ops;
-import org.dit4j.models.Params;
+import org.dit4j.models.nn.Ops;
+import org.dit4j.models.nn.Params;
 import org.nd4j.autodiff.samediff.SDVariable;
 
 import java.util.ArrayList;

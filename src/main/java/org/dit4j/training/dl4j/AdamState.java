@@ -1,8 +1,7 @@
 package org.dit4j.training.dl4j;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.dit4j.models.DiTConfig;
-import org.dit4j.models.ShapeParams;
+import org.dit4j.models.dit.DiTConfig;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.LinkedHashMap;
@@ -50,8 +49,8 @@ record AdamState(Map<String, INDArray> expAvg, Map<String, INDArray> expAvgSq, l
 
     private static Map<String, long[]> trainableShapes(ComputationGraph g) {
         DiTConfig c = DiTGraph.modelConfig(g);
-        Map<String, long[]> out = new LinkedHashMap<>(ShapeParams.of(c));
-        out.remove("pos_embed");
+        Map<String, long[]> out = new LinkedHashMap<>(DiTLayer.FAMILY.shapes(c));
+        out.keySet().removeAll(DiTLayer.FAMILY.buffers(c));
         return out;
     }
 

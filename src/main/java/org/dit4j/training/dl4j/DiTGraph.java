@@ -5,16 +5,15 @@ import org.deeplearning4j.nn.conf.GradientNormalization;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.dit4j.models.DiTConfig;
-import org.dit4j.models.DiTModel;
-import org.dit4j.models.PosEmbed;
-import org.dit4j.models.ShapeParams;
+import org.dit4j.models.dit.DiTConfig;
+import org.dit4j.models.StateDicts;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A DiT and its training loss as a DL4J ComputationGraph: input "features" → {@link DiTLayer} "dit". This is what ParallelWrapper and Spark train; weights move in and out under their
@@ -61,21 +60,29 @@ public final class DiTGraph {
     /** Copies a state dict into the graph's parameters (pos_embed, a fixed table, is part of the layer definition). */
     public static void loadStateDict(ComputationGraph g, Map<String, INDArray> weights) {
         DiTConfig c = modelConfig(g);
-        DiTModel.checkStateDict(ShapeParams.of(c), weights, "weights for the ComputationGraph");
+        StateDicts.check(DiTLayer.FAMILY.shapes(c), weights, "weights for the ComputationGraph");
         Map<String, INDArray> table = g.getLayer(MODEL).paramTable();
+        Set<String> buffers = DiTLayer.FAMILY.buffers(c);
         weights.forEach((name, w) -> {
-            if (!name.equals("pos_embed")) table.get(DiTLayer.paramKey(name)).assign(w.castTo(DataType.FLOAT));
+            if (!buffers.contains(name)) table.get(DiTLayer.paramKey(name)).assign(w.castTo(DataType.FLOAT));
         });
     }
 
     /** The graph's weights as an official state dict (copies). */
     public static Map<String, INDArray> stateDict(ComputationGraph g) {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        liveStateDict(g).forEach((k, v) -> out.put(k, v.dup()));
+        return out;
+    }
+
+    /** The graph's weights as an official state dict over the live parameter arrays (buffers from the architecture). */
+    public static Map<String, INDArray> liveStateDict(ComputationGraph g) {
         DiTConfig c = modelConfig(g);
         Map<String, INDArray> table = g.getLayer(MODEL).paramTable();
+        Map<String, INDArray> buffers = DiTLayer.bufferValues(c);
         Map<String, INDArray> out = new LinkedHashMap<>();
-        for (String name : ShapeParams.of(c).keySet())
-            out.put(name, name.equals("pos_embed") ? PosEmbed.sincos2d(c.hiddenSize(), c.gridSize())
-                    : table.get(DiTLayer.paramKey(name)).dup());
+        for (String name : DiTLayer.FAMILY.shapes(c).keySet())
+            out.put(name, buffers.containsKey(name) ? buffers.get(name) : table.get(DiTLayer.paramKey(name)));
         return out;
     }
 }

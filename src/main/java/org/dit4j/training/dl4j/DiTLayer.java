@@ -7,13 +7,12 @@ import org.deeplearning4j.nn.conf.layers.samediff.SameDiffOutputLayer;
 import org.dit4j.diffusion.DiffusionConfig;
 import org.dit4j.diffusion.DiffusionLoss;
 import org.dit4j.diffusion.GaussianDiffusion;
-import org.dit4j.models.DiT;
-import org.dit4j.models.DiTConfig;
-import org.dit4j.models.DiTInit;
-import org.dit4j.models.Params;
-import org.dit4j.models.PosEmbed;
-import org.dit4j.models.ShapeParams;
-import org.dit4j.models.TimestepEmbedder;
+import org.dit4j.models.dit.DiT;
+import org.dit4j.models.dit.DiTConfig;
+import org.dit4j.models.dit.DiTFamily;
+import org.dit4j.models.dit.DiTInit;
+import org.dit4j.models.nn.Params;
+import org.dit4j.models.nn.TimestepEmbedder;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -21,7 +20,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The DiT definition of {@code models} and its diffusion training loss as one DL4J output layer, so that
@@ -34,6 +35,7 @@ import java.util.Map;
  * and the one-hot label travel packed in one row per example ({@link GraphBatches#features}).
  */
 public final class DiTLayer extends SameDiffOutputLayer {
+    static final DiTFamily FAMILY = new DiTFamily();
     public static final String MODEL_OUTPUT = "model_output";
 
     private String modelConfig;   // DiTConfig as YAML: DL4J stores layer configurations as JSON
@@ -67,15 +69,19 @@ public final class DiTLayer extends SameDiffOutputLayer {
 
     @Override
     public void defineParameters(SDLayerParams params) {
-        ShapeParams.of(modelConfig()).forEach((name, shape) -> {
-            if (!name.equals("pos_embed")) params.addWeightParam(paramKey(name), shape);
+        DiTConfig c = modelConfig();
+        Set<String> buffers = FAMILY.buffers(c);
+        FAMILY.shapes(c).forEach((name, shape) -> {
+            if (!buffers.contains(name)) params.addWeightParam(paramKey(name), shape);
         });
     }
 
     @Override
     public void initializeParameters(Map<String, INDArray> params) {
-        DiTInit.weights(modelConfig(), initSeed).forEach((name, w) -> {
-            if (!name.equals("pos_embed")) params.get(paramKey(name)).assign(w);
+        DiTConfig c = modelConfig();
+        Set<String> buffers = FAMILY.buffers(c);
+        DiTInit.weights(c, initSeed).forEach((name, w) -> {
+            if (!buffers.contains(name)) params.get(paramKey(name)).assign(w);
         });
     }
 
@@ -91,12 +97,8 @@ public final class DiTLayer extends SameDiffOutputLayer {
         SDVariable x = sd.reshape(columns(input, 0, size), -1, c.inChannels(), c.inputSize(), c.inputSize());   // (N, C, H, W)
         SDVariable tFreq = columns(input, size, size + freq);                                                 // (N, 256)
         SDVariable yOneHot = columns(input, size + freq, size + freq + c.labelTableRows());                   // (N, rows)
+        Map<String, INDArray> buffers = bufferValues(c);
         Params p = new Params() {
-            @Override
-            public SameDiff sd() {
-                return sd;
-            }
-
             @Override
             public SDVariable weight(String name, long... shape) {
                 return paramTable.get(paramKey(name));
@@ -104,12 +106,19 @@ public final class DiTLayer extends SameDiffOutputLayer {
 
             @Override
             public SDVariable buffer(String name, long... shape) {
-                return sd.constant(name, PosEmbed.sincos2d(c.hiddenSize(), c.gridSize()));
+                return sd.constant(name, buffers.get(name));
             }
         };
         SDVariable out = new DiT(p, c).forwardOneHot(x, tFreq, yOneHot).rename(MODEL_OUTPUT);              // (N, out, H, W)
         return new DiffusionLoss(trainingDiffusion(c.learnSigma()))
                 .buildFromPacked(sd, out, labels, c.inChannels(), c.inputSize(), c.inputSize()).sum();
+    }
+
+    /** The frozen tensors (DiT's sin-cos table): part of the layer's definition, not DL4J parameters. */
+    static Map<String, INDArray> bufferValues(DiTConfig c) {
+        Map<String, INDArray> buffers = new HashMap<>();
+        FAMILY.addMissingBuffers(c, buffers);
+        return buffers;
     }
 
     @Override

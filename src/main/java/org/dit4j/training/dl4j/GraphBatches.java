@@ -2,8 +2,8 @@ package org.dit4j.training.dl4j;
 
 import org.dit4j.diffusion.DiffusionLoss;
 import org.dit4j.diffusion.GaussianDiffusion;
-import org.dit4j.models.DiTConfig;
-import org.dit4j.models.TimestepEmbedder;
+import org.dit4j.models.dit.DiTConfig;
+import org.dit4j.models.nn.TimestepEmbedder;
 import org.dit4j.training.MicroBatches;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -3,10 +3,13 @@ package org.dit4j.training.dl4j;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.dit4j.data.TrainingData;
-import org.dit4j.models.DiTConfig;
-import org.dit4j.models.DiTModel;
+import org.dit4j.models.Denoiser;
+import org.dit4j.models.ModelConfig;
+import org.dit4j.models.dit.DiTConfig;
+import org.dit4j.models.dit.DiTModel;
 import org.dit4j.training.MicroBatches;
 import org.dit4j.training.TrainConfig;
+import org.dit4j.training.EngineBase;
 import org.dit4j.training.Trainer;
 import org.dit4j.training.TrainingCheckpoint;
 import org.dit4j.training.TrainingLoop;
@@ -16,8 +19,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Adam;
 
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.*;
 
 /**
@@ -29,7 +30,7 @@ import java.util.*;
  * The optimiser is DL4J's Adam (with decoupled weight decay): its moments are PyTorch AdamW's exp_avg/exp_avg_sq, so
  * checkpoints move between engines, but it adds ε to √v̂·√(1−β₂ᵗ) rather than to √v̂, a difference only where |g| ≈ ε.
  */
-public final class GraphTrainer implements TrainingLoop {
+public final class GraphTrainer extends EngineBase {
     /** Trains one averaging round on a graph: shard k goes to worker k. Returns the mean loss of the round. */
     public interface Engine extends AutoCloseable {
         double fitRound(ComputationGraph graph, List<DataSet> shards);
@@ -44,32 +45,28 @@ public final class GraphTrainer implements TrainingLoop {
 
     private final ComputationGraph graph;
     private final Engine engine;
-    private final TrainConfig cfg;
-    private final TrainingData data;
     private final MicroBatches batches;
     private final GraphBatches graphBatches;
-    private Map<String, INDArray> ema;
-    private long current;
     private boolean started;
 
-    public GraphTrainer(DiTModel model, TrainingData data, TrainConfig cfg, Engine engine) {
-        DiTConfig m = model.config();
-        long[] shape = data.exampleShape();
-        if (shape[0] != m.inChannels() || shape[1] != m.inputSize() || shape[2] != m.inputSize())
-            throw new IllegalArgumentException("training examples are " + Arrays.toString(shape) + ", the model takes (" + m.inChannels()
-                    + ", " + m.inputSize() + ", " + m.inputSize() + ")");
+    /** The graph route takes DiT models only: {@link DiTLayer} is DiT's forward and loss as one DL4J output layer. */
+    public GraphTrainer(Denoiser model, TrainingData data, TrainConfig cfg, Engine engine) {
+        super(cfg, data);
+        if (!(model instanceof DiTModel dit))
+            throw new IllegalArgumentException("the " + engine.describe() + " engine trains DiT models only (a " + model.config().family()
+                    + " model was given); use the SameDiff trainer");
+        DiTConfig m = dit.config();
+        data.requireExampleShape(dit.sampleShape());
         if (cfg.integer("gradient_accumulation_steps") != 1)
             throw new IllegalArgumentException("gradient_accumulation_steps " + cfg.integer("gradient_accumulation_steps")
                     + " is not supported by the " + engine.describe() + " engine (DL4J updates after every round); use 1");
         if (engine.workers() > cfg.integer("train_batch_size"))
             throw new IllegalArgumentException(engine.workers() + " workers exceed the batch size " + cfg.integer("train_batch_size"));
         this.engine = engine;
-        this.cfg = cfg;
-        this.data = data;
         this.batches = new MicroBatches(data, m, cfg, DiTLayer.trainingDiffusion(m.learnSigma()).numTimesteps());
         this.graphBatches = new GraphBatches(m);
-        this.graph = DiTGraph.create(configuration(m, cfg, totalSteps()), model.stateDict());
-        if (cfg.bool("use_ema")) ema = DiTGraph.stateDict(graph);
+        this.graph = DiTGraph.create(configuration(m, cfg, totalSteps()), dit.stateDict());
+        startEma(DiTGraph.stateDict(graph));
     }
 
     public static ComputationGraphConfiguration configuration(DiTConfig m, TrainConfig cfg, long totalSteps) {
@@ -82,25 +79,13 @@ public final class GraphTrainer implements TrainingLoop {
     }
 
     @Override
-    public long totalSteps() {
-        return cfg.totalSteps(data.size());
+    public ModelConfig modelConfig() {
+        return DiTGraph.modelConfig(graph);
     }
 
     @Override
-    public long currentStep() {
-        return current;
-    }
-
-    public Map<String, INDArray> emaWeights() {
-        return ema;
-    }
-
-    @Override
-    public Map<String, INDArray> samplingWeights() {
-        if (ema == null) return DiTGraph.stateDict(graph);
-        Map<String, INDArray> out = new LinkedHashMap<>();
-        ema.forEach((k, v) -> out.put(k, v.dup()));
-        return out;
+    protected Map<String, INDArray> liveWeights() {
+        return DiTGraph.liveStateDict(graph);
     }
 
     /** The shards of step {@code step}'s batch, one per worker, sizes differing by at most one. */
@@ -118,7 +103,7 @@ public final class GraphTrainer implements TrainingLoop {
     }
 
     @Override
-    public Trainer.Log trainStep() {
+    public Log trainStep() {
         long t0 = System.nanoTime();
         double lr = cfg.learningRate(current, totalSteps());
         List<DataSet> shards = shards(current);
@@ -128,47 +113,31 @@ public final class GraphTrainer implements TrainingLoop {
         else loss[0] = engine.fitRound(graph, shards);
         started = true;
         if (!Double.isFinite(loss[0])) throw new Trainer.DivergedException(current, loss[0]);
-        if (ema != null) {
-            float decay = (float) cfg.real("ema_decay");
-            Map<String, INDArray> table = graph.getLayer(DiTGraph.MODEL).paramTable();
-            ema.forEach((name, e) -> {
-                if (!name.equals("pos_embed")) e.muli(decay).addi(table.get(DiTLayer.paramKey(name)).mul(1 - decay));
-            });
-        }
+        if (ema != null) ema.update(DiTGraph.liveStateDict(graph));
         current++;
         // ND4J frees native buffers only when their Java owners are collected (see TrainingStep).
         System.gc();
         double seconds = (System.nanoTime() - t0) / 1e9;
-        return new Trainer.Log(current, loss[0], lr, Double.NaN, 1 / seconds, cfg.integer("train_batch_size") / seconds);
+        return new Log(current, loss[0], lr, Double.NaN, 1 / seconds, cfg.integer("train_batch_size") / seconds);
     }
 
     @Override
     public void restore(TrainingCheckpoint.State s) {
+        String source = "checkpoint at step " + s.step();
+        Map<String, INDArray> trainable = new LinkedHashMap<>(DiTGraph.liveStateDict(graph));
+        trainable.keySet().removeAll(DiTLayer.FAMILY.buffers(DiTGraph.modelConfig(graph)));
+        TrainingCheckpoint.checkOptimizerState(s, trainable, source);
         DiTGraph.loadStateDict(graph, s.weights());
-        if (ema != null) {
-            ema = new LinkedHashMap<>();
-            (s.ema() != null ? s.ema() : s.weights()).forEach((k, v) -> ema.put(k, v.dup()));
-        }
+        if (ema != null) ema.restore(s.ema() != null ? s.ema() : s.weights(), s.step());
         AdamState.set(graph, s.expAvg(), s.expAvgSq(), s.optimizerSteps());
         current = s.step();
     }
 
+    @Override
     public TrainingCheckpoint.State state() {
         AdamState st = AdamState.of(graph);
-        Map<String, INDArray> emaCopy = null;
-        if (ema != null) {
-            emaCopy = new LinkedHashMap<>();
-            for (var e : ema.entrySet()) emaCopy.put(e.getKey(), e.getValue().dup());
-        }
-        return new TrainingCheckpoint.State(current, st.steps(), DiTGraph.stateDict(graph), emaCopy, st.expAvg(), st.expAvgSq(), cfg.asMap());
-    }
-
-    @Override
-    public Path checkpoint(Path runDir) throws IOException {
-        Path dir = TrainingCheckpoint.dirFor(runDir, current);
-        TrainingCheckpoint.save(dir, DiTGraph.modelConfig(graph), state());
-        TrainingCheckpoint.prune(runDir, cfg.integer("ckpt_max_keep"));
-        return dir;
+        return new TrainingCheckpoint.State(current, st.steps(), DiTGraph.stateDict(graph), ema == null ? null : ema.copy(),
+                st.expAvg(), st.expAvgSq(), cfg.asMap());
     }
 
     @Override

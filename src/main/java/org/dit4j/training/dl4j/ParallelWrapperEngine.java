@@ -26,7 +26,7 @@ public final class ParallelWrapperEngine implements GraphTrainer.Engine {
     private Thread runner;
 
     public ParallelWrapperEngine(int workers) {
-        if (workers < 1) throw new IllegalArgumentException("--devices must be at least 1");
+        if (workers < 1) throw new IllegalArgumentException("the number of workers must be at least 1, got " + workers);
         this.workers = workers;
     }
 

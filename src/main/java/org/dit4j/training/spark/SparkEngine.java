@@ -42,7 +42,7 @@ public final class SparkEngine implements GraphTrainer.Engine {
     }
 
     private SparkEngine(JavaSparkContext sc, boolean ownsContext, int workers, boolean collectStats, Consumer<String> log) {
-        if (workers < 1) throw new IllegalArgumentException("--devices (Spark workers) must be at least 1");
+        if (workers < 1) throw new IllegalArgumentException("the number of Spark workers must be at least 1, got " + workers);
         this.sc = sc;
         this.ownsContext = ownsContext;
         this.workers = workers;

@@ -1,0 +1,71 @@
+package org.dit4j.io;
+
+import org.dit4j.models.Denoiser;
+import org.dit4j.models.ModelConfig;
+import org.dit4j.models.ModelFamilies;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * "Which architecture, which weights", resolved the way {@code sample.py} does: a model name or config names the
+ * architecture; otherwise it comes from the checkpoint (a dit4j or diffusers folder carries it, an official state dict
+ * reveals it through its shapes). A training run's folder stands for its newest checkpoint.
+ */
+public final class ModelLoader {
+    private ModelLoader() {}
+
+    /**
+     * @param modelName   an official name such as {@code DiT-XL/2}, or null
+     * @param modelConfig a YAML model config, or null
+     * @param imageSize   image side in pixels (latents are 1/8 of it for latent models), or 0 for the config's own
+     * @param numClasses  class count, or 0 for the config's own
+     */
+    public static Denoiser load(Path ckpt, String modelName, Path modelConfig, int imageSize, int numClasses, TorchCheckpoint.Pick pick) {
+        if (ckpt == null || !Files.exists(ckpt)) throw new IllegalArgumentException("checkpoint " + ckpt + ": no such file or directory");
+        Path file = resolve(ckpt);
+        ModelConfig named = architecture(modelName, modelConfig, imageSize, numClasses);
+        Weights.Imported w = Weights.load(file, null, named, pick);
+        ModelConfig cfg = w.config();
+        if (named == null && (imageSize > 0 && cfg.inputSize() != inputSize(cfg, imageSize) || numClasses > 0 && cfg.numClasses() != numClasses))
+            throw new IllegalArgumentException(file + " holds a model for " + cfg.inputSize() + "x" + cfg.inputSize() + " inputs and "
+                    + cfg.numClasses() + " classes; an image size or class count cannot change that");
+        return ModelFamilies.of(cfg).create(cfg, w.weights(), file.toString());
+    }
+
+    /** A training run's folder ({@code RUN/checkpoints/step-*}) stands for its newest checkpoint; anything else for itself. */
+    public static Path resolve(Path ckpt) {
+        Path dir = ckpt.resolve("checkpoints");
+        if (!Files.isDirectory(ckpt) || Checkpoint.isCheckpointDir(ckpt) || !Files.isDirectory(dir)) return ckpt;
+        try (Stream<Path> s = Files.list(dir)) {
+            List<Path> steps = s.filter(p -> p.getFileName().toString().matches("step-\\d{8}") && Checkpoint.isCheckpointDir(p)).sorted().toList();
+            if (steps.isEmpty()) throw new IllegalArgumentException(ckpt + " is a training run without complete checkpoints (expected " + dir.resolve("step-*") + ")");
+            return steps.get(steps.size() - 1);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(dir + ": cannot list checkpoints (" + e.getMessage() + ")");
+        }
+    }
+
+    /** The architecture named by a model name or config file, resized; null when neither is given. */
+    public static ModelConfig architecture(String modelName, Path modelConfig, int imageSize, int numClasses) {
+        if (modelName != null && modelConfig != null) throw new IllegalArgumentException("give a model name or a model config, not both");
+        ModelConfig named = modelConfig != null ? ModelFamilies.load(modelConfig) : modelName != null ? ModelFamilies.named(modelName) : null;
+        return named == null ? null : resize(named, imageSize, numClasses);
+    }
+
+    /** Latent models see the image through the 8× VAE; pixel models (in_channels 3) see it directly. */
+    public static int inputSize(ModelConfig cfg, int imageSize) {
+        int factor = cfg.inChannels() == 3 ? 1 : 8;
+        if (imageSize <= 0 || imageSize % factor != 0) throw new IllegalArgumentException("the image size must be a positive multiple of " + factor + ", got " + imageSize);
+        return imageSize / factor;
+    }
+
+    static ModelConfig resize(ModelConfig cfg, int imageSize, int numClasses) {
+        if (imageSize < 0 || numClasses < 0) throw new IllegalArgumentException("the image size and class count must be positive");
+        ModelConfig c = imageSize > 0 ? cfg.withInputSize(inputSize(cfg, imageSize)) : cfg;
+        return numClasses > 0 ? c.withNumClasses(numClasses) : c;
+    }
+}

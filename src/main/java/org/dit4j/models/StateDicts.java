@@ -1,0 +1,27 @@
+package org.dit4j.models;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/** State-dict checks shared by every family. */
+public final class StateDicts {
+    private StateDicts() {}
+
+    /** Every missing, unexpected and mis-shaped key at once, as one {@link StateDictMismatchException}. */
+    public static void check(Map<String, long[]> expected, Map<String, INDArray> weights, String source) {
+        List<String> missing = new ArrayList<>(), unexpected = new ArrayList<>(), mismatched = new ArrayList<>();
+        for (Map.Entry<String, long[]> e : expected.entrySet()) {
+            INDArray w = weights.get(e.getKey());
+            if (w == null) missing.add(e.getKey());
+            else if (!Arrays.equals(w.shape(), e.getValue()))
+                mismatched.add(e.getKey() + " " + Arrays.toString(w.shape()) + " (expected " + Arrays.toString(e.getValue()) + ")");
+        }
+        for (String k : weights.keySet()) if (!expected.containsKey(k)) unexpected.add(k);
+        if (!missing.isEmpty() || !unexpected.isEmpty() || !mismatched.isEmpty())
+            throw new StateDictMismatchException(source, missing, unexpected, mismatched);
+    }
+}

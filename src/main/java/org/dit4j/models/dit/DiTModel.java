@@ -1,0 +1,192 @@
+package org.dit4j.models.dit;
+
+import org.dit4j.models.Conditioning;
+import org.dit4j.models.StagedModel;
+import org.dit4j.models.StateDicts;
+import org.dit4j.models.nn.Params;
+import org.dit4j.models.nn.PosEmbed;
+import org.dit4j.models.nn.SameDiffParams;
+import org.dit4j.models.nn.TimestepEmbedder;
+import org.dit4j.util.Graphs;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.*;
+
+/**
+ * A DiT as an executable SameDiff graph with its weights: {@code forward} as in the official {@code models.py}
+ * (guidance is the pipeline's rule, not the model's). The graph is built once and reused for every batch size and
+ * every sampling step.
+ */
+public final class DiTModel implements StagedModel {
+    public static final String X = "x", T_FREQ = "t_freq", Y = "y", OUTPUT = "output";
+    /** The carried state of the block stages. */
+    public static final String TOKENS = "tokens", C = "c";
+    private static final String BLOCK_KIND = "dit";
+
+    private final DiTConfig cfg;
+    private final SameDiff sd;
+    private final SameDiffParams params;
+
+    private DiTModel(DiTConfig cfg, Map<String, INDArray> initial) {
+        this.cfg = cfg;
+        this.sd = Graphs.create();
+        this.params = new SameDiffParams(sd, initial);
+        Map<String, SDVariable> in = declareInputs(sd);
+        new DiT(params, cfg).forward(in.get(X), in.get(T_FREQ), in.get(Y)).rename(OUTPUT);
+    }
+
+    /** A model with zero weights except the fixed position table; load weights before use. */
+    public static DiTModel create(DiTConfig cfg) {
+        return new DiTModel(cfg, Map.of("pos_embed", PosEmbed.sincos2d(cfg.hiddenSize(), cfg.gridSize())));
+    }
+
+    /**
+     * A model whose parameters are {@code weights} themselves (contiguous float32 arrays are taken over, others copied), checked as
+     * {@link #loadStateDict} checks them: no zero-filled model beside the loaded one, so loading DiT-XL/2 peaks at one
+     * copy of its 2.7 GB instead of two.
+     */
+    public static DiTModel fromStateDict(DiTConfig cfg, Map<String, INDArray> weights, String source) {
+        StateDicts.check(new DiTFamily().shapes(cfg), weights, source);
+        Map<String, INDArray> initial = new HashMap<>();
+        weights.forEach((k, v) -> initial.put(k, v.dataType() == DataType.FLOAT && !v.isView() && v.ordering() == 'c'
+                ? v : v.castTo(DataType.FLOAT).dup('c')));
+        return new DiTModel(cfg, initial);
+    }
+
+    @Override
+    public DiTConfig config() {
+        return cfg;
+    }
+
+    public SameDiff sameDiff() {
+        return sd;
+    }
+
+    @Override
+    public List<SameDiff> graphs() {
+        return List.of(sd);
+    }
+
+    @Override
+    public Map<String, long[]> parameterShapes() {
+        return Collections.unmodifiableMap(params.shapes());
+    }
+
+    @Override
+    public boolean isTrainable(String name) {
+        return params.isTrainable(name);
+    }
+
+    @Override
+    public void loadStateDict(Map<String, INDArray> weights, String source) {
+        StateDicts.check(params.shapes(), weights, source);
+        // Values are copied into the existing arrays: once a gradient function exists it holds on to them, and
+        // replacing them (setArray) would leave it training stale copies.
+        for (Map.Entry<String, long[]> e : params.shapes().entrySet())
+            sd.getVariable(e.getKey()).getArr().assign(weights.get(e.getKey()).castTo(DataType.FLOAT));
+    }
+
+    @Override
+    public Map<String, INDArray> stateDict() {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (String k : params.shapes().keySet()) out.put(k, sd.getVariable(k).getArr());
+        return out;
+    }
+
+    /** The placeholders of one forward pass; validates shapes and labels with messages a user can act on. */
+    public Map<String, INDArray> placeholders(INDArray x, double[] t, long[] y) {
+        long[] s = x.shape();
+        long[] want = {-1, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
+        if (s.length != 4 || s[1] != want[1] || s[2] != want[2] || s[3] != want[3])
+            throw new IllegalArgumentException("input has shape " + Arrays.toString(s) + ", the model expects (N, "
+                    + cfg.inChannels() + ", " + cfg.inputSize() + ", " + cfg.inputSize() + ")");
+        if (y == null) throw new IllegalArgumentException("a DiT needs class labels");
+        if (t.length != s[0] || y.length != s[0])
+            throw new IllegalArgumentException("batch of " + s[0] + " inputs with " + t.length + " timesteps and " + y.length + " labels");
+        for (double v : t)
+            if (!Double.isFinite(v)) throw new IllegalArgumentException("timestep " + v + " is not a finite number");
+        for (long label : y)
+            if (label < 0 || label >= cfg.labelTableRows())
+                throw new IllegalArgumentException("class label " + label + " is outside [0, " + cfg.labelTableRows() + ")");
+        Map<String, INDArray> ph = new HashMap<>();
+        ph.put(X, x.castTo(DataType.FLOAT));
+        ph.put(T_FREQ, TimestepEmbedder.frequencyEmbedding(t, TimestepEmbedder.FREQUENCY_EMBEDDING_SIZE));
+        ph.put(Y, Nd4j.createFromArray(y));
+        return ph;
+    }
+
+    @Override
+    public INDArray forward(INDArray x, double[] t, Conditioning c) {
+        return forward(x, t, c.labels());
+    }
+
+    /** {@code model.forward(x, t, y)} in eval mode: (N, out_channels, H, W). */
+    public INDArray forward(INDArray x, double[] t, long[] y) {
+        return forward(x, t, y, OUTPUT).get(OUTPUT);
+    }
+
+    /** Several named graph values of one forward pass (intermediates for tests and debugging). */
+    public Map<String, INDArray> forward(INDArray x, double[] t, long[] y, String... outputs) {
+        Map<String, INDArray> out = new HashMap<>();
+        // SameDiff recycles its output buffers on the next call: hand out copies the caller owns.
+        sd.output(placeholders(x, t, y), outputs).forEach((k, v) -> out.put(k, v.dup()));
+        return out;
+    }
+
+    // ---- the staged view (training.TrainingStep) ----
+
+    @Override
+    public long[] sampleShape() {
+        return new long[]{cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
+    }
+
+    @Override
+    public Map<String, INDArray> inputs(INDArray x, double[] t, Conditioning c) {
+        return placeholders(x, t, c.labels());
+    }
+
+    @Override
+    public Map<String, SDVariable> declareInputs(SameDiff g) {
+        return Map.of(X, g.placeHolder(X, DataType.FLOAT, -1, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()),
+                T_FREQ, g.placeHolder(T_FREQ, DataType.FLOAT, -1, TimestepEmbedder.FREQUENCY_EMBEDDING_SIZE),
+                Y, g.placeHolder(Y, DataType.INT64, -1));
+    }
+
+    @Override
+    public Map<String, SDVariable> embed(Params p, Map<String, SDVariable> in) {
+        DiT.Embedded e = new DiT.Stem(p, cfg).apply(in.get(X), in.get(T_FREQ), in.get(Y), false);
+        return Map.of(TOKENS, e.tokens(), C, e.c());
+    }
+
+    @Override
+    public Map<String, StateSpec> stateSpecs() {
+        Map<String, StateSpec> specs = new LinkedHashMap<>();
+        specs.put(TOKENS, new StateSpec(new long[]{cfg.numPatches(), cfg.hiddenSize()}, true));   // (T, D)
+        specs.put(C, new StateSpec(new long[]{cfg.hiddenSize()}, true));                          // (D)
+        return specs;
+    }
+
+    /** Every block reads the tokens and c and writes the tokens. */
+    @Override
+    public List<BlockCall> blockCalls() {
+        List<BlockCall> calls = new ArrayList<>();
+        for (int i = 0; i < cfg.depth(); i++)
+            calls.add(new BlockCall(BLOCK_KIND, "blocks." + i, Map.of("x", TOKENS, "c", C), Map.of(TOKENS, "x")));
+        return calls;
+    }
+
+    @Override
+    public Map<String, SDVariable> block(String kind, Params p, String prefix, Map<String, SDVariable> in) {
+        if (!kind.equals(BLOCK_KIND)) throw new IllegalArgumentException("DiT has no block kind '" + kind + "'");
+        return Map.of("x", new DiTBlock(p, prefix, cfg).apply(in.get("x"), in.get("c")));   // (N, T, D)
+    }
+
+    @Override
+    public SDVariable head(Params p, Map<String, SDVariable> state, Map<String, SDVariable> inputs) {
+        return new DiT.Head(p, cfg).apply(state.get(TOKENS), state.get(C));                // (N, out, H, W)
+    }
+}

@@ -1,0 +1,100 @@
+package org.dit4j.pipeline;
+
+import org.dit4j.diffusion.NoiseSource;
+import org.dit4j.diffusion.Sampler;
+import org.dit4j.models.Conditioning;
+import org.dit4j.models.Denoiser;
+import org.dit4j.models.ModelConfig;
+import org.dit4j.models.vae.AutoencoderKL;
+import org.dit4j.util.Slices;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Model + sampler + guidance + optional autoencoder, from a request to latents or images — what {@code dit4j sample},
+ * the training sample grids and the Java API all run. Class-conditional batches are laid out as {@code sample.py}
+ * does: seeded noise per batch, the family's guidance rule, the conditional rows kept.
+ */
+public final class DiffusionPipeline {
+    /** Progress over all batches: {@code done} model evaluations of {@code total}. */
+    @FunctionalInterface
+    public interface Progress {
+        void update(long done, long total);
+    }
+
+    private final Denoiser model;
+    private final AutoencoderKL vae;
+
+    /** {@code vae} decodes latent models' samples; null for pixel-space models or latents only. */
+    public DiffusionPipeline(Denoiser model, AutoencoderKL vae) {
+        ModelConfig cfg = model.config();
+        if (vae != null && cfg.inChannels() != 3 && vae.config().embedDim() != cfg.inChannels())
+            throw new IllegalArgumentException("the autoencoder has " + vae.config().embedDim() + " latent channels, the model takes " + cfg.inChannels());
+        this.model = model;
+        this.vae = vae;
+    }
+
+    public Denoiser model() {
+        return model;
+    }
+
+    /** Whether samples are images as they come (a pixel-space model: 3 input channels). */
+    public boolean isPixelSpace() {
+        return model.config().inChannels() == 3;
+    }
+
+    /** The final samples (N, C, H, W) of the N requested labels, before any VAE scaling. */
+    public INDArray latents(SampleRequest r, Progress progress) {
+        ModelConfig cfg = model.config();
+        int n = r.labels().length;
+        if (n == 0) throw new IllegalArgumentException("no class labels to sample");
+        for (long l : r.labels())
+            if (l < 0 || l >= cfg.numClasses())
+                throw new IllegalArgumentException("class label " + l + " is outside [0, " + cfg.numClasses() + ")");
+        boolean guided = r.cfgScale() > 1.0;   // sample.py: using_cfg = cfg_scale > 1.0
+        if (guided && cfg.nullLabel() < 0)
+            throw new IllegalArgumentException("guidance (scale > 1) needs a null class, but this model was built with class_dropout_prob 0");
+        long[] shape = {n, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
+        if (r.noise() != null && !Arrays.equals(r.noise().shape(), shape))
+            throw new IllegalArgumentException("initial noise has shape " + Arrays.toString(r.noise().shape()) + ", expected " + Arrays.toString(shape)
+                    + " (one row per label)");
+        Guidance guidance = !guided ? Guidance.NONE : switch (cfg.guidanceRule()) {
+            case BATCHED -> Guidance.batched(r.cfgScale(), r.cfgChannels().count(cfg));
+            case TWO_PASS -> Guidance.twoPass(r.cfgScale());
+        };
+        Sampler sampler = Samplers.create(r, cfg);
+        NoiseSource rng = NoiseSource.seeded(r.seed());
+        int batch = r.effectiveBatchSize();
+        long total = (long) sampler.steps() * ((n + batch - 1) / batch), done[] = {0};
+        List<INDArray> out = new ArrayList<>();
+        for (int start = 0; start < n; start += batch) {
+            int b = Math.min(batch, n - start);
+            long[] labels = Arrays.copyOfRange(r.labels(), start, start + b);
+            long[] nulls = new long[b];
+            Arrays.fill(nulls, cfg.nullLabel());
+            INDArray z = r.noise() != null ? Slices.range(r.noise(), 0, start, start + b) : rng.next(b, shape[1], shape[2], shape[3]);
+            INDArray result = sampler.sample(guidance.denoiser(model, Conditioning.labels(labels), Conditioning.labels(nulls)),
+                    guidance.samplerBatch(z), rng, (k, t, s, p) -> {
+                        if (progress != null) progress.update(++done[0], total);
+                    });
+            out.add(guidance.conditional(result, b));
+        }
+        return Nd4j.concat(0, out.toArray(new INDArray[0]));
+    }
+
+    /** Images (N, 3, H, W) in about [-1, 1]: the samples themselves for a pixel model, else decoded by the autoencoder. */
+    public INDArray images(SampleRequest r, Progress progress, int vaeTile) {
+        return toImages(latents(r, progress), vaeTile);
+    }
+
+    /** {@code sample.py}: {@code vae.decode(latents / 0.18215)}; {@code tile} > 0 decodes in overlapping tiles. */
+    public INDArray toImages(INDArray latents, int tile) {
+        if (isPixelSpace()) return latents;
+        if (vae == null) throw new IllegalStateException("a latent model's samples need an autoencoder to become images");
+        return Vaes.decodeLatents(vae, latents, tile);
+    }
+}

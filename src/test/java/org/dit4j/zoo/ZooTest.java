@@ -1,0 +1,151 @@
+package org.dit4j.zoo;
+
+import com.sun.net.httpserver.HttpServer;
+import org.dit4j.Fixtures;
+import org.dit4j.models.dit.DiTConfig;
+import org.dit4j.models.dit.DiTModel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Downloads, resume, verification and caching against a local HTTP server on loopback; no test touches the internet. */
+class ZooTest {
+    @TempDir
+    Path cache;
+    private HttpServer server;
+    private byte[] payload;
+    private final List<String> ranges = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void serve() throws IOException {
+        payload = Files.readAllBytes(Fixtures.tiny("weights/DiT-tiny.pt"));
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/models/DiT-tiny.pt", ex -> {
+            String range = ex.getRequestHeaders().getFirst("Range");
+            ranges.add(range == null ? "none" : range);
+            int from = range == null ? 0 : Integer.parseInt(range.replaceAll("bytes=(\\d+)-.*", "$1"));
+            byte[] body = Arrays.copyOfRange(payload, from, payload.length);
+            if (range != null) ex.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (payload.length - 1) + "/" + payload.length);
+            ex.sendResponseHeaders(range == null ? 200 : 206, body.length);
+            try (OutputStream o = ex.getResponseBody()) {
+                o.write(body);
+            }
+        });
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+    }
+
+    private String base() {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + "/models";
+    }
+
+    private Zoo zoo(String sha256, DiTConfig cfg) {
+        return new Zoo(cache, base(), List.of(new ZooEntry("tiny", "dit", null, 64, "DiT-tiny.pt", "https://example.invalid/DiT-tiny.pt",
+                sha256, null, 32, 183_200, cfg)));
+    }
+
+    private static DiTConfig tiny() {
+        return DiTConfig.load(Fixtures.tiny("config.json"));
+    }
+
+    @Test
+    void downloadsOnceVerifiesAndRecordsTheHash() throws Exception {
+        Zoo zoo = zoo(null, tiny());
+        Path p = zoo.fetch("tiny", null);
+        assertArrayEquals(payload, Files.readAllBytes(p));
+        String recorded = Files.readString(p.resolveSibling("DiT-tiny.pt.sha256")).split(" ")[0];
+        assertEquals(Downloader.sha256(p), recorded);
+        zoo.fetch("tiny", null);
+        assertEquals(1, ranges.size(), "a cached model is not downloaded again");
+        assertEquals(recorded, zoo.verify("tiny"));
+        DiTModel m = (DiTModel) zoo.load("tiny");
+        Fixtures.assertClose(Fixtures.npy("forward_out.npy"), m.forward(Fixtures.npy("x.npy"), Fixtures.times("t.npy"), Fixtures.longs("y.npy")),
+                1e-4, 1e-4, "forward of the zoo model");
+    }
+
+    @Test
+    void resumesAPartialDownloadWithARangeRequest() throws Exception {
+        Zoo zoo = zoo(null, tiny());
+        Files.createDirectories(cache);
+        Files.write(cache.resolve("DiT-tiny.pt.part"), Arrays.copyOf(payload, payload.length / 2));
+        List<Long> progress = new ArrayList<>();
+        Path p = zoo.fetch("tiny", (done, total) -> progress.add(done));
+        assertEquals(List.of("bytes=" + payload.length / 2 + "-"), ranges);
+        assertArrayEquals(payload, Files.readAllBytes(p));
+        assertEquals(payload.length, progress.get(progress.size() - 1));
+        assertFalse(Files.exists(cache.resolve("DiT-tiny.pt.part")));
+    }
+
+    @Test
+    void aHashMismatchDeletesTheDownloadAndSaysWhy() {
+        Zoo zoo = zoo("00".repeat(32), tiny());
+        var e = assertThrows(IOException.class, () -> zoo.fetch("tiny", null));
+        assertTrue(e.getMessage().contains("SHA-256"), e.getMessage());
+        assertFalse(Files.exists(cache.resolve("DiT-tiny.pt")));
+        assertFalse(Files.exists(cache.resolve("DiT-tiny.pt.part")));
+    }
+
+    @Test
+    void weightsThatDoNotFitTheArchitectureAreRejected() {
+        DiTConfig wrong = new DiTConfig(8, 2, 4, 64, 3, 4, 4.0, 0.1, 10, true);
+        var e = assertThrows(IOException.class, () -> zoo(null, wrong).fetch("tiny", null));
+        assertTrue(e.getMessage().contains("missing keys: blocks.2."), e.getMessage());
+        assertFalse(Files.exists(cache.resolve("DiT-tiny.pt")));
+    }
+
+    @Test
+    void anUnreachableHostExplainsHowToDownloadByHand() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Zoo zoo = new Zoo(cache, "http://127.0.0.1:" + port, List.of(new ZooEntry("tiny", "dit", null, 64, "DiT-tiny.pt",
+                "https://example.invalid/DiT-tiny.pt", null, null, 0, 0, tiny())));
+        var e = assertThrows(IOException.class, () -> zoo.fetch("tiny", null));
+        assertTrue(e.getMessage().contains("offline"), e.getMessage());
+        assertTrue(e.getMessage().contains(cache.resolve("DiT-tiny.pt").toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("dit4j zoo verify tiny"), e.getMessage());
+    }
+
+    @Test
+    void verifyCatchesATamperedFile() throws Exception {
+        Zoo zoo = zoo(null, tiny());
+        Path p = zoo.fetch("tiny", null);
+        byte[] b = Files.readAllBytes(p);
+        b[b.length - 100] ^= 1;
+        Files.write(p, b);
+        var e = assertThrows(IllegalArgumentException.class, () -> zoo.verify("tiny"));
+        assertTrue(e.getMessage().contains("SHA-256"), e.getMessage());
+    }
+
+    @Test
+    void shippedManifestMatchesTheArchitectures() {
+        List<ZooEntry> entries = Zoo.manifest();
+        assertEquals(Set.of("DiT-XL/2-256", "DiT-XL/2-512", "sd-vae-ft-mse", "sd-vae-ft-ema"), new HashSet<>(entries.stream().map(ZooEntry::name).toList()));
+        for (ZooEntry e : entries) {
+            Map<String, long[]> shapes = e.isVae() ? org.dit4j.models.vae.AutoencoderKL.parameterShapes(e.vaeConfig()) : new org.dit4j.models.dit.DiTFamily().shapes(e.config());
+            assertEquals(e.tensors(), shapes.size(), e.name());
+            assertEquals(e.values(), shapes.values().stream().mapToLong(s -> Arrays.stream(s).reduce(1, (a, b) -> a * b)).sum(), e.name());
+            assertTrue(e.url().startsWith(e.isVae() ? "https://huggingface.co/stabilityai/" : "https://dl.fbaipublicfiles.com/DiT/models/"), e.url());
+        }
+        assertEquals(32, entries.get(0).config().inputSize());
+        assertEquals(64, entries.get(1).config().inputSize());
+    }
+}
