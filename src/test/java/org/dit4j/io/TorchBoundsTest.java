@@ -366,9 +366,10 @@ class TorchBoundsTest {
 
     @Test
     void everyTorchFixtureStillLoads() throws IOException {
-        try (Stream<Path> s = Files.walk(Fixtures.root())) {
-            List<Path> files = s.filter(f -> f.toString().matches(".*\\.(pt|pth|bin|ckpt)$") && TorchCheckpoint.looksLikeZip(f)).toList();
-            assertTrue(files.size() >= 8, files.toString());
+        try (Stream<Path> s = Stream.concat(Files.walk(Fixtures.root()), Files.walk(Path.of("src/test/resources")))) {
+            List<Path> files = s.filter(f -> f.toString().matches(".*\\.(pt|pth|bin|ckpt)$")
+                    && (TorchCheckpoint.looksLikeZip(f) || TorchCheckpoint.looksLikeLegacy(f))).toList();
+            assertTrue(files.stream().anyMatch(TorchCheckpoint::looksLikeLegacy) && files.size() >= 9, files.toString());
             for (Path f : files) assertInstanceOf(Map.class, TorchCheckpoint.load(f), f.toString());
         }
     }
