@@ -88,6 +88,7 @@ public final class TorchCheckpoint {
             }
             Map<TensorRef, String> tensors = checkedTensors(file, root);
             Map<String, long[]> windows = windows(tensors);
+            checkOverlap(file, tensors, windows);
             for (String key : windows.keySet()) {
                 StorageRef s = declared.get(key);
                 ZipEntry entry = zip.getEntry(prefix + "data/" + key);
@@ -221,7 +222,24 @@ public final class TorchCheckpoint {
         return w;
     }
 
-    /** Reads storage {@code s} of {@code bytes} declared bytes from {@code in}, keeping only {@code window}. */
+    /**
+     * Views may overlap (tied weights), but a few hundred bytes of pickle must not turn one storage into thousands of
+     * full copies: the tensors together may hold at most twice the bytes of the storage windows they view.
+     */
+    private static void checkOverlap(Path file, Map<TensorRef, String> tensors, Map<String, long[]> windows) {
+        long viewed = 0, held = 0;
+        Map<String, Integer> elem = new HashMap<>();
+        for (TensorRef t : tensors.keySet()) {
+            elem.put(t.storage().key(), t.storage().type().elementSize());
+            viewed += Arrays.stream(t.size()).reduce(1L, (a, b) -> a * b) * t.storage().type().elementSize();
+        }
+        for (Map.Entry<String, long[]> w : windows.entrySet()) held += (w.getValue()[1] - w.getValue()[0]) * elem.get(w.getKey());
+        if (viewed > 2 * held)
+            throw new WeightsFormatException(file, tensors.size() + " tensors hold " + viewed + " bytes, more than twice the " + held
+                    + " bytes of storage they view: overlapping views are not supported beyond that");
+    }
+
+    /** Reads the declared bytes of storage {@code s} from {@code in}, keeping only {@code window}. */
     private static byte[] readWindow(InputStream in, StorageRef s, long[] window) throws IOException {
         int elem = s.type().elementSize();
         in.skipNBytes(window[0] * elem);
@@ -349,6 +367,7 @@ public final class TorchCheckpoint {
                 if (!listed.add(key)) throw new WeightsFormatException(file, "storage '" + key + "' is listed twice");
             }
             Map<String, long[]> windows = windows(tensors);
+            checkOverlap(file, tensors, windows);
             for (String key : windows.keySet())
                 if (!listed.contains(key)) throw new WeightsFormatException(file, "storage '" + key + "' has no data");
             Map<String, byte[]> data = new HashMap<>();

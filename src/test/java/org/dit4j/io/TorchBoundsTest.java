@@ -224,6 +224,20 @@ class TorchBoundsTest {
     }
 
     @Test
+    void manyOverlappingViewsOfOneStorageAreRefused() throws IOException {
+        // 1,000 distinct full views of one 4 KiB storage would be 4 MB of tensors from a 4 KiB member.
+        Pickle p = new Pickle().op('}', '(');
+        for (int i = 0; i < 1000; i++) p.str("w" + i).tensor("0", 1024, 0, dims(1024), dims(1), false);
+        Path f = zip("views.pt", p.op('u', '.').bytes(), Map.of("0", new byte[4096]));
+        refused(f, "1000 tensors hold 4096000 bytes, more than twice the 4096 bytes of storage they view", () -> TorchCheckpoint.load(f));
+        // A tied pair (two views of the same storage) still loads.
+        Pickle tied = new Pickle().op('}', '(').str("a").tensor("0", 4, 0, dims(4), dims(1), false)
+                .str("b").tensor("0", 4, 0, dims(2, 2), dims(2, 1), false).op('u', '.');
+        Path t = zip("tied.pt", tied.bytes(), Map.of("0", new byte[16]));
+        assertEquals(2, TorchCheckpoint.loadStateDict(t, TorchCheckpoint.Pick.EMA).size());
+    }
+
+    @Test
     void storageDeclaredTwiceWithDifferentSizesIsRefused() throws IOException {
         byte[] pkl = new Pickle().op('}', '(')
                 .str("a").tensor("0", 1, 0, dims(1), dims(1), false)
