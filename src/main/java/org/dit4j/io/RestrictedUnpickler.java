@@ -105,7 +105,7 @@ public final class RestrictedUnpickler extends Unpickler {
      * a legacy file); reads nothing past the pickle's STOP opcode.
      */
     Object load(InputStream in, long available) throws PickleException, IOException {
-        counted = new LimitedInputStream(in, Math.min(available, MAX_PICKLE_BYTES), limit -> new PickleException(available > MAX_PICKLE_BYTES
+        counted = new LimitedInputStream(in, Math.min(available, MAX_PICKLE_BYTES), limit -> new PickleException(available >= MAX_PICKLE_BYTES
                 ? "pickle longer than " + MAX_PICKLE_BYTES + " bytes: not a weights file"
                 : "pickle runs past the " + limit + " bytes its container holds"));
         pushback = new PushbackInputStream(counted, MAX_LINE + 1);

@@ -239,7 +239,7 @@ public final class TorchCheckpoint {
                     + " bytes of storage they view: overlapping views are not supported beyond that");
     }
 
-    /** Reads the declared bytes of storage {@code s} from {@code in}, keeping only {@code window}. */
+    /** Reads the declared bytes of storage {@code s} from {@code in}, keeping only those of {@code window}. */
     private static byte[] readWindow(InputStream in, StorageRef s, long[] window) throws IOException {
         int elem = s.type().elementSize();
         in.skipNBytes(window[0] * elem);
