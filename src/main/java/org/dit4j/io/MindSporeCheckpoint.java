@@ -5,7 +5,6 @@ import com.google.protobuf.WireFormat;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -42,11 +41,12 @@ public final class MindSporeCheckpoint {
         try (InputStream raw = Files.newInputStream(file)) {
             CodedInputStream in = CodedInputStream.newInstance(raw);
             in.setSizeLimit(Integer.MAX_VALUE);
+            long size = Files.size(file);
             while (!in.isAtEnd()) {
                 int tag = in.readTag();
                 if (WireFormat.getTagFieldNumber(tag) == 1 && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-                    int limit = in.pushLimit(checkedLength(file, in.readRawVarint32()));
-                    readValue(file, in, parts);
+                    int limit = in.pushLimit(checkedLength(file, in, size));
+                    readValue(file, in, size, parts);
                     in.popLimit(limit);
                 } else if (!in.skipField(tag)) {
                     break;
@@ -59,16 +59,26 @@ public final class MindSporeCheckpoint {
         }
         if (parts.isEmpty()) throw new WeightsFormatException(file, "MindSpore checkpoint holds no tensors");
         Map<String, INDArray> out = new LinkedHashMap<>();
-        for (Map.Entry<String, List<Part>> e : parts.entrySet()) out.put(e.getKey(), assemble(file, e.getKey(), e.getValue()));
+        // Each tensor's raw slices are dropped once it is built, so the file is not held twice.
+        for (Iterator<Map.Entry<String, List<Part>>> it = parts.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, List<Part>> e = it.next();
+            out.put(e.getKey(), assemble(file, e.getKey(), e.getValue()));
+            it.remove();
+        }
         return out;
     }
 
-    private static int checkedLength(Path file, int len) {
-        if (len < 0) throw new WeightsFormatException(file, "corrupt MindSpore checkpoint (negative length)");
+    /** A length field, refused if negative or longer than what is left of the file. */
+    private static int checkedLength(Path file, CodedInputStream in, long size) throws IOException {
+        int len = in.readRawVarint32();
+        long left = size - in.getTotalBytesRead();
+        if (len < 0 || len > left)
+            throw new WeightsFormatException(file, "corrupt MindSpore checkpoint (a field claims " + Integer.toUnsignedString(len)
+                    + " bytes, only " + left + " remain)");
         return len;
     }
 
-    private static void readValue(Path file, CodedInputStream in, Map<String, List<Part>> parts) throws IOException {
+    private static void readValue(Path file, CodedInputStream in, long size, Map<String, List<Part>> parts) throws IOException {
         String name = null;
         Part part = null;
         while (!in.isAtEnd()) {
@@ -76,8 +86,8 @@ public final class MindSporeCheckpoint {
             switch (WireFormat.getTagFieldNumber(tag)) {
                 case 1 -> name = in.readString();
                 case 2 -> {
-                    int limit = in.pushLimit(checkedLength(file, in.readRawVarint32()));
-                    part = readTensor(file, in);
+                    int limit = in.pushLimit(checkedLength(file, in, size));
+                    part = readTensor(file, in, size);
                     in.popLimit(limit);
                 }
                 default -> in.skipField(tag);
@@ -87,7 +97,7 @@ public final class MindSporeCheckpoint {
         parts.computeIfAbsent(name, k -> new ArrayList<>()).add(part);
     }
 
-    private static Part readTensor(Path file, CodedInputStream in) throws IOException {
+    private static Part readTensor(Path file, CodedInputStream in, long size) throws IOException {
         List<Long> dims = new ArrayList<>();
         String type = null;
         byte[] content = new byte[0];
@@ -95,21 +105,28 @@ public final class MindSporeCheckpoint {
             int tag = in.readTag();
             int field = WireFormat.getTagFieldNumber(tag);
             if (field == 1 && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_VARINT) {
-                dims.add(in.readInt64());
+                addDim(file, dims, in.readInt64());
             } else if (field == 1 && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-                int limit = in.pushLimit(checkedLength(file, in.readRawVarint32()));
-                while (!in.isAtEnd()) dims.add(in.readInt64());
+                int limit = in.pushLimit(checkedLength(file, in, size));
+                while (!in.isAtEnd()) addDim(file, dims, in.readInt64());
                 in.popLimit(limit);
             } else if (field == 2) {
                 type = in.readString();
             } else if (field == 3) {
-                content = in.readByteArray();
+                content = in.readRawBytes(checkedLength(file, in, size));
             } else {
                 in.skipField(tag);
             }
         }
         if (type == null) throw new WeightsFormatException(file, "tensor without tensor_type");
         return new Part(dims.stream().mapToLong(Long::longValue).toArray(), type, content);
+    }
+
+    private static final int MAX_RANK = 64;
+
+    private static void addDim(Path file, List<Long> dims, long d) {
+        if (dims.size() == MAX_RANK) throw new WeightsFormatException(file, "tensor with more than " + MAX_RANK + " dims");
+        dims.add(d);
     }
 
     private static INDArray assemble(Path file, String name, List<Part> slices) {
@@ -127,14 +144,21 @@ public final class MindSporeCheckpoint {
         }
         long[] dims = first.dims().length == 0 ? new long[]{1} : first.dims();
         long n = TensorShapes.checkedProduct(file, "tensor '" + name + "' ", dims);
-        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        long bytes = 0;
         for (Part p : slices) {
             if (!p.type().equals(first.type())) throw new WeightsFormatException(file, "slices of tensor '" + name + "' differ in type");
-            all.writeBytes(p.content());
+            bytes += p.content().length;
         }
-        if (all.size() != n * elem)
-            throw new WeightsFormatException(file, "tensor '" + name + "' has " + all.size() + " bytes, shape " + Arrays.toString(dims)
+        // Checked before anything of the declared size is allocated: only the bytes present have been read.
+        if (bytes != n * elem)
+            throw new WeightsFormatException(file, "tensor '" + name + "' has " + bytes + " bytes, shape " + Arrays.toString(dims)
                     + " of " + first.type() + " needs " + n * elem);
-        return TensorShapes.fromLittleEndian(ByteBuffer.wrap(all.toByteArray()), type, dims);
+        if (bytes > Integer.MAX_VALUE - 8) throw new WeightsFormatException(file, "tensor '" + name + "' is larger than 2 GiB, which is not supported");
+        ByteBuffer all = slices.size() == 1 ? ByteBuffer.wrap(first.content()) : ByteBuffer.allocate((int) bytes);
+        if (slices.size() > 1) {
+            for (Part p : slices) all.put(p.content());
+            all.flip();
+        }
+        return TensorShapes.fromLittleEndian(all, type, dims);
     }
 }

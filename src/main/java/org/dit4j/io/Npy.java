@@ -26,14 +26,36 @@ public final class Npy {
 
     private Npy() {}
 
+    /** The array as stored: float64 stays float64 (see {@link #readFloat32} for noise and latents). */
     public static INDArray read(Path file) {
         byte[] bytes;
         try {
+            // A device or FIFO (--noise /dev/zero) would be read forever; a regular file is read only up to its size.
+            if (!Files.isRegularFile(file)) throw new WeightsFormatException(file, Files.exists(file) ? "not a regular file" : "no such file");
+            if (Files.size(file) > Integer.MAX_VALUE - 8) throw new WeightsFormatException(file, ".npy files over 2 GiB are not supported");
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new WeightsFormatException(file, "cannot read: " + e.getMessage(), e);
         }
         return parse(file, bytes);
+    }
+
+    /**
+     * A float32 array, for noise and latents: float64 files (numpy's default dtype) and float16 ones are converted,
+     * any other dtype is refused with the file and its dtype named.
+     */
+    public static INDArray readFloat32(Path file) {
+        INDArray a = read(file);
+        return switch (a.dataType()) {
+            case FLOAT -> a;
+            case DOUBLE -> a.castTo(DataType.FLOAT);
+            default -> throw new WeightsFormatException(file, "has dtype " + switch (a.dataType()) {
+                case LONG -> "int64";
+                case INT -> "int32";
+                case UBYTE -> "uint8";
+                default -> a.dataType().name().toLowerCase(java.util.Locale.ROOT);
+            } + ", expected float32 (float64 and float16 are converted)");
+        };
     }
 
     static INDArray parse(Path file, byte[] bytes) {
