@@ -1,6 +1,9 @@
 package org.dit4j.diffusion;
 
-/** Named β schedules of {@code get_named_beta_schedule}, in float64. */
+/**
+ * Named β schedules in float64: {@code get_named_beta_schedule}'s, and Stable Diffusion's {@code scaled_linear}
+ * (U-ViT's {@code stable_diffusion_beta_schedule}).
+ */
 public final class NoiseSchedule {
     private NoiseSchedule() {}
 
@@ -10,6 +13,12 @@ public final class NoiseSchedule {
                 double scale = 1000.0 / steps, start = scale * 0.0001, end = scale * 0.02;
                 yield linspace(start, end, steps);
             }
+            case "scaled_linear" -> {
+                // linspace(√0.00085, √0.012, steps)², fixed endpoints whatever the step count (no 1000/steps scaling)
+                double[] b = linspace(Math.sqrt(0.00085), Math.sqrt(0.012), steps);
+                for (int i = 0; i < steps; i++) b[i] *= b[i];
+                yield b;
+            }
             case "squaredcos_cap_v2" -> {
                 double[] b = new double[steps];
                 for (int i = 0; i < steps; i++) {
@@ -18,7 +27,7 @@ public final class NoiseSchedule {
                 }
                 yield b;
             }
-            default -> throw new IllegalArgumentException("unknown noise schedule '" + name + "' (expected linear or squaredcos_cap_v2)");
+            default -> throw new IllegalArgumentException("unknown noise schedule '" + name + "' (expected linear, scaled_linear or squaredcos_cap_v2)");
         };
     }
 

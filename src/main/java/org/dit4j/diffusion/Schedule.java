@@ -9,6 +9,12 @@ public interface Schedule {
     /** The end of the time interval (1 for every schedule dit4j has). */
     double endTime();
 
+    /**
+     * N of {@code NoiseScheduleVP.total_N}: the discrete model's step count (1000 for the continuous VP schedule).
+     * DPM-Solver ends at t = 1/N by default, and a discrete model sees (t − 1/N)·1000.
+     */
+    int totalN();
+
     /** log α_t ({@code marginal_log_mean_coeff}). */
     double logAlpha(double t);
 
