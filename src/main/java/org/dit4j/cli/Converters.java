@@ -1,6 +1,8 @@
 package org.dit4j.cli;
 
+import org.dit4j.diffusion.DpmSolver;
 import org.dit4j.pipeline.GuidanceChannels;
+import org.dit4j.pipeline.SampleRequest;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
@@ -16,9 +18,16 @@ final class Converters {
     private abstract static class Named<E> implements ITypeConverter<E>, Iterable<String> {
         private final Map<String, E> values = new LinkedHashMap<>();
 
-        Named(String a, E va, String b, E vb) {
-            values.put(a, va);
-            values.put(b, vb);
+        /** Alternating spelling, value, spelling, value, ...; the first spelling of a value is its name. */
+        Named(Object... spellingsAndValues) {
+            for (int i = 0; i < spellingsAndValues.length; i += 2) {
+                @SuppressWarnings("unchecked") E v = (E) spellingsAndValues[i + 1];
+                values.put((String) spellingsAndValues[i], v);
+            }
+        }
+
+        String nameOf(E value) {
+            return values.entrySet().stream().filter(e -> e.getValue() == value).findFirst().orElseThrow().getKey();
         }
 
         @Override
@@ -38,6 +47,51 @@ final class Converters {
     static final class CfgChannels extends Named<GuidanceChannels> {
         CfgChannels() {
             super("3", GuidanceChannels.OFFICIAL, "all", GuidanceChannels.ALL);
+        }
+    }
+
+    /** {@code --sampler ddpm|ddim|dpm-solver|dpm-solver++}. */
+    static final class SamplerConverter implements ITypeConverter<SampleRequest.SamplerKind>, Iterable<String> {
+        @Override
+        public SampleRequest.SamplerKind convert(String s) {
+            try {
+                return SampleRequest.SamplerKind.parse(s);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+
+        @Override
+        public Iterator<String> iterator() {
+            return java.util.Arrays.stream(SampleRequest.SamplerKind.values()).map(SampleRequest.SamplerKind::spelling).iterator();
+        }
+    }
+
+    /** {@code --solver-method}: the official method names ('fast' is the release's adaptive-order singlestep plan). */
+    static final class SolverMethodConverter extends Named<DpmSolver.Method> {
+        private static final SolverMethodConverter INSTANCE = new SolverMethodConverter();
+
+        SolverMethodConverter() {
+            super("multistep", DpmSolver.Method.MULTISTEP, "singlestep", DpmSolver.Method.SINGLESTEP, "fast", DpmSolver.Method.SINGLESTEP,
+                    "singlestep-fixed", DpmSolver.Method.SINGLESTEP_FIXED);
+        }
+
+        static String name(DpmSolver.Method m) {
+            return INSTANCE.nameOf(m);
+        }
+    }
+
+    /** {@code --skip-type}: the official skip_type names. */
+    static final class SkipTypeConverter extends Named<DpmSolver.SkipType> {
+        private static final SkipTypeConverter INSTANCE = new SkipTypeConverter();
+
+        SkipTypeConverter() {
+            super("time_uniform", DpmSolver.SkipType.TIME_UNIFORM, "logSNR", DpmSolver.SkipType.LOG_SNR,
+                    "time_quadratic", DpmSolver.SkipType.TIME_QUADRATIC);
+        }
+
+        static String name(DpmSolver.SkipType s) {
+            return INSTANCE.nameOf(s);
         }
     }
 

@@ -40,8 +40,7 @@ public final class ForwardCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (Files.isDirectory(out)) throw new IllegalArgumentException("--out " + out + " is a folder; give a .npy file name");
-        INDArray xs = Npy.read(x);
-        if (!xs.isR()) throw new IllegalArgumentException("--x " + x + ": expected float32 or float64 values, found " + xs.dataType());
+        INDArray xs = Npy.readFloat32(x);
         INDArray ts = Npy.read(t);
         if (ts.rank() != 1 || ts.isB() || !(ts.isR() || ts.isZ()))
             throw new IllegalArgumentException("--t " + t + ": expected a 1-D integer or float array, found " + ts.dataType() + " " + Arrays.toString(ts.shape()));
@@ -55,7 +54,7 @@ public final class ForwardCommand implements Callable<Integer> {
         if (times.length != xs.size(0))
             throw new IllegalArgumentException("--t " + t + " has " + times.length + " timesteps for " + xs.size(0) + " inputs");
         long[] labels = labels(cfg, xs.size(0));
-        INDArray result = model.forward(xs.castTo(DataType.FLOAT), times, Conditioning.labels(labels));
+        INDArray result = model.forward(xs, times, Conditioning.labels(labels));
         Npy.write(out, result);
         System.out.println("wrote " + Arrays.toString(result.shape()) + " to " + out);
         return 0;

@@ -24,7 +24,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -41,7 +43,14 @@ public final class SampleCommand implements Callable<Integer> {
     @Mixin
     ModelOptions arch;
 
-    @Option(names = "--ckpt", required = true, description = "Weights: a zoo name (DiT-XL/2-256), .pt (torch.save), MindSpore .ckpt, .safetensors, a diffusers folder, a dit4j checkpoint directory, or a training run folder (its newest checkpoint).")
+    @Option(names = {"-c", "--config"}, description = "A MindONE inference YAML (configs/inference/*.yaml: model_name, dit_checkpoint, vae_checkpoint,"
+            + " image_size, sampling_steps, guidance_scale, seed, ddim_sampling, imagegrid, sd_scale_factor, ...); flags override it.")
+    Path config;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--ckpt", description = "Weights: a zoo name (DiT-XL/2-256), .pt (torch.save), MindSpore .ckpt, .safetensors, a diffusers folder, a dit4j checkpoint directory, or a training run folder (its newest checkpoint).")
     Path ckpt;
 
     @Option(names = "--image-size", description = "Image size in pixels (256 or 512 for DiT-XL/2); latents are 1/8 of it. Default: the checkpoint's.")
@@ -58,14 +67,26 @@ public final class SampleCommand implements Callable<Integer> {
         String names;
     }
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
     Classes classes;
 
-    @Option(names = "--sampler", defaultValue = "ddpm", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--sampler", defaultValue = "ddpm", converter = Converters.SamplerConverter.class,
+            completionCandidates = Converters.SamplerConverter.class, description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     SampleRequest.SamplerKind sampler;
 
-    @Option(names = "--steps", defaultValue = "250", description = "Sampling steps; respacing str(N) as sample.py (default: ${DEFAULT-VALUE}).")
-    int steps;
+    @Option(names = "--steps", description = "Sampling steps (default: 250 for ddpm/ddim, as sample.py's respacing str(250); 20 for DPM-Solver).")
+    Integer steps;
+
+    @Option(names = "--order", description = "DPM-Solver order 1, 2 or 3 (default: 2).")
+    Integer order;
+
+    @Option(names = "--solver-method", converter = Converters.SolverMethodConverter.class, completionCandidates = Converters.SolverMethodConverter.class,
+            description = "DPM-Solver method: multistep (default), singlestep (the official adaptive-order plan, DPM-Solver-fast; 'fast' is the same), singlestep-fixed.")
+    org.dit4j.diffusion.DpmSolver.Method solverMethod;
+
+    @Option(names = "--skip-type", converter = Converters.SkipTypeConverter.class, completionCandidates = Converters.SkipTypeConverter.class,
+            description = "DPM-Solver time grid: time_uniform (default), logSNR, time_quadratic.")
+    org.dit4j.diffusion.DpmSolver.SkipType skipType;
 
     @Option(names = "--respacing", description = "Explicit timestep respacing (e.g. 250, ddim50, 10,20,30); overrides --steps.")
     String respacing;
@@ -107,6 +128,12 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--grid", description = "Grid image file (default: OUT/grid.png).")
     Path grid;
 
+    @Option(names = "--no-grid", description = "Write the images without a grid.")
+    boolean noGrid;
+
+    /** MindONE's sd_scale_factor: what latents are divided by before decoding (default: the VAE's own, 0.18215). */
+    private double latentScale = Double.NaN;
+
     @Option(names = "--vae-tile", defaultValue = "0", description = "Decode in overlapping latent tiles of this side (e.g. 32) to bound memory for large images; 0 = whole images.")
     int vaeTile;
 
@@ -115,17 +142,22 @@ public final class SampleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        long[] labels = applyConfig();
+        if (steps == null) steps = sampler.defaultSteps();
         if (steps <= 0) throw new IllegalArgumentException("--steps must be positive, got " + steps);
+        if (!sampler.isDpmSolver() && (order != null || solverMethod != null || skipType != null))
+            throw new IllegalArgumentException("--order, --solver-method and --skip-type are DPM-Solver settings; --sampler " + sampler.spelling() + " takes none");
+        if (sampler.isDpmSolver() && respacing != null) throw new IllegalArgumentException("--respacing is for ddpm/ddim; DPM-Solver takes --steps");
+        if (sampler.isDpmSolver() && clipDenoised) throw new IllegalArgumentException("--clip-denoised is not available with DPM-Solver");
+        SampleRequest.Solver solver = new SampleRequest.Solver(order != null ? order : SampleRequest.Solver.DEFAULT.order(),
+                solverMethod != null ? solverMethod : SampleRequest.Solver.DEFAULT.method(), skipType != null ? skipType : SampleRequest.Solver.DEFAULT.skipType());
         if (batchSize < 0) throw new IllegalArgumentException("--batch-size must be >= 0");
         if (gridNrow <= 0) throw new IllegalArgumentException("--grid-nrow must be positive");
         if (vaeTile < 0) throw new IllegalArgumentException("--vae-tile must be >= 0");
         if (!Double.isFinite(cfgScale)) throw new IllegalArgumentException("--cfg-scale must be a finite number, got " + cfgScale);
         if (!Double.isFinite(eta) || eta < 0) throw new IllegalArgumentException("--eta must be a finite number >= 0, got " + eta);
         requireWritableTarget(out, "--out");
-        long[] labels = classes.ids != null ? classes.ids : ImageNetClasses.ids(classes.names);
-        INDArray z = noise == null ? null : Npy.read(noise);
-        if (z != null && !z.isR()) throw new IllegalArgumentException("--noise " + noise + ": expected float32 or float64 values, found " + z.dataType());
-        if (z != null) z = z.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        INDArray z = noise == null ? null : Npy.readFloat32(noise);
 
         Zoo zoo = Zoo.standard();
         Path weightsPath = ckpt;
@@ -145,6 +177,7 @@ public final class SampleCommand implements Callable<Integer> {
         Denoiser model = ModelLoader.load(resolved, archName, arch.modelConfig, imageSize == null ? 0 : imageSize,
                 numClasses == null ? 0 : numClasses, arch.weights);
         ModelConfig cfg = model.config();
+        if (config != null) checkPatchSize(cfg);
         boolean pixelSpace = cfg.inChannels() == 3;
         AutoencoderKL autoencoder = pixelSpace || noDecode ? null : Vaes.load(vae, zoo);
         if (autoencoder != null && autoencoder.config().embedDim() != cfg.inChannels())
@@ -154,7 +187,7 @@ public final class SampleCommand implements Callable<Integer> {
         String spacing = respacing != null ? respacing : String.valueOf(steps);
         SampleRequest request = SampleRequest.of(labels).withSampler(sampler, spacing)
                 .withEta(eta).withGuidance(cfgScale, cfgChannels).withClipDenoised(clipDenoised)
-                .withSeed(seed).withBatchSize(batchSize).withNoise(z);
+                .withSeed(seed).withBatchSize(batchSize).withNoise(z).withSolver(solver);
         INDArray latents;
         try (ProgressBar bar = progressBar()) {
             latents = pipeline.latents(request, (done, total) -> {
@@ -178,14 +211,64 @@ public final class SampleCommand implements Callable<Integer> {
             }
             return 0;
         }
-        INDArray images = pipeline.toImages(latents, vaeTile);
-        Path gridFile = grid != null ? grid : out.resolve("grid.png");
+        INDArray images = Double.isNaN(latentScale) ? pipeline.toImages(latents, vaeTile) : pipeline.toImages(latents, vaeTile, latentScale);
+        Path gridFile = noGrid ? null : grid != null ? grid : out.resolve("grid.png");
         List<String> files = new ArrayList<>();
         for (int i = 0; i < labels.length; i++) files.add(String.format(Locale.ROOT, "%06d-class%d.png", i, labels[i]));
         Images.writeAll(out, images, i -> "-class" + labels[i], i -> pngText(params, labels[i], i), gridFile, gridNrow, params);
         writeMetadata(params, labels, files, gridFile);
-        System.out.println("wrote " + labels.length + " images to " + out + " and the grid " + gridFile);
+        System.out.println("wrote " + labels.length + " images to " + out + (gridFile == null ? "" : " and the grid " + gridFile));
         return 0;
+    }
+
+    /**
+     * Fills what the flags leave open from {@code --config} (flags given on the command line win) and returns the labels.
+     * A MindONE config also means MindONE's guidance, on every channel, and its {@code sample.py} class labels.
+     */
+    private long[] applyConfig() {
+        if (config != null) {
+            InferenceConfig c = InferenceConfig.load(config);
+            if (!c.ignored().isEmpty())
+                System.err.println("dit4j sample: --config " + config + ": ignoring MindSpore/Ascend settings " + String.join(", ", c.ignored()));
+            if (c.has("embed_method") || c.has("image_height") && c.has("image_width") && c.integer("image_height") != c.integer("image_width")
+                    || c.has("model_name") && c.str("model_name").startsWith("FiT"))
+                throw new IllegalArgumentException("--config " + config + " describes a FiT model (any height and width, embed_method),"
+                        + " which this version of dit4j does not run yet");
+            if (c.has("model_name") && !given("--model") && !given("--model-config")) arch.model = c.str("model_name");
+            if (c.hasCheckpoint() && !given("--ckpt")) ckpt = Path.of(c.checkpoint());
+            if (c.has("vae_checkpoint") && !given("--vae")) vae = c.str("vae_checkpoint");
+            if (!given("--image-size")) {
+                if (c.has("image_size")) imageSize = c.integer("image_size");
+                else if (c.has("image_height")) imageSize = c.integer("image_height");
+                else if (c.has("image_width")) imageSize = c.integer("image_width");
+            }
+            if (c.has("sampling_steps") && !given("--steps")) steps = c.integer("sampling_steps");
+            if (c.has("guidance_scale") && !given("--cfg-scale")) cfgScale = c.number("guidance_scale");
+            if (c.has("seed") && !given("--seed")) seed = c.integer("seed");
+            if (c.has("ddim_sampling") && !given("--sampler")) sampler = c.bool("ddim_sampling") ? SampleRequest.SamplerKind.DDIM : SampleRequest.SamplerKind.DDPM;
+            if (c.has("imagegrid") && !given("--grid") && !given("--no-grid")) noGrid = !c.bool("imagegrid");
+            if (c.has("sd_scale_factor")) latentScale = c.number("sd_scale_factor");
+            if (!given("--cfg-channels")) cfgChannels = GuidanceChannels.ALL;   // MindONE's construct_with_cfg guides every channel
+            configPatchSize = c.has("patch_size") ? c.integer("patch_size") : 0;
+        }
+        if (ckpt == null) throw new IllegalArgumentException("no weights: give --ckpt (or dit_checkpoint in --config)");
+        if (classes == null) {
+            if (config == null) throw new IllegalArgumentException("give --labels or --class-names");
+            return InferenceConfig.MINDONE_LABELS.clone();
+        }
+        return classes.ids != null ? classes.ids : ImageNetClasses.ids(classes.names);
+    }
+
+    private int configPatchSize;
+
+    private void checkPatchSize(ModelConfig cfg) {
+        Object p = cfg.toMap().get("patch_size");
+        if (configPatchSize > 0 && !Integer.valueOf(configPatchSize).equals(p))
+            throw new IllegalArgumentException("--config " + config + ": patch_size " + configPatchSize + " does not match the model's " + p);
+    }
+
+    private boolean given(String flag) {
+        return spec.commandLine().getParseResult().hasMatchedOption(flag);
     }
 
     /** The generation parameters every output records (PNG text chunks, {@value #METADATA}). */
@@ -196,9 +279,14 @@ public final class SampleCommand implements Callable<Integer> {
         p.put("checkpoint", ckpt.toString().equals(weights.toString()) ? ckpt.toString() : ckpt + " (" + weights + ")");
         p.put("weights", arch.weights.name().toLowerCase(Locale.ROOT));
         p.put("seed", String.valueOf(seed));
-        p.put("sampler", sampler.name().toLowerCase(Locale.ROOT));
+        p.put("sampler", sampler.spelling());
         p.put("steps", spacing);
         if (sampler == SampleRequest.SamplerKind.DDIM) p.put("eta", String.valueOf(eta));
+        if (sampler.isDpmSolver()) {
+            p.put("order", String.valueOf(order != null ? order : SampleRequest.Solver.DEFAULT.order()));
+            p.put("solver_method", Converters.SolverMethodConverter.name(solverMethod != null ? solverMethod : SampleRequest.Solver.DEFAULT.method()));
+            p.put("skip_type", Converters.SkipTypeConverter.name(skipType != null ? skipType : SampleRequest.Solver.DEFAULT.skipType()));
+        }
         p.put("cfg_scale", String.valueOf(cfgScale));
         p.put("cfg_channels", cfgChannels == GuidanceChannels.ALL ? "all" : "3");
         p.put("clip_denoised", String.valueOf(clipDenoised));
@@ -223,7 +311,7 @@ public final class SampleCommand implements Callable<Integer> {
             ObjectNode s = samples.addObject().put("index", i).put("class", labels[i]);
             if (i < files.size()) s.put("file", files.get(i));
         }
-        root.put(files.isEmpty() ? "latents" : "grid", grid.toString());
+        if (grid != null) root.put(files.isEmpty() ? "latents" : "grid", grid.toString());
         byte[] bytes = json.writerWithDefaultPrettyPrinter().writeValueAsString(root).concat("\n").getBytes(StandardCharsets.UTF_8);
         AtomicFiles.write(out.resolve(METADATA), o -> o.write(bytes));
     }

@@ -146,7 +146,8 @@ public final class TrainCommand implements Callable<Integer> {
         }
         Denoiser net = family.create(arch, initial, cfg.str("init_from") != null ? cfg.str("init_from") : "initialisation");
         SampleGrids grids = cfg.integer("sample_every") > 0 ? new SampleGrids(arch, "none".equals(cfg.str("vae")) ? null
-                : Vaes.load(cfg.str("vae"), Zoo.standard()), cfg.str("sample_labels"), cfg.integer("sample_steps")) : null;
+                : Vaes.load(cfg.str("vae"), Zoo.standard()), cfg.str("sample_labels"),
+                org.dit4j.pipeline.SampleRequest.SamplerKind.parse(cfg.str("sample_sampler")), cfg.integer("sample_steps")) : null;
         try (TrainingLoop trainer = engine(net, dataset, cfg)) {
             TrainingRun run = new TrainingRun(trainer, out, grids);
             if (resumeFrom != null) {

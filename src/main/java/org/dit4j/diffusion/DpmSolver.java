@@ -26,13 +26,6 @@ public final class DpmSolver implements Sampler {
         /** "dpmsolver++": the data prediction x0 = (x − σ_t·ε)/α_t. */
         DPMSOLVER_PP;
 
-        public static Algorithm parse(String s) {
-            return switch (s) {
-                case "dpmsolver" -> DPMSOLVER;
-                case "dpmsolver++" -> DPMSOLVER_PP;
-                default -> throw new IllegalArgumentException("unknown DPM-Solver algorithm '" + s + "' (expected dpmsolver or dpmsolver++)");
-            };
-        }
     }
 
     public enum Method {
@@ -43,29 +36,12 @@ public final class DpmSolver implements Sampler {
         /** steps / order singlestep updates, all of the given order. */
         SINGLESTEP_FIXED;
 
-        public static Method parse(String s) {
-            return switch (s) {
-                case "multistep" -> MULTISTEP;
-                case "singlestep" -> SINGLESTEP;
-                case "singlestep_fixed" -> SINGLESTEP_FIXED;
-                default -> throw new IllegalArgumentException("unknown DPM-Solver method '" + s
-                        + "' (expected multistep, singlestep or singlestep_fixed)");
-            };
-        }
     }
 
     /** {@code skip_type}: how the time grid is spaced. */
     public enum SkipType {
         TIME_UNIFORM, LOG_SNR, TIME_QUADRATIC;
 
-        public static SkipType parse(String s) {
-            return switch (s) {
-                case "time_uniform" -> TIME_UNIFORM;
-                case "logSNR" -> LOG_SNR;
-                case "time_quadratic" -> TIME_QUADRATIC;
-                default -> throw new IllegalArgumentException("unknown skip type '" + s + "' (expected time_uniform, logSNR or time_quadratic)");
-            };
-        }
     }
 
     /** Which official implementation the plan follows; the updates themselves are the same formulas in both. */

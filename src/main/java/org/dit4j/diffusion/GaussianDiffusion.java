@@ -108,6 +108,14 @@ public final class GaussianDiffusion {
         return out;
     }
 
+    /**
+     * This process as a continuous-time schedule: DPM-Solver's {@code NoiseScheduleVP('discrete', betas)} over its
+     * (respaced) betas, piecewise-linear in log α between the discrete steps.
+     */
+    public DiscreteVpSchedule schedule() {
+        return DiscreteVpSchedule.dpmSolver(betas);
+    }
+
     public int numTimesteps() {
         return numTimesteps;
     }

@@ -17,6 +17,14 @@ public final class LinearVpSchedule implements Schedule {
         this.beta1 = beta1;
     }
 
+    public double beta0() {
+        return beta0;
+    }
+
+    public double beta1() {
+        return beta1;
+    }
+
     /** The official defaults β0 = 0.1, β1 = 20. */
     public static LinearVpSchedule standard() {
         return new LinearVpSchedule(0.1, 20);

@@ -1,6 +1,9 @@
 package org.dit4j.io;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.UnsafeByteOperations;
 import com.google.protobuf.WireFormat;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -33,6 +36,49 @@ public final class MindSporeCheckpoint {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /**
+     * Writes {@code tensors} as {@code mindspore.save_checkpoint} does (without its optional CRC): one {@code Checkpoint}
+     * message per tensor, the tag its name, dims packed, {@code tensor_type} MindSpore's dtype name, the content
+     * little-endian; atomically.
+     */
+    public static void write(Path file, Map<String, INDArray> tensors) throws IOException {
+        AtomicFiles.write(file, raw -> {
+            CodedOutputStream out = CodedOutputStream.newInstance(raw);
+            for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
+                INDArray a = e.getValue();
+                String type = switch (a.dataType()) {
+                    case FLOAT -> "Float32";
+                    case DOUBLE -> "Float64";
+                    case HALF -> "Float16";
+                    case BFLOAT16 -> "BFloat16";
+                    case INT -> "Int32";
+                    case LONG -> "Int64";
+                    default -> throw new IllegalArgumentException("tensor '" + e.getKey() + "' has type " + a.dataType() + ", which MindSpore checkpoints do not hold");
+                };
+                ByteString content = UnsafeByteOperations.unsafeWrap(TensorShapes.toLittleEndian(a));
+                int dimsSize = 0;
+                for (long d : a.shape()) dimsSize += CodedOutputStream.computeInt64SizeNoTag(d);
+                int tensorSize = (a.rank() == 0 ? 0 : CodedOutputStream.computeTagSize(1) + CodedOutputStream.computeUInt32SizeNoTag(dimsSize) + dimsSize)
+                        + CodedOutputStream.computeStringSize(2, type) + CodedOutputStream.computeBytesSize(3, content);
+                int valueSize = CodedOutputStream.computeStringSize(1, e.getKey()) + CodedOutputStream.computeTagSize(2)
+                        + CodedOutputStream.computeUInt32SizeNoTag(tensorSize) + tensorSize;
+                out.writeTag(1, WireFormat.WIRETYPE_LENGTH_DELIMITED);          // Checkpoint.value
+                out.writeUInt32NoTag(valueSize);
+                out.writeString(1, e.getKey());                                 // Value.tag
+                out.writeTag(2, WireFormat.WIRETYPE_LENGTH_DELIMITED);          // Value.tensor
+                out.writeUInt32NoTag(tensorSize);
+                if (a.rank() > 0) {
+                    out.writeTag(1, WireFormat.WIRETYPE_LENGTH_DELIMITED);      // TensorProto.dims, packed
+                    out.writeUInt32NoTag(dimsSize);
+                    for (long d : a.shape()) out.writeInt64NoTag(d);
+                }
+                out.writeString(2, type);                                       // TensorProto.tensor_type
+                out.writeBytes(3, content);                                     // TensorProto.tensor_content
+            }
+            out.flush();
+        });
     }
 
     public static Map<String, INDArray> read(Path file) {

@@ -23,18 +23,7 @@ import java.util.zip.ZipFile;
  */
 public final class TorchCheckpoint {
     /** Which weights of a training checkpoint to take ({@code ema}/{@code model}, U-ViT's {@code nnet_ema}/{@code nnet}). */
-    public enum Pick {
-        EMA, MODEL;
-
-        /** {@code --weights ema|model}. */
-        public static Pick parse(String s) {
-            return switch (s) {
-                case "ema" -> EMA;
-                case "model" -> MODEL;
-                default -> throw new IllegalArgumentException("--weights must be ema or model, got '" + s + "'");
-            };
-        }
-    }
+    public enum Pick { EMA, MODEL }
 
     /** The largest storage a Java byte array holds; no tensor of a supported model comes near it. */
     private static final long MAX_STORAGE_BYTES = Integer.MAX_VALUE - 8;

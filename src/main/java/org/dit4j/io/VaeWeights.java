@@ -116,11 +116,22 @@ public final class VaeWeights {
                 (int) decOut.size(0), true, 0.18215);
     }
 
-    /** Writes LDM names as safetensors, or a diffusers {@code AutoencoderKL} folder. */
-    public static void export(Path out, boolean diffusers, VaeConfig cfg, Map<String, INDArray> ldm) throws IOException {
-        if (!diffusers) {
-            Safetensors.write(out, ldm, Map.of("format", "pt"));
-            return;
+    /**
+     * Writes LDM names as safetensors, a diffusers {@code AutoencoderKL} folder, or a MindSpore {@code .ckpt} with the
+     * names and shapes MindONE's {@code tools/vae_converter.py} writes (the LDM ones: its norm gamma/beta become weight/bias).
+     */
+    public static void export(Path out, Weights.Target target, VaeConfig cfg, Map<String, INDArray> ldm) throws IOException {
+        switch (target) {
+            case SAFETENSORS -> {
+                Safetensors.write(out, ldm, Map.of("format", "pt"));
+                return;
+            }
+            case MINDSPORE -> {
+                MindSporeCheckpoint.write(out, ldm);
+                return;
+            }
+            case DIT4J -> throw new IllegalArgumentException("autoencoders are written as safetensors, diffusers or mindspore, not as dit4j checkpoints");
+            case DIFFUSERS -> { }
         }
         Map<String, INDArray> d = KeyMapping.load("vae-diffusers").fromOfficial(ldm, 0, cfg.levels());
         AtomicFiles.writeDirectory(out, tmp -> {

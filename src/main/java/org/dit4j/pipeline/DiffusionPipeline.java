@@ -93,8 +93,13 @@ public final class DiffusionPipeline {
 
     /** {@code sample.py}: {@code vae.decode(latents / 0.18215)}; {@code tile} > 0 decodes in overlapping tiles. */
     public INDArray toImages(INDArray latents, int tile) {
+        return toImages(latents, tile, vae == null ? Double.NaN : vae.config().scalingFactor());
+    }
+
+    /** With the latents divided by {@code scaleFactor} (MindONE's {@code sd_scale_factor}) rather than the VAE's own. */
+    public INDArray toImages(INDArray latents, int tile, double scaleFactor) {
         if (isPixelSpace()) return latents;
         if (vae == null) throw new IllegalStateException("a latent model's samples need an autoencoder to become images");
-        return Vaes.decodeLatents(vae, latents, tile);
+        return Vaes.decodeLatents(vae, latents, tile, scaleFactor);
     }
 }

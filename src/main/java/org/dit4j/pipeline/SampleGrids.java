@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.stream.LongStream;
 
 /**
- * Sample grids of a model in training: the same labels and noise (seed 0) every time, guided DDIM through the
+ * Sample grids of a model in training: the same labels and noise (seed 0) every time, guided sampling (DDIM by default) through the
  * {@link DiffusionPipeline}, so successive grids show progress. Pixel-space models are drawn directly, latent models
  * through the autoencoder.
  */
@@ -24,10 +24,11 @@ public final class SampleGrids {
     private final AutoencoderKL vae;
     private final long[] labels;
     private final int steps;
+    private final SampleRequest.SamplerKind sampler;
     private DiffusionPipeline pipeline;
 
     /** {@code labelSpec}: comma-separated class ids, or empty for the first classes (up to 8). */
-    public SampleGrids(ModelConfig cfg, AutoencoderKL vae, String labelSpec, int steps) {
+    public SampleGrids(ModelConfig cfg, AutoencoderKL vae, String labelSpec, SampleRequest.SamplerKind sampler, int steps) {
         if (cfg.inChannels() != 3 && vae == null) throw new IllegalArgumentException("a latent model needs an autoencoder to draw sample grids");
         if (steps <= 0) throw new IllegalArgumentException("sample_steps must be positive, got " + steps);
         this.cfg = cfg;
@@ -36,6 +37,7 @@ public final class SampleGrids {
                 ? LongStream.range(0, Math.min(8, cfg.numClasses())).toArray()
                 : Arrays.stream(labelSpec.split(",")).map(String::trim).mapToLong(this::parse).toArray();
         this.steps = steps;
+        this.sampler = sampler;
     }
 
     private long parse(String s) {
@@ -57,7 +59,7 @@ public final class SampleGrids {
         } else {
             pipeline.model().loadStateDict(weights, "training weights");
         }
-        SampleRequest r = SampleRequest.of(labels).withSampler(SampleRequest.SamplerKind.DDIM, String.valueOf(steps)).withSeed(0);
+        SampleRequest r = SampleRequest.of(labels).withSampler(sampler, String.valueOf(steps)).withSeed(0);
         INDArray images = pipeline.images(r, null, 0);
         Files.createDirectories(file.getParent());
         Images.writePng(file, Images.grid(images, Math.min(8, labels.length)));

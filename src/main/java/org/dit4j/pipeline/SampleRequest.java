@@ -1,15 +1,49 @@
 package org.dit4j.pipeline;
 
+import org.dit4j.diffusion.DpmSolver;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * What to sample: class labels, sampler and schedule, guidance, and either a seed or explicit initial latents
- * {@code noise} (N, C, H, W) for cross-framework reproducibility.
+ * What to sample: class labels, sampler and schedule (a respacing for DDPM/DDIM, a step count for DPM-Solver),
+ * guidance, and either a seed or explicit initial latents {@code noise} (N, C, H, W) for cross-framework reproducibility.
  */
 public record SampleRequest(long[] labels, SamplerKind sampler, String respacing, double eta, double cfgScale,
-                            GuidanceChannels cfgChannels, boolean clipDenoised, long seed, int batchSize, INDArray noise) {
+                            GuidanceChannels cfgChannels, boolean clipDenoised, long seed, int batchSize, INDArray noise,
+                            Solver solver) {
 
-    public enum SamplerKind { DDPM, DDIM }
+    public enum SamplerKind {
+        DDPM("ddpm"), DDIM("ddim"), DPM_SOLVER("dpm-solver"), DPM_SOLVER_PP("dpm-solver++");
+
+        private final String spelling;
+
+        SamplerKind(String spelling) {
+            this.spelling = spelling;
+        }
+
+        /** The name users write: ddpm, ddim, dpm-solver, dpm-solver++. */
+        public String spelling() {
+            return spelling;
+        }
+
+        public static SamplerKind parse(String s) {
+            for (SamplerKind k : values()) if (k.spelling.equals(s)) return k;
+            throw new IllegalArgumentException("unknown sampler '" + s + "' (expected ddpm, ddim, dpm-solver or dpm-solver++)");
+        }
+
+        public boolean isDpmSolver() {
+            return this == DPM_SOLVER || this == DPM_SOLVER_PP;
+        }
+
+        /** {@code sample.py} samples with 250 steps, the DPM-Solver release with 20. */
+        public int defaultSteps() {
+            return isDpmSolver() ? 20 : 250;
+        }
+    }
+
+    /** DPM-Solver's settings, with the defaults of the official {@code DPM_Solver.sample}. */
+    public record Solver(int order, DpmSolver.Method method, DpmSolver.SkipType skipType) {
+        public static final Solver DEFAULT = new Solver(2, DpmSolver.Method.MULTISTEP, DpmSolver.SkipType.TIME_UNIFORM);
+    }
 
     /** Labels per batch when none is given: bounded, so a long label list never becomes one giant batch. */
     public static final int DEFAULT_BATCH = 8;
@@ -22,7 +56,7 @@ public record SampleRequest(long[] labels, SamplerKind sampler, String respacing
 
     /** {@code sample.py}'s defaults: DDPM over 250 respaced steps, guidance 4.0 on the official channels, no clipping. */
     public static SampleRequest of(long... labels) {
-        return new SampleRequest(labels, SamplerKind.DDPM, "250", 0.0, 4.0, GuidanceChannels.OFFICIAL, false, 0, 0, null);
+        return new SampleRequest(labels, SamplerKind.DDPM, "250", 0.0, 4.0, GuidanceChannels.OFFICIAL, false, 0, 0, null, Solver.DEFAULT);
     }
 
     /** Labels per sampling batch: the given size, or {@link #DEFAULT_BATCH}. */
@@ -31,30 +65,34 @@ public record SampleRequest(long[] labels, SamplerKind sampler, String respacing
     }
 
     public SampleRequest withSampler(SamplerKind kind, String respacingSpec) {
-        return new SampleRequest(labels, kind, respacingSpec, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise);
+        return new SampleRequest(labels, kind, respacingSpec, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver);
     }
 
     public SampleRequest withGuidance(double scale, GuidanceChannels channels) {
-        return new SampleRequest(labels, sampler, respacing, eta, scale, channels, clipDenoised, seed, batchSize, noise);
+        return new SampleRequest(labels, sampler, respacing, eta, scale, channels, clipDenoised, seed, batchSize, noise, solver);
     }
 
     public SampleRequest withNoise(INDArray z) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, z);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, z, solver);
     }
 
     public SampleRequest withSeed(long s) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, s, batchSize, noise);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, s, batchSize, noise, solver);
     }
 
     public SampleRequest withEta(double e) {
-        return new SampleRequest(labels, sampler, respacing, e, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise);
+        return new SampleRequest(labels, sampler, respacing, e, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver);
     }
 
     public SampleRequest withClipDenoised(boolean c) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, c, seed, batchSize, noise);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, c, seed, batchSize, noise, solver);
+    }
+
+    public SampleRequest withSolver(Solver s) {
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, s);
     }
 
     public SampleRequest withBatchSize(int b) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, b, noise);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, b, noise, solver);
     }
 }

@@ -31,7 +31,15 @@ public final class Vaes {
 
     /** With {@code tile} > 0, decodes in overlapping latent tiles of that side (a quarter of it shared) to bound memory. */
     public static org.nd4j.linalg.api.ndarray.INDArray decodeLatents(AutoencoderKL vae, org.nd4j.linalg.api.ndarray.INDArray latents, int tile) {
-        var z = vae.unscale(latents);
+        return decodeLatents(vae, latents, tile, vae.config().scalingFactor());
+    }
+
+    /** As above with the latents divided by {@code scaleFactor} (a float32 division) instead of the VAE's own factor. */
+    public static org.nd4j.linalg.api.ndarray.INDArray decodeLatents(AutoencoderKL vae, org.nd4j.linalg.api.ndarray.INDArray latents, int tile,
+                                                                     double scaleFactor) {
+        if (!(scaleFactor > 0) || Double.isInfinite(scaleFactor))
+            throw new IllegalArgumentException("the latent scale factor must be a positive number, got " + scaleFactor);
+        var z = latents.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).div((float) scaleFactor);
         return tile > 0 ? vae.decodeTiled(z, tile, tile / 4) : vae.decode(z);
     }
 }

@@ -47,7 +47,8 @@ public final class TrainConfig {
         d.put("log_every", 100);
         d.put("sample_every", 0);                // a sample grid from the EMA weights every N steps (0: never)
         d.put("sample_labels", "");              // their class ids, comma-separated; empty: the first (up to 8) classes
-        d.put("sample_steps", 25);               // DDIM steps of those samples
+        d.put("sample_steps", 25);               // sampling steps of those samples
+        d.put("sample_sampler", "ddim");         // ddim, ddpm, dpm-solver or dpm-solver++
         d.put("seed", 0);
         d.put("init_from", null);                // weights to fine-tune from
         return Collections.unmodifiableMap(d);
@@ -111,6 +112,8 @@ public final class TrainConfig {
             case "max_grad_norm" -> (Double) v > 0 ? null : "must be positive";
             case "ema_decay" -> (Double) v >= 0 && (Double) v <= 1 ? null : "must lie in [0, 1]";
             case "scheduler" -> v.equals("constant") || v.equals("cosine") ? null : "must be constant or cosine";
+            case "sample_sampler" -> java.util.Arrays.stream(org.dit4j.pipeline.SampleRequest.SamplerKind.values())
+                    .anyMatch(k -> k.spelling().equals(v)) ? null : "must be ddim, ddpm, dpm-solver or dpm-solver++";
             default -> null;
         };
     }

@@ -78,6 +78,59 @@ class SampleCommandTest {
     }
 
     @Test
+    void dpmSolverPlusPlusFromTheCliReproducesTheOfficialRun(@TempDir Path dir) throws Exception {
+        // fixtures/dpm: DPM-Solver++ multistep order 2, 10 time-uniform steps, guidance 4 on all channels, labels 3 and 8
+        Path dpm = Fixtures.root().resolve("dpm/dit"), out = dir.resolve("x.npy");
+        assertEquals(0, Dit4j.run("sample", "--model-config", Fixtures.tiny("config.json").toString(), "--ckpt",
+                Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "3,8", "--sampler", "dpm-solver++", "--steps", "10",
+                "--order", "2", "--cfg-scale", "4", "--cfg-channels", "all", "--noise", dpm.resolve("noise.npy").toString(),
+                "--no-decode", "--save-latents", out.toString()));
+        INDArray expected = Npy.read(dpm.resolve("order2_time_uniform_steps10/final.npy"));
+        assertTrue(Fixtures.maxAbsDiff(expected, Npy.read(out)) <= 1e-4 * expected.amaxNumber().doubleValue(), "DPM-Solver++ final latents");
+    }
+
+    @Test
+    void samplerSettingsThatDoNotGoTogetherAreOneLineErrors(@TempDir Path dir) {
+        String[] common = {"sample", "--model-config", Fixtures.tiny("config.json").toString(), "--ckpt",
+                Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1", "--no-decode", "--out", dir.resolve("o").toString()};
+        for (String[] bad : new String[][]{{"--sampler", "ddpm", "--order", "2"}, {"--sampler", "dpm-solver", "--order", "4"},
+                {"--sampler", "dpm-solver++", "--respacing", "ddim10"}, {"--sampler", "dpm-solver", "--skip-type", "linear"},
+                {"--sampler", "euler"}, {"--sampler", "dpm-solver++", "--clip-denoised"}}) {
+            String err = ForwardCommandTest.stderrOf(() -> assertEquals(2, Dit4j.run(concat(common, bad)), String.join(" ", bad)));
+            assertEquals(1, err.strip().lines().count(), err);
+        }
+        assertFalse(Files.exists(dir.resolve("o")));
+    }
+
+    @Test
+    void aMindOneInferenceConfigSamplesWhatTheEquivalentFlagsSample(@TempDir Path dir) throws Exception {
+        Path yaml = dir.resolve("dit-tiny.yaml");
+        Files.writeString(yaml, "# model\nimage_size: 64\ndit_checkpoint: \"" + Fixtures.tiny("weights/DiT-tiny.pt") + "\"\n"
+                + "vae_checkpoint: \"models/sd-vae-ft-mse.ckpt\"\nsd_scale_factor: 0.18215\nenable_flash_attention: False\nuse_fp16: True\n"
+                + "# sampling\nsampling_steps: 4\nguidance_scale: 1.5\nseed: 42\nddim_sampling: True\n");
+        String model = Fixtures.tiny("config.json").toString();
+        Path a = dir.resolve("a.npy"), b = dir.resolve("b.npy"), c = dir.resolve("c.npy"), d = dir.resolve("d.npy");
+        String err = ForwardCommandTest.stderrOf(() -> assertEquals(0, Dit4j.run("sample", "-c", yaml.toString(), "--model-config", model,
+                "--labels", "1,2", "--no-decode", "--save-latents", a.toString())));
+        assertTrue(err.contains("use_fp16") && err.contains("enable_flash_attention"), "ignored keys are reported: " + err);
+        assertEquals(0, Dit4j.run("sample", "--model-config", model, "--ckpt", Fixtures.tiny("weights/DiT-tiny.pt").toString(),
+                "--labels", "1,2", "--steps", "4", "--cfg-scale", "1.5", "--seed", "42", "--sampler", "ddim", "--cfg-channels", "all",
+                "--no-decode", "--save-latents", b.toString()));
+        assertEquals(Npy.read(b), Npy.read(a), "config and flags give the same latents");
+        // flags override the file
+        assertEquals(0, Dit4j.run("sample", "-c", yaml.toString(), "--model-config", model, "--labels", "1,2", "--steps", "3",
+                "--no-decode", "--save-latents", c.toString()));
+        assertEquals(0, Dit4j.run("sample", "--model-config", model, "--ckpt", Fixtures.tiny("weights/DiT-tiny.pt").toString(),
+                "--labels", "1,2", "--steps", "3", "--cfg-scale", "1.5", "--seed", "42", "--sampler", "ddim", "--cfg-channels", "all",
+                "--no-decode", "--save-latents", d.toString()));
+        assertEquals(Npy.read(d), Npy.read(c));
+        Files.writeString(yaml, Files.readString(yaml) + "num_inference_steps: 3\n");
+        err = ForwardCommandTest.stderrOf(() -> assertEquals(2, Dit4j.run("sample", "-c", yaml.toString(), "--model-config", model,
+                "--labels", "1", "--no-decode")));
+        assertTrue(err.contains("unknown key 'num_inference_steps'") && err.strip().lines().count() == 1, err);
+    }
+
+    @Test
     void batchingDoesNotChangeDeterministicSamples(@TempDir Path dir) throws Exception {
         INDArray noise = Slices.range(Npy.read(Fixtures.tiny("ddim10/noise.npy")), 0, 0, 4);
         Path z = dir.resolve("z.npy");

@@ -1,7 +1,7 @@
 package org.dit4j.diffusion;
 
-import org.dit4j.models.DiTModel;
-import org.dit4j.models.GuidanceChannels;
+import org.dit4j.Fixtures;
+import org.dit4j.models.dit.DiTModel;
 import org.dit4j.models.TinyDiTAccess;
 import org.dit4j.util.Slices;
 import org.junit.jupiter.api.Test;
@@ -32,9 +32,10 @@ class DpmSolverTinyDiTTest {
         long[] labels = fixture("dpm/dit/y.npy").toLongVector();
         long[] y = {labels[0], labels[1], 10, 10};
         List<Double> modelT = new ArrayList<>();
+        DenoiseFn cfg = Fixtures.forwardWithCfg(m, y, 4.0, 4);
         DenoiseFn guided = (x, ts) -> {
             modelT.add(ts[0]);
-            return m.forwardWithCfg(x, ts, y, 4.0, GuidanceChannels.ALL);   // (4, 8, 8, 8)
+            return cfg.apply(x, ts);   // (4, 8, 8, 8)
         };
         INDArray x0Pred = fixture(dir + "x0_pred.npy"), intermediates = fixture(dir + "intermediates.npy");
         INDArray fin = solver.sample(guided, Nd4j.concat(0, z, z), NoiseSource.seeded(0), (k, t, sample, pred) -> {

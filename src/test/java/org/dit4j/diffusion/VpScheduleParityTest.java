@@ -66,6 +66,8 @@ class VpScheduleParityTest {
         assertBitExact(doubles(dir + "t_array.npy"), ns.tArray(), "t_array");
         // float32 cancellation at t = 1e-3: 8.3e-5 (σ) and 1.8e-5 (λ) relative, the round trip 1.00005e-3
         assertAllProbes(ns, dir);
+        // the ADM process behind the same seam: DiT's training diffusion as a continuous-time schedule
+        assertBitExact(ns.logAlphaArray(), GaussianDiffusion.create("").schedule().logAlphaArray(), "GaussianDiffusion.schedule()");
     }
 
     @Test

@@ -109,9 +109,10 @@ class ConvertTest {
         Map<String, INDArray> ref = reference();
         DiTConfig cfg = DiTConfig.load(Fixtures.tiny("config.json"));
         for (Weights.Target t : Weights.Target.values()) {
-            Path out = dir.resolve("out-" + t + (t == Weights.Target.SAFETENSORS ? ".safetensors" : ""));
+            Path out = dir.resolve("out-" + t + (t == Weights.Target.SAFETENSORS ? ".safetensors" : t == Weights.Target.MINDSPORE ? ".ckpt" : ""));
             Weights.export(out, t, cfg, ref);
-            Weights.Imported back = Weights.load(out, null, null, TorchCheckpoint.Pick.EMA);   // every export describes itself
+            // every export describes itself but a MindSpore .ckpt, which holds tensors only (as dit_converter.py writes it)
+            Weights.Imported back = Weights.load(out, null, t == Weights.Target.MINDSPORE ? cfg : null, TorchCheckpoint.Pick.EMA);
             assertBitExact(ref, back.weights(), "round trip through " + t);
             assertEquals(cfg, back.config(), "architecture through " + t);
         }
@@ -227,6 +228,47 @@ class ConvertTest {
         Path sliced = dir.resolve("sliced.ckpt");
         Files.write(sliced, two.toByteArray());
         assertEquals(Nd4j.zeros(DataType.FLOAT, 2, 2), MindSporeCheckpoint.read(sliced).get("w"));
+    }
+
+    @Test
+    void mindSporeExportsAreWhatMindOnesConvertersWrite(@TempDir Path dir) throws Exception {
+        // DiT: dit_converter.py keeps the PyTorch names; the file reads back bit for bit.
+        Path dit = dir.resolve("dit.ckpt");
+        assertEquals(0, Dit4j.run("convert", "--in", input("pt").toString(), "--out", dit.toString(), "--to", "mindspore",
+                "--model-config", Fixtures.tiny("config.json").toString()));
+        assertEquals(WeightsFormat.MINDSPORE, WeightsFormat.sniff(dit));
+        Map<String, INDArray> raw = MindSporeCheckpoint.read(dit);
+        assertBitExact(reference(), raw, "DiT .ckpt");
+        // The protobuf layout MindSpore's load_checkpoint parses: Checkpoint.value (1) → Value.tag (1), Value.tensor (2)
+        // → TensorProto.dims (1, packed int64), tensor_type (2) "Float32", tensor_content (3) little-endian.
+        var in = com.google.protobuf.CodedInputStream.newInstance(Files.readAllBytes(dit));
+        assertEquals((1 << 3) | 2, in.readTag());
+        int limit = in.pushLimit(in.readRawVarint32());
+        assertEquals((1 << 3) | 2, in.readTag());
+        String first = in.readString();
+        assertEquals(raw.keySet().iterator().next(), first);
+        assertEquals((2 << 3) | 2, in.readTag());
+        in.pushLimit(in.readRawVarint32());
+        assertEquals((1 << 3) | 2, in.readTag());
+        int dims = in.pushLimit(in.readRawVarint32());
+        java.util.List<Long> shape = new java.util.ArrayList<>();
+        while (!in.isAtEnd()) shape.add(in.readInt64());
+        in.popLimit(dims);
+        assertArrayEquals(raw.get(first).shape(), shape.stream().mapToLong(Long::longValue).toArray());
+        assertEquals((2 << 3) | 2, in.readTag());
+        assertEquals("Float32", in.readString());
+        assertEquals((3 << 3) | 2, in.readTag());
+        assertEquals(raw.get(first).length() * 4, in.readBytes().size());
+        in.popLimit(limit);
+
+        // The SD VAE: vae_converter.py writes LDM names and shapes (its norm gamma/beta become weight/bias).
+        Path vaeIn = Fixtures.root().resolve("vae-tiny/weights/diffusers"), vae = dir.resolve("vae.ckpt");
+        assertEquals(0, Dit4j.run("convert", "--vae", "--in", vaeIn.toString(), "--out", vae.toString(), "--to", "mindspore"));
+        Map<String, INDArray> ldm = org.dit4j.io.VaeWeights.load(Fixtures.root().resolve("vae-tiny/weights/ldm/vae-tiny.pt"), null).weights();
+        Map<String, INDArray> written = MindSporeCheckpoint.read(vae);
+        assertEquals(ldm.keySet(), written.keySet());
+        ldm.forEach((k, v) -> assertEquals(v.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT), written.get(k), "VAE " + k));
+        assertEquals(2, Dit4j.run("convert", "--vae", "--in", vaeIn.toString(), "--out", dir.resolve("v").toString(), "--to", "dit4j"));
     }
 
     @Test

@@ -1,0 +1,115 @@
+package org.dit4j.cli;
+
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+
+/**
+ * A MindONE inference YAML ({@code examples/dit/configs/inference/*.yaml}, {@code sample.py -c}): the keys that mean
+ * the same as a {@code dit4j sample} flag, the Ascend/MindSpore settings dit4j accepts and ignores, and nothing else.
+ */
+record InferenceConfig(Path file, Map<String, Object> values, List<String> ignored) {
+    /** Key → the flag it stands for. */
+    static final Map<String, String> KEYS;
+    /** Keys that only steer MindSpore or Ascend. */
+    static final List<String> IGNORED = List.of("use_fp16", "enable_flash_attention", "device_target", "mode", "jit_level");
+    /** MindONE's {@code sample.py} samples these classes. */
+    static final long[] MINDONE_LABELS = {207, 360, 387, 974, 88, 979, 417, 279};
+
+    static {
+        Map<String, String> k = new LinkedHashMap<>();
+        k.put("model_name", "--model");
+        k.put("dit_checkpoint", "--ckpt");
+        k.put("fit_checkpoint", "--ckpt");
+        k.put("vae_checkpoint", "--vae");
+        k.put("image_size", "--image-size");
+        k.put("image_height", "--image-height");
+        k.put("image_width", "--image-width");
+        k.put("sampling_steps", "--steps");
+        k.put("guidance_scale", "--cfg-scale");
+        k.put("seed", "--seed");
+        k.put("ddim_sampling", "--sampler");
+        k.put("imagegrid", "--grid");
+        k.put("sd_scale_factor", "(the VAE's latent scale)");
+        k.put("patch_size", "(the model's patch size)");
+        k.put("embed_method", "(FiT's position embedding)");
+        KEYS = Collections.unmodifiableMap(k);
+    }
+
+    static InferenceConfig load(Path file) {
+        Object doc;
+        try (Reader r = Files.newBufferedReader(file)) {
+            doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--config " + file + ": cannot read (" + e.getMessage() + ")");
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("--config " + file + ": not valid YAML (" + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + ")");
+        }
+        if (doc == null) doc = Map.of();
+        if (!(doc instanceof Map<?, ?> m)) throw new IllegalArgumentException("--config " + file + ": an inference config must be a mapping of keys");
+        Map<String, Object> values = new LinkedHashMap<>();
+        List<String> ignored = new ArrayList<>();
+        for (var e : m.entrySet()) {
+            String key = String.valueOf(e.getKey());
+            if (IGNORED.contains(key)) ignored.add(key);
+            else if (KEYS.containsKey(key)) values.put(key, e.getValue());
+            else throw new IllegalArgumentException("--config " + file + ": unknown key '" + key + "' (known: "
+                    + String.join(", ", KEYS.keySet()) + "; ignored: " + String.join(", ", IGNORED) + ")");
+        }
+        if (values.containsKey("dit_checkpoint") && values.containsKey("fit_checkpoint")
+                && !isBlank(values.get("dit_checkpoint")) && !isBlank(values.get("fit_checkpoint")))
+            throw new IllegalArgumentException("--config " + file + ": give dit_checkpoint or fit_checkpoint, not both");
+        return new InferenceConfig(file, values, ignored);
+    }
+
+    private static boolean isBlank(Object v) {
+        return v == null || v.toString().isBlank();
+    }
+
+    boolean has(String key) {
+        return values.containsKey(key) && !isBlank(values.get(key));
+    }
+
+    String str(String key) {
+        Object v = values.get(key);
+        if (v instanceof String s) return s;
+        throw wrong(key, v, "a string");
+    }
+
+    int integer(String key) {
+        Object v = values.get(key);
+        if (v instanceof Integer i) return i;
+        throw wrong(key, v, "an integer");
+    }
+
+    double number(String key) {
+        Object v = values.get(key);
+        if (v instanceof Number n && Double.isFinite(n.doubleValue())) return n.doubleValue();
+        throw wrong(key, v, "a finite number");
+    }
+
+    boolean bool(String key) {
+        Object v = values.get(key);
+        if (v instanceof Boolean b) return b;
+        throw wrong(key, v, "true or false");
+    }
+
+    /** The checkpoint path, whichever key names it. */
+    String checkpoint() {
+        return has("dit_checkpoint") ? str("dit_checkpoint") : str("fit_checkpoint");
+    }
+
+    boolean hasCheckpoint() {
+        return has("dit_checkpoint") || has("fit_checkpoint");
+    }
+
+    private IllegalArgumentException wrong(String key, Object v, String expected) {
+        return new IllegalArgumentException("--config " + file + ": key '" + key + "' must be " + expected + ", found '" + v + "'");
+    }
+}
