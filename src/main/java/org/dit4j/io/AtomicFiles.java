@@ -22,8 +22,9 @@ public final class AtomicFiles {
     private AtomicFiles() {}
 
     /** What dit4j's folder writers put in a folder: {@link Checkpoint}, training checkpoints and diffusers folders. */
+    private static final String TRAINING_STATE = "state.json";
     private static final Set<String> FOLDER_FILES = Set.of(Checkpoint.CONFIG, Checkpoint.WEIGHTS, Checkpoint.RAW,
-            "optimizer.safetensors", "state.json", Diffusers.CONFIG, Diffusers.SAFETENSORS);
+            "optimizer.safetensors", TRAINING_STATE, Diffusers.CONFIG, Diffusers.SAFETENSORS);
     /** {@code .NAME.PID-RANDOM.tmp} (being written) and {@code .NAME.PID-RANDOM.old} (a folder being replaced). */
     private static final Pattern TEMPORARY = Pattern.compile("\\.(.+)\\.(\\d{1,18})-[0-9a-f]{8}\\.(tmp|old)");
     private static final Set<Path> SWEPT = ConcurrentHashMap.newKeySet();
@@ -88,8 +89,8 @@ public final class AtomicFiles {
 
     /**
      * Refuses to replace a folder dit4j did not write: one is replaceable if empty, or if it holds a dit4j checkpoint
-     * ({@code config.yaml} + {@code model.safetensors}) or a diffusers model ({@code config.json} + weights) and only
-     * the regular files dit4j writes there (an input beside them, or anything else, keeps it).
+     * ({@code config.yaml} + {@code model.safetensors}), a training checkpoint ({@code state.json}, however damaged) or
+     * a diffusers model ({@code config.json} + weights) and only the regular files dit4j writes there (an input beside them, or anything else, keeps it).
      */
     public static void requireReplaceableFolder(Path dir) throws IOException {
         if (Files.isSymbolicLink(dir))
@@ -108,7 +109,7 @@ public final class AtomicFiles {
             }
         }
         boolean layout = names.isEmpty() || names.containsAll(List.of(Checkpoint.CONFIG, Checkpoint.WEIGHTS))
-                || names.containsAll(List.of(Diffusers.CONFIG, Diffusers.SAFETENSORS));
+                || names.containsAll(List.of(Diffusers.CONFIG, Diffusers.SAFETENSORS)) || names.contains(TRAINING_STATE);
         if (!foreign.isEmpty() || !layout)
             throw new IOException(dir + " is a folder dit4j did not write" + (foreign.isEmpty() ? "" : " (it holds "
                     + String.join(", ", foreign.stream().sorted().limit(3).toList()) + (foreign.size() > 3 ? ", …" : "") + ")")
