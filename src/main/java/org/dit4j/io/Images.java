@@ -127,6 +127,7 @@ public final class Images {
      */
     public static void writeAll(Path dir, INDArray images, IntFunction<String> suffix, IntFunction<Map<String, String>> text,
                                 Path grid, int nrow, Map<String, String> gridText) throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new IOException(dir + " exists and is not a folder; images need a folder");
         Files.createDirectories(dir);
         for (int i = 0; i < images.size(0); i++)
             writePng(dir.resolve(String.format("%06d%s.png", i, suffix.apply(i))), toImage(images.slice(i)), text.apply(i));

@@ -78,6 +78,9 @@ class HostileFlagsTest {
         assertTrue(refused("decode", "--vae", VAE.toString(), "--latents", ints.toString(), "--out", dir.resolve("d").toString())
                 .contains(ints.toString()));
         for (String out : new String[]{"a", "b", "c", "d"}) assertFalse(Files.exists(dir.resolve(out)), out);
+        Path file = Files.writeString(dir.resolve("file"), "keep");
+        assertTrue(refused("decode", "--vae", VAE.toString(), "--latents", z.toString(), "--out", file.toString()).contains(file + " exists and is not a folder"));
+        assertEquals("keep", Files.readString(file));
     }
 
     @Test
