@@ -59,6 +59,11 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         if (vaeOnly) models = List.of();
         if (repeats <= 0 || warmup < 0) throw new IllegalArgumentException("--repeats must be positive and --warmup >= 0");
+        if (batches.stream().anyMatch(b -> b < 1)) throw new IllegalArgumentException("--batches must be positive batch sizes, got " + batches);
+        if (inputSize < 1 || trainBatch < 0 || ddimSteps < 0 || vaeTile < 0)
+            throw new IllegalArgumentException("--input-size must be positive and --train-batch, --ddim-steps, --vae-tile >= 0");
+        if (vaeSizes != null && vaeSizes.stream().anyMatch(s -> s < 8 || s % 8 != 0))
+            throw new IllegalArgumentException("--vae-sizes must be positive multiples of 8 pixels, got " + vaeSizes);
         System.out.println("model\tinput\tbatch\twork\tmedian_ms\tmin_ms\trepeats");
         for (String name : models) {
             DiTConfig cfg = DiTModels.get(name).withInputSize(inputSize);

@@ -5,6 +5,7 @@ import org.dit4j.io.Npy;
 import org.dit4j.models.vae.AutoencoderKL;
 import org.dit4j.pipeline.Vaes;
 import org.dit4j.zoo.Zoo;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -36,8 +37,16 @@ public final class DecodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (gridNrow < 1) throw new IllegalArgumentException("--grid-nrow must be at least 1, got " + gridNrow);
+        if (vaeTile < 0) throw new IllegalArgumentException("--vae-tile must be 0 (whole images) or a positive tile side, got " + vaeTile);
         INDArray z = Npy.read(latents);
+        if (!z.isR()) throw new IllegalArgumentException("--latents " + latents + ": expected float32 or float64 values, found " + z.dataType());
+        if (z.rank() != 4 || z.size(0) == 0)
+            throw new IllegalArgumentException("--latents " + latents + ": shape " + Arrays.toString(z.shape()) + ", expected (N, C, h, w) with N >= 1");
+        z = z.castTo(DataType.FLOAT);   // numpy's default float64 decodes as the float32 the VAE computes in
         AutoencoderKL model = Vaes.load(vae, Zoo.standard());
+        if (z.size(1) != model.config().embedDim())
+            throw new IllegalArgumentException("--latents " + latents + ": " + z.size(1) + " channels, the VAE takes " + model.config().embedDim());
         INDArray images = Vaes.decodeLatents(model, z, vaeTile);
         if (saveNpy != null) Npy.write(saveNpy, images);
         Images.writeAll(out, images, i -> "", i -> java.util.Map.of(), out.resolve("grid.png"), gridNrow, java.util.Map.of());

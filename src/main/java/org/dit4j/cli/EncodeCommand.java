@@ -23,7 +23,8 @@ public final class EncodeCommand implements Callable<Integer> {
     @Option(names = "--vae", defaultValue = "mse", description = "mse, ema (zoo) or a weights file/folder (default: ${DEFAULT-VALUE}).")
     String vae;
 
-    @Option(names = "--images", required = true, description = "An image file or a folder of them (sorted by name); all the same size, a multiple of 8.")
+    @Option(names = "--images", required = true, description = "An image file or a folder of them (sorted by name); all the same size, a multiple of 8,"
+            + " at most 64 megapixels.")
     Path images;
 
     @Option(names = "--out", required = true, description = "Latents .npy (N, 4, H/8, W/8).")
@@ -49,12 +50,22 @@ public final class EncodeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--images " + images + ": no such file or directory");
         }
         List<INDArray> batch = new ArrayList<>();
+        boolean folder = Files.isDirectory(images);
         for (Path f : files) {
-            INDArray img = Images.readRgb(f);
-            if (!batch.isEmpty() && !Arrays.equals(batch.get(0).shape(), img.shape()))
+            // a single image must be whole; in a folder a damaged one that decodes is encoded, with one warning
+            INDArray img;
+            if (folder) {
+                Images.Decoded d = Images.decode(f);
+                if (!d.warnings().isEmpty()) System.err.println("dit4j encode: warning: " + f + ": damaged image (" + d.warnings().get(0) + "), encoded as it decodes");
+                img = Images.toRgb(d.image());
+            } else {
+                img = Images.readRgb(f);
+            }
+            INDArray one = img.reshape(1, 3, img.size(1), img.size(2));
+            if (!batch.isEmpty() && !Arrays.equals(batch.get(0).shape(), one.shape()))
                 throw new IllegalArgumentException(f + ": size " + img.size(2) + "x" + img.size(1) + " differs from the first image's "
-                        + batch.get(0).size(2) + "x" + batch.get(0).size(1));
-            batch.add(img.reshape(1, 3, img.size(1), img.size(2)));
+                        + batch.get(0).size(3) + "x" + batch.get(0).size(2));
+            batch.add(one);
         }
         AutoencoderKL model = Vaes.load(vae, Zoo.standard());
         INDArray x = Nd4j.concat(0, batch.toArray(new INDArray[0]));

@@ -53,7 +53,7 @@ public final class ExtractFeaturesCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (shardSize <= 0 || batchSize <= 0) throw new IllegalArgumentException("--shard-size and --batch-size must be positive");
         ImageFolderData images = new ImageFolderData(data, imageSize);
-        LatentShards.Writer writer = new LatentShards.Writer(out, imageSize, vae, flip);
+        LatentShards.Writer writer = new LatentShards.Writer(out, imageSize, vae, flip, mode, seed);
         AutoencoderKL model = Vaes.load(vae, Zoo.standard());
         long start = writer.done();
         if (start > 0) System.out.println("resuming after " + start + " of " + images.size() + " images");
@@ -69,7 +69,7 @@ public final class ExtractFeaturesCommand implements Callable<Integer> {
                     for (int k = 0; k < m; k++) {
                         int i = (int) (s + b + k);
                         INDArray x = images.load(i, false);
-                        if (x == null) throw new IllegalArgumentException(images.file(i) + ": unreadable image; remove it and run again (extraction resumes)");
+                        if (x == null) throw new IllegalArgumentException(images.problem(i) + "; remove it and run again (extraction resumes)");
                         xs.add(x.reshape(1, 3, imageSize, imageSize));
                         if (flip) fs.add(images.load(i, true).reshape(1, 3, imageSize, imageSize));
                         labels[b + k] = images.label(i);

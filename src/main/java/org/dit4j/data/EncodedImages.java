@@ -29,6 +29,16 @@ public final class EncodedImages implements TrainingData {
     }
 
     @Override
+    public long label(int i) {
+        return images.label(i);
+    }
+
+    @Override
+    public void requireLabels(int numClasses) {
+        images.requireLabels(numClasses);
+    }
+
+    @Override
     public long[] exampleShape() {
         long side = images.exampleShape()[1] / vae.config().downFactor();
         return new long[]{vae.config().embedDim(), side, side};

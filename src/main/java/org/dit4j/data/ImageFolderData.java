@@ -1,83 +1,105 @@
 package org.dit4j.data;
 
-import org.datavec.api.io.labels.ParentPathLabelGenerator;
-import org.datavec.api.split.FileSplit;
+import org.dit4j.io.Images;
+import org.dit4j.io.WeightsFormatException;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.*;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
- * An ImageNet-format folder ({@code root/<class>/*.JPEG}) listed with DataVec's {@code FileSplit} and labelled with
- * its {@code ParentPathLabelGenerator}. Class ids are the sorted folder names' positions, as torchvision's
- * {@code ImageFolder} (so they match the official models on ImageNet), unless a {@code class_ids.json} beside the
- * folders maps names to ids. Images are decoded with ImageIO (RGB, not DataVec's BGR loader) and cropped with
- * {@link CenterCrop}; an unreadable file is skipped with one warning and counted.
+ * An ImageNet-format folder ({@code root/<class>/*.JPEG}). Class ids are the sorted folder names' positions, as
+ * torchvision's {@code ImageFolder} (so they match the official models on ImageNet), unless a {@code class_ids.json}
+ * beside the folders maps names to ids. The listing goes exactly two levels deep (so a symbolic-link loop cannot
+ * recurse) and takes regular files only: anything else with an image name (a FIFO, a device, a dangling link) is
+ * skipped with one warning. Images are decoded with ImageIO (RGB, not DataVec's BGR loader) and cropped with
+ * {@link CenterCrop}; an unreadable file, or one above {@link Images#MAX_PIXELS}, is skipped with one warning and
+ * counted; a damaged one that still decodes (a truncated JPEG) is used, with one warning.
  */
 public final class ImageFolderData implements TrainingData {
     private static final Logger LOG = LoggerFactory.getLogger(ImageFolderData.class);
     public static final String[] FORMATS = {"jpg", "jpeg", "JPEG", "JPG", "png", "PNG", "bmp", "BMP"};
+    public static final String CLASS_IDS = "class_ids.json";
 
+    private final Path root;
     private final List<Path> files = new ArrayList<>();
     private final long[] labels;
     private final List<String> classes;
+    private final Map<String, Integer> ids;
     private final int size;
-    private final Set<Path> unreadable = ConcurrentHashMap.newKeySet();
+    private final Map<Path, String> unreadable = new ConcurrentHashMap<>();
+    private final Set<Path> damaged = ConcurrentHashMap.newKeySet();
 
     public ImageFolderData(Path root, int imageSize) {
         if (!Files.isDirectory(root)) throw new IllegalArgumentException("image folder " + root + ": no such directory");
+        this.root = root;
         this.size = imageSize;
-        List<String> folders = new ArrayList<>();
+        List<Path> folders = new ArrayList<>();
         try (Stream<Path> s = Files.list(root)) {
-            s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().forEach(folders::add);
+            s.filter(Files::isDirectory).sorted(Comparator.comparing(p -> p.getFileName().toString())).forEach(folders::add);
         } catch (IOException e) {
             throw new IllegalArgumentException(root + ": cannot list (" + e.getMessage() + ")");
         }
         if (folders.isEmpty()) throw new IllegalArgumentException("image folder " + root + ": no class folders (expected root/<class>/<images>)");
-        Map<String, Integer> ids = classIds(root, folders);
-        FileSplit split = new FileSplit(root.toFile(), FORMATS, true);
-        ParentPathLabelGenerator labeller = new ParentPathLabelGenerator();
-        Map<String, Integer> counts = new TreeMap<>();
-        List<URI> uris = new ArrayList<>(Arrays.asList(split.locations()));
-        uris.sort(Comparator.comparing(URI::toString));
-        List<Long> labelList = new ArrayList<>();
-        for (URI u : uris) {
-            String cls = labeller.getLabelForPath(u).toString();
-            if (!ids.containsKey(cls)) continue;   // images directly under root or nested deeper belong to no class
-            files.add(Paths.get(u));
-            labelList.add((long) ids.get(cls));
-            counts.merge(cls, 1, Integer::sum);
-        }
-        for (String f : folders)
-            if (!counts.containsKey(f)) throw new IllegalArgumentException("image folder " + root + ": class folder '" + f + "' has no images ("
-                    + String.join(", ", FORMATS) + ")");
-        labels = labelList.stream().mapToLong(Long::longValue).toArray();
-        classes = List.copyOf(folders);
-    }
-
-    private static Map<String, Integer> classIds(Path root, List<String> folders) {
-        Path map = root.resolve("class_ids.json");
-        Map<String, Integer> ids = new LinkedHashMap<>();
-        if (Files.isRegularFile(map)) {
-            try {
-                var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(map.toFile());
-                for (String f : folders) {
-                    if (!node.has(f)) throw new IllegalArgumentException(map + ": no class id for folder '" + f + "'");
-                    ids.put(f, node.get(f).asInt());
+        List<String> names = folders.stream().map(p -> p.getFileName().toString()).toList();
+        ids = classIds(root, names);
+        Set<String> formats = Set.of(FORMATS);
+        // (file URI, label), sorted by URI as the DataVec FileSplit listing this replaces was, so data orders stay put
+        List<Map.Entry<String, Path>> found = new ArrayList<>();
+        for (Path folder : folders) {
+            int count = 0;
+            try (Stream<Path> s = Files.list(folder)) {
+                for (Path f : (Iterable<Path>) s.sorted()::iterator) {
+                    String name = f.getFileName().toString();
+                    if (name.lastIndexOf('.') < 0 || !formats.contains(name.substring(name.lastIndexOf('.') + 1)) || Files.isDirectory(f)) continue;
+                    if (!Files.isRegularFile(f)) {
+                        LOG.warn("skipping {}: not a regular file (a FIFO, device or dangling link)", f);
+                        continue;
+                    }
+                    Path abs = f.toAbsolutePath();
+                    found.add(Map.entry(abs.toFile().toURI().toString(), abs));
+                    count++;
                 }
             } catch (IOException e) {
-                throw new IllegalArgumentException(map + ": not valid JSON (" + e.getMessage() + ")");
+                throw new IllegalArgumentException(folder + ": cannot list (" + e.getMessage() + ")");
+            }
+            if (count == 0) throw new IllegalArgumentException("image folder " + root + ": class folder '" + folder.getFileName() + "' has no images ("
+                    + String.join(", ", FORMATS) + ")");
+        }
+        found.sort(Map.Entry.comparingByKey());
+        labels = new long[found.size()];
+        for (Map.Entry<String, Path> f : found) {
+            labels[files.size()] = ids.get(f.getValue().getParent().getFileName().toString());
+            files.add(f.getValue());
+        }
+        classes = List.copyOf(names);
+    }
+
+    /** class_ids.json: every folder's id, a non-negative integer; whether the model has that class is checked by {@link #requireLabels}. */
+    private static Map<String, Integer> classIds(Path root, List<String> folders) {
+        Path map = root.resolve(CLASS_IDS);
+        Map<String, Integer> ids = new LinkedHashMap<>();
+        if (Files.isRegularFile(map)) {
+            com.fasterxml.jackson.databind.JsonNode node;
+            try {
+                node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(map.toFile());
+            } catch (IOException e) {
+                throw new IllegalArgumentException(map + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+            }
+            if (node == null || !node.isObject()) throw new IllegalArgumentException(map + ": expected a JSON object of folder name → class id");
+            for (String f : folders) {
+                if (!node.has(f)) throw new IllegalArgumentException(map + ": no class id for folder '" + f + "'");
+                var id = node.get(f);
+                if (!id.isIntegralNumber() || !id.canConvertToInt() || id.intValue() < 0)
+                    throw new IllegalArgumentException(map + ": the class id of folder '" + f + "' is " + id + ", expected a non-negative integer");
+                ids.put(f, id.intValue());
             }
         } else {
             for (int i = 0; i < folders.size(); i++) ids.put(folders.get(i), i);
@@ -85,10 +107,23 @@ public final class ImageFolderData implements TrainingData {
         return ids;
     }
 
+    /** Refuses class ids the model has no class for: the null class ({@code numClasses}) is label dropout's alone. */
+    @Override
+    public void requireLabels(int numClasses) {
+        for (Map.Entry<String, Integer> e : ids.entrySet()) {
+            if (e.getValue() < numClasses) continue;
+            Path map = root.resolve(CLASS_IDS);
+            throw new IllegalArgumentException(Files.isRegularFile(map)
+                    ? map + ": folder '" + e.getKey() + "' has class id " + e.getValue() + ", the model's classes are 0.." + (numClasses - 1)
+                    : "image folder " + root + ": " + ids.size() + " class folders, the model has " + numClasses + " classes");
+        }
+    }
+
     public List<String> classes() {
         return classes;
     }
 
+    @Override
     public long label(int i) {
         return labels[i];
     }
@@ -110,17 +145,15 @@ public final class ImageFolderData implements TrainingData {
     /** One image, centre-cropped, as (3, S, S) in [-1, 1]; null (after one warning) if it cannot be decoded. */
     public INDArray load(int i, boolean flip) {
         Path f = files.get(i);
-        BufferedImage img = null;
+        Images.Decoded d;
         try {
-            img = ImageIO.read(f.toFile());
-        } catch (IOException | RuntimeException e) {
-            // reported below
-        }
-        if (img == null) {
-            if (unreadable.add(f)) LOG.warn("skipping unreadable image {}", f);
+            d = Images.decode(f);
+        } catch (WeightsFormatException e) {
+            if (unreadable.put(f, e.getMessage()) == null) LOG.warn("skipping {}", e.getMessage());
             return null;
         }
-        CenterCrop.Rgb rgb = CenterCrop.apply(CenterCrop.Rgb.of(img), size);
+        if (!d.warnings().isEmpty() && damaged.add(f)) LOG.warn("{}: damaged image ({}), using what decodes", f, d.warnings().get(0));
+        CenterCrop.Rgb rgb = CenterCrop.apply(CenterCrop.Rgb.of(d.image()), size);
         float[] v = new float[3 * size * size];
         for (int c = 0; c < 3; c++)
             for (int y = 0; y < size; y++)
@@ -129,6 +162,11 @@ public final class ImageFolderData implements TrainingData {
                     v[c * size * size + y * size + x] = (rgb.planes()[c][y * size + sx] / 255f - 0.5f) / 0.5f;
                 }
         return Nd4j.create(v, new long[]{3, size, size}, 'c');
+    }
+
+    /** Why image {@code i} could not be loaded (a message naming the file), or null. */
+    public String problem(int i) {
+        return unreadable.get(files.get(i));
     }
 
     /** Unreadable files are replaced by the next readable example, so batches keep their size and stay deterministic. */

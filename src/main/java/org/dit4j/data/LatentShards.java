@@ -31,6 +31,7 @@ public final class LatentShards implements TrainingData {
 
     private final INDArray latents, flipped;
     private final long[] labels;
+    private final List<Path> labelFiles = new ArrayList<>();
     private final String description;
 
     public LatentShards(Path dir) {
@@ -48,12 +49,16 @@ public final class LatentShards implements TrainingData {
         List<Long> ys = new ArrayList<>();
         for (JsonNode s : m.path("shards")) {
             INDArray x = Npy.read(dir.resolve(s.path("latents").asText()));
-            long[] y = Npy.read(dir.resolve(s.path("labels").asText())).castTo(DataType.LONG).toLongVector();
+            Path yFile = dir.resolve(s.path("labels").asText());
+            long[] y = Npy.read(yFile).castTo(DataType.LONG).toLongVector();
             if (x.rank() != 4 || x.size(0) != y.length)
                 throw new IllegalArgumentException(dir.resolve(s.path("latents").asText()) + ": " + Arrays.toString(x.shape()) + " latents for " + y.length + " labels");
             xs.add(x.castTo(DataType.FLOAT));
             if (flip) fs.add(Npy.read(dir.resolve(s.path("flipped").asText())).castTo(DataType.FLOAT));
-            for (long l : y) ys.add(l);
+            for (long l : y) {
+                ys.add(l);
+                labelFiles.add(yFile);
+            }
         }
         if (xs.isEmpty()) throw new IllegalArgumentException(manifest + ": no complete shards");
         latents = Nd4j.concat(0, xs.toArray(new INDArray[0]));
@@ -65,6 +70,18 @@ public final class LatentShards implements TrainingData {
     @Override
     public int size() {
         return labels.length;
+    }
+
+    @Override
+    public long label(int i) {
+        return labels[i];
+    }
+
+    @Override
+    public void requireLabels(int numClasses) {
+        for (int i = 0; i < labels.length; i++)
+            if (labels[i] < 0 || labels[i] >= numClasses)
+                throw new IllegalArgumentException(labelFiles.get(i) + ": class id " + labels[i] + ", the model's classes are 0.." + (numClasses - 1));
     }
 
     @Override
@@ -94,15 +111,25 @@ public final class LatentShards implements TrainingData {
         private final Path dir;
         private final ObjectNode manifest;
 
-        public Writer(Path dir, int imageSize, String vae, boolean flip) throws IOException {
+        /**
+         * Resuming needs the same settings as the interrupted run: image size, flips, VAE, mean or sample, and the
+         * seed of the samples. A manifest from before dit4j recorded mode and seed is checked on the rest.
+         */
+        public Writer(Path dir, int imageSize, String vae, boolean flip, boolean mode, long seed) throws IOException {
             this.dir = dir;
             Files.createDirectories(dir);
             Path m = dir.resolve(MANIFEST);
             if (Files.isRegularFile(m)) {
                 manifest = (ObjectNode) JSON.readTree(m.toFile());
-                if (manifest.path("image_size").asInt() != imageSize || manifest.path("flip").asBoolean() != flip)
-                    throw new IllegalArgumentException(m + ": an extraction with other settings is already there (image_size "
-                            + manifest.path("image_size").asInt() + ", flip " + manifest.path("flip").asBoolean() + ")");
+                List<String> differ = new ArrayList<>();
+                if (manifest.path("image_size").asInt() != imageSize) differ.add("image_size " + manifest.path("image_size").asInt());
+                if (manifest.path("flip").asBoolean() != flip) differ.add("flip " + manifest.path("flip").asBoolean());
+                if (!manifest.path("vae").asText().equals(vae)) differ.add("vae " + manifest.path("vae").asText());
+                if (manifest.has("mode") && manifest.path("mode").asBoolean() != mode) differ.add("mode " + manifest.path("mode").asBoolean());
+                if (manifest.has("seed") && !mode && manifest.path("seed").asLong() != seed) differ.add("seed " + manifest.path("seed").asLong());
+                if (!differ.isEmpty())
+                    throw new IllegalArgumentException(m + ": an extraction with other settings is already there (" + String.join(", ", differ)
+                            + "); resume it with those, or extract to another folder");
             } else {
                 manifest = JSON.createObjectNode();
                 manifest.put("format", FORMAT);
@@ -110,6 +137,8 @@ public final class LatentShards implements TrainingData {
                 manifest.put("vae", vae);
                 manifest.put("scaling_factor", 0.18215);
                 manifest.put("flip", flip);
+                manifest.put("mode", mode);
+                manifest.put("seed", seed);
                 manifest.putArray("shards");
                 manifest.put("count", 0);
             }

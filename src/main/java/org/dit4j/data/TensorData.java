@@ -24,6 +24,11 @@ public final class TensorData implements TrainingData {
     }
 
     @Override
+    public long label(int i) {
+        return labels[i];
+    }
+
+    @Override
     public long[] exampleShape() {
         return Arrays.copyOfRange(x.shape(), 1, 4);
     }

@@ -27,6 +27,19 @@ public interface TrainingData {
                     + java.util.Arrays.toString(expected));
     }
 
+    /** The class id of example {@code i}. */
+    long label(int i);
+
+    /**
+     * Refuses class ids outside [0, {@code numClasses}): the model has no such class, and the null class
+     * ({@code numClasses}) is label dropout's alone. Sources override it to name their file.
+     */
+    default void requireLabels(int numClasses) {
+        for (int i = 0; i < size(); i++)
+            if (label(i) < 0 || label(i) >= numClasses)
+                throw new IllegalArgumentException("training example " + i + " has class id " + label(i) + ", the model's classes are 0.." + (numClasses - 1));
+    }
+
     /** A summary line for logs: counts and anything skipped. */
     String describe();
 }

@@ -20,11 +20,10 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.*;
 import java.util.function.IntFunction;
 
-/** PNG output with {@code torchvision.utils.save_image(normalize=True, value_range=(-1, 1))} quantisation. */
+/** Image input (bounded, damage reported) and PNG output with {@code torchvision.utils.save_image(normalize=True, value_range=(-1, 1))} quantisation. */
 public final class Images {
     private Images() {}
 
@@ -51,6 +50,8 @@ public final class Images {
 
     /** {@code make_grid}: images (N, 3, H, W) in rows of {@code nrow}, 2-pixel black padding. */
     public static BufferedImage grid(INDArray batch, int nrow) {
+        if (nrow < 1) throw new IllegalArgumentException("a grid needs at least 1 image per row, got " + nrow);
+        if (batch.rank() != 4 || batch.size(0) == 0) throw new IllegalArgumentException("a grid needs images (N >= 1, 3, H, W), got " + java.util.Arrays.toString(batch.shape()));
         int n = (int) batch.size(0), h = (int) batch.size(2), w = (int) batch.size(3), pad = 2;
         int cols = Math.min(nrow, n), rows = (n + cols - 1) / cols;
         BufferedImage grid = new BufferedImage(cols * (w + pad) + pad, rows * (h + pad) + pad, BufferedImage.TYPE_INT_RGB);
@@ -62,15 +63,51 @@ public final class Images {
         return grid;
     }
 
-    /** An RGB image file as (3, H, W) in [-1, 1]: torchvision's ToTensor then Normalize(0.5, 0.5), in float32. */
-    public static org.nd4j.linalg.api.ndarray.INDArray readRgb(Path file) {
-        BufferedImage img;
-        try {
-            img = ImageIO.read(file.toFile());
-        } catch (IOException e) {
+    /**
+     * The most pixels an input image may have: 64 megapixels (8192×8192; decoding one takes about 1 GB of heap). The
+     * size is read from the header before any pixel is, so a small file declaring a huge image costs nothing.
+     */
+    public static final long MAX_PIXELS = 64L << 20;
+
+    /** A decoded image and what the decoder warned about (a truncated JPEG, for one). */
+    public record Decoded(BufferedImage image, List<String> warnings) {}
+
+    /** Decodes a regular image file with ImageIO, refusing anything above {@link #MAX_PIXELS} before decoding it. */
+    public static Decoded decode(Path file) {
+        if (!Files.isRegularFile(file)) throw new WeightsFormatException(file, Files.exists(file) ? "not a regular file" : "no such file");
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            Iterator<ImageReader> readers = in == null ? Collections.emptyIterator() : ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) throw new WeightsFormatException(file, "not an image ImageIO can read (PNG, JPEG, BMP, GIF)");
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                long w = reader.getWidth(0), h = reader.getHeight(0);
+                if (w * h > MAX_PIXELS)
+                    throw new WeightsFormatException(file, w + "x" + h + " pixels is above the " + (MAX_PIXELS >> 20) + "-megapixel limit for input images");
+                List<String> warnings = new ArrayList<>();
+                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+                return new Decoded(reader.read(0), List.copyOf(warnings));
+            } finally {
+                reader.dispose();
+            }
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof WeightsFormatException w) throw w;
             throw new WeightsFormatException(file, "unreadable image (" + e.getMessage() + ")");
         }
-        if (img == null) throw new WeightsFormatException(file, "not an image ImageIO can read (PNG, JPEG, BMP, GIF)");
+    }
+
+    /**
+     * An RGB image file as (3, H, W) in [-1, 1]: torchvision's ToTensor then Normalize(0.5, 0.5), in float32. A damaged
+     * file that still decodes (a truncated JPEG) is refused: see {@link #decode} to accept it.
+     */
+    public static INDArray readRgb(Path file) {
+        Decoded d = decode(file);
+        if (!d.warnings().isEmpty()) throw new WeightsFormatException(file, "damaged image (" + d.warnings().get(0) + ")");
+        return toRgb(d.image());
+    }
+
+    /** (3, H, W) in [-1, 1], float32. */
+    public static INDArray toRgb(BufferedImage img) {
         int h = img.getHeight(), w = img.getWidth();
         float[] v = new float[3 * h * w];
         for (int y = 0; y < h; y++)
@@ -90,6 +127,7 @@ public final class Images {
      */
     public static void writeAll(Path dir, INDArray images, IntFunction<String> suffix, IntFunction<Map<String, String>> text,
                                 Path grid, int nrow, Map<String, String> gridText) throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new IOException(dir + " exists and is not a folder; images need a folder");
         Files.createDirectories(dir);
         for (int i = 0; i < images.size(0); i++)
             writePng(dir.resolve(String.format("%06d%s.png", i, suffix.apply(i))), toImage(images.slice(i)), text.apply(i));

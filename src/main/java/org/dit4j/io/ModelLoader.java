@@ -36,14 +36,17 @@ public final class ModelLoader {
         return ModelFamilies.of(cfg).create(cfg, w.weights(), file.toString());
     }
 
-    /** A training run's folder ({@code RUN/checkpoints/step-*}) stands for its newest checkpoint; anything else for itself. */
+    /**
+     * A training run's folder ({@code RUN/checkpoints/step-*}) stands for its newest whole checkpoint (a damaged newer
+     * one is skipped with a warning); anything else for itself.
+     */
     public static Path resolve(Path ckpt) {
         Path dir = ckpt.resolve("checkpoints");
         if (!Files.isDirectory(ckpt) || Checkpoint.isCheckpointDir(ckpt) || !Files.isDirectory(dir)) return ckpt;
         try (Stream<Path> s = Files.list(dir)) {
-            List<Path> steps = s.filter(p -> p.getFileName().toString().matches("step-\\d{8}") && Checkpoint.isCheckpointDir(p)).sorted().toList();
+            List<Path> steps = s.filter(p -> p.getFileName().toString().matches("step-\\d{8}") && Files.isDirectory(p)).sorted().toList();
             if (steps.isEmpty()) throw new IllegalArgumentException(ckpt + " is a training run without complete checkpoints (expected " + dir.resolve("step-*") + ")");
-            return steps.get(steps.size() - 1);
+            return Checkpoint.newestWhole(steps, Checkpoint::damage);
         } catch (IOException e) {
             throw new IllegalArgumentException(dir + ": cannot list checkpoints (" + e.getMessage() + ")");
         }

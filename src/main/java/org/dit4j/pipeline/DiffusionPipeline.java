@@ -62,6 +62,12 @@ public final class DiffusionPipeline {
         if (r.noise() != null && !Arrays.equals(r.noise().shape(), shape))
             throw new IllegalArgumentException("initial noise has shape " + Arrays.toString(r.noise().shape()) + ", expected " + Arrays.toString(shape)
                     + " (one row per label)");
+        if (r.noise() != null) {
+            // one NaN or Inf spreads through attention to its whole sample, and on through every step
+            long bad = r.noise().isNaN().castTo(org.nd4j.linalg.api.buffer.DataType.INT).sumNumber().longValue()
+                    + r.noise().isInfinite().castTo(org.nd4j.linalg.api.buffer.DataType.INT).sumNumber().longValue();
+            if (bad > 0) throw new IllegalArgumentException("the initial noise has " + bad + " non-finite values (NaN or Inf), expected finite numbers");
+        }
         Guidance guidance = !guided ? Guidance.NONE : switch (cfg.guidanceRule()) {
             case BATCHED -> Guidance.batched(r.cfgScale(), r.cfgChannels().count(cfg));
             case TWO_PASS -> Guidance.twoPass(r.cfgScale());

@@ -57,6 +57,7 @@ public final class Trainer extends EngineBase {
             throw new IllegalArgumentException(workers + " devices exceed the batch size " + cfg.integer("train_batch_size") + " (each needs an example)");
         data.requireExampleShape(model.sampleShape());
         ModelConfig m = model.config();
+        data.requireLabels(m.numClasses());
         this.model = model;
         this.diffusion = GaussianDiffusion.create(DiffusionConfig.of("").withLearnSigma(m.learnSigma()));
         this.step = new TrainingStep(model, diffusion);

@@ -12,6 +12,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.*;
 import java.util.stream.Stream;
@@ -95,30 +96,59 @@ public final class TrainingCheckpoint {
         }
     }
 
-    /** The newest complete checkpoint of a run directory, or {@code dir} itself if it is one. */
+    /**
+     * The newest whole checkpoint of a run directory, or {@code dir} itself if it is one. A damaged newer checkpoint
+     * (a truncated file, an unreadable state.json) is skipped with one warning naming it and the one used; a damaged
+     * {@code dir} itself, or a run with no whole checkpoint, is an error naming the damage.
+     */
     public static Path latest(Path dir) {
-        if (Files.isRegularFile(dir.resolve(STATE))) return dir;
+        if (Files.isRegularFile(dir.resolve(STATE))) return Checkpoint.newestWhole(List.of(dir), TrainingCheckpoint::damage);
         List<Path> all = list(dir);
         if (all.isEmpty()) throw new IllegalArgumentException(dir + ": no training checkpoints (expected " + dir.resolve("checkpoints/step-*") + ")");
-        return all.get(all.size() - 1);
+        return Checkpoint.newestWhole(all, TrainingCheckpoint::damage);
     }
 
+    /** Why a training checkpoint folder cannot be whole, from its file sizes, safetensors headers and state.json, or null. */
+    static String damage(Path dir) {
+        String d = Checkpoint.damage(dir);
+        if (d == null) d = Checkpoint.safetensorsDamage(dir.resolve(RAW));
+        if (d == null) d = Checkpoint.safetensorsDamage(dir.resolve(OPTIMIZER));
+        if (d != null) return d;
+        try {
+            JsonNode st = JSON.readTree(dir.resolve(STATE).toFile());
+            if (st == null || !st.path("step").canConvertToLong() || !st.path("optimizer_steps").canConvertToLong() || !st.path("train_config").isObject())
+                return STATE + " lacks step, optimizer_steps or train_config";
+            return null;
+        } catch (IOException e) {
+            return STATE + " is unreadable (" + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + ")";
+        }
+    }
+
+    /** The {@code step-NNNNNNNN} folders of a run, oldest first, whole or not. */
     static List<Path> list(Path runDir) {
         Path c = runDir.resolve("checkpoints");
         if (!Files.isDirectory(c)) return List.of();
         try (Stream<Path> s = Files.list(c)) {
-            return s.filter(p -> p.getFileName().toString().matches("step-\\d{8}") && Files.isRegularFile(p.resolve(STATE))).sorted().toList();
+            return s.filter(p -> p.getFileName().toString().matches("step-\\d{8}") && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).sorted().toList();
         } catch (IOException e) {
             return List.of();
         }
     }
 
-    /** Deletes all but the newest {@code keep} checkpoints, and temporary directories a killed run left behind. */
+    /**
+     * Deletes all but the newest {@code keep} whole checkpoints, and temporaries a killed run left behind. Damaged
+     * checkpoints are left alone (a resumed run replaces them as it reaches their steps), so they never push a whole
+     * one out.
+     */
     public static void prune(Path runDir, int keep) throws IOException {
-        List<Path> all = list(runDir);
-        for (int i = 0; i < all.size() - keep; i++) AtomicFiles.deleteRecursively(all.get(i));
-        try (Stream<Path> s = Files.list(runDir.resolve("checkpoints"))) {
-            for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".step-")).toList()) AtomicFiles.deleteRecursively(p);
+        List<Path> whole = list(runDir).stream().filter(p -> damage(p) == null).toList();
+        for (int i = 0; i < whole.size() - keep; i++) AtomicFiles.deleteRecursively(whole.get(i));
+        Path c = runDir.resolve("checkpoints");
+        AtomicFiles.removeLeftovers(c);
+        try (Stream<Path> s = Files.list(c)) {
+            // temporaries of versions before AtomicFiles named them after their process
+            for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".step-") && !AtomicFiles.isTemporary(p.getFileName().toString())).toList())
+                AtomicFiles.deleteRecursively(p);
         }
     }
 }

@@ -1,5 +1,6 @@
 package org.dit4j.training;
 
+import org.dit4j.io.AtomicFiles;
 import org.dit4j.pipeline.SampleGrids;
 
 import java.io.BufferedWriter;
@@ -58,7 +59,8 @@ public final class TrainingRun {
     public Path run(String description, Reporter reporter) throws IOException {
         TrainConfig cfg = trainer.trainConfig();
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve(CONFIG), cfg.toYaml(), StandardCharsets.UTF_8);
+        byte[] yaml = cfg.toYaml().getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(dir.resolve(CONFIG), o -> o.write(yaml));
         long total = trainer.totalSteps();
         reporter.started(description + " for " + total + " steps (" + trainer.describeEngine() + ")", trainer.currentStep(), total);
         Path csv = dir.resolve(LOG);
@@ -103,8 +105,9 @@ public final class TrainingRun {
      */
     static List<double[]> prepareLog(Path csv, long resumedStep) throws IOException {
         List<double[]> curve = new ArrayList<>();
+        AtomicFiles.requireReplaceableFile(csv);   // the log is appended to: never through a link or into a FIFO
         if (!Files.exists(csv)) {
-            Files.writeString(csv, LOG_HEADER + "\n");
+            AtomicFiles.write(csv, o -> o.write((LOG_HEADER + "\n").getBytes(StandardCharsets.UTF_8)));
             return curve;
         }
         List<String> kept = new ArrayList<>();
@@ -125,7 +128,7 @@ public final class TrainingRun {
             kept.add(line);
             curve.add(new double[]{step, Double.parseDouble(f[1])});
         }
-        if (dropped) org.dit4j.io.AtomicFiles.write(csv, o -> o.write((String.join("\n", kept) + "\n").getBytes(StandardCharsets.UTF_8)));
+        if (dropped) AtomicFiles.write(csv, o -> o.write((String.join("\n", kept) + "\n").getBytes(StandardCharsets.UTF_8)));
         return curve;
     }
 

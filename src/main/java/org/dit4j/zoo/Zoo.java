@@ -101,10 +101,15 @@ public final class Zoo {
         ZooEntry e = entry(name);
         Path target = path(name);
         if (Files.isRegularFile(target)) return target;
-        new Downloader(url(e), target, e.sha256(), e.size(), () -> helpForManualDownload(e, target))
+        new Downloader(url(e), target, e.sha256(), e.size(), maxBytes(e), () -> helpForManualDownload(e, target))
                 .download(progress, file -> verifyContents(e, file));
         recordHash(target, Downloader.sha256(target));
         return target;
+    }
+
+    /** The most an entry's file can take when the manifest gives no size: its values as float64, plus 16 MiB of container. */
+    static long maxBytes(ZooEntry e) {
+        return e.values() > 0 ? e.values() * 8 + (16L << 20) : 64L << 30;
     }
 
     /** Checks a cached file: the hash recorded at download (or the manifest's), then its tensors against the architecture. */

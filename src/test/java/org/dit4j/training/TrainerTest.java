@@ -129,6 +129,38 @@ class TrainerTest {
     }
 
     @Test
+    void aDamagedNewestCheckpointGivesWayToTheWholeOneWithAWarning(@TempDir Path dir) throws Exception {
+        DiTModel m = DiTModel.create(pixelDiT());
+        DiTInit.initialize(m, 1);
+        Trainer t = new Trainer(m, colours(2), config(4).set("train_batch_size", 2, "test").set("ckpt_max_keep", 2, "test"));
+        for (int i = 0; i < 3; i++) {
+            t.trainStep();
+            t.checkpoint(dir);
+        }
+        Path two = TrainingCheckpoint.dirFor(dir, 2), three = TrainingCheckpoint.dirFor(dir, 3);
+        Path weights = three.resolve(org.dit4j.io.Checkpoint.WEIGHTS);
+        byte[] whole = Files.readAllBytes(weights);
+        Files.write(weights, java.util.Arrays.copyOf(whole, whole.length / 2));   // a truncated copy
+        String err = org.dit4j.cli.ForwardCommandTest.stderrOf(() -> assertEquals(two, TrainingCheckpoint.latest(dir)));
+        assertTrue(err.contains(three.toString()) && err.contains("model.safetensors") && err.contains(two.toString()), err);
+        assertEquals(1, err.strip().lines().count(), err);
+        // a damaged checkpoint pushes no whole one out
+        t.trainStep();
+        t.checkpoint(dir);
+        try (var s = Files.list(dir.resolve("checkpoints"))) {
+            assertEquals(java.util.List.of("step-00000002", "step-00000003", "step-00000004"), s.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        Files.writeString(TrainingCheckpoint.dirFor(dir, 4).resolve(TrainingCheckpoint.STATE), "{\"step\": 4,");
+        err = org.dit4j.cli.ForwardCommandTest.stderrOf(() -> assertEquals(two, TrainingCheckpoint.latest(dir)));
+        assertTrue(err.contains("step-00000004") && err.contains("state.json") && err.contains("so is an older one"), err);
+        Files.delete(two.resolve(TrainingCheckpoint.OPTIMIZER));
+        var e = assertThrows(IllegalArgumentException.class, () -> TrainingCheckpoint.latest(dir));
+        assertTrue(e.getMessage().contains("step-00000004") && e.getMessage().contains("no older checkpoint is whole"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> TrainingCheckpoint.latest(three));
+        assertTrue(e.getMessage().contains(three.toString()) && e.getMessage().contains("model.safetensors"), e.getMessage());
+    }
+
+    @Test
     void aNanLossStopsWithTheStepNumber() {
         DiTModel m = DiTModel.create(pixelDiT());
         DiTInit.initialize(m, 1);

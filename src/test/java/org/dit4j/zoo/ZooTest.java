@@ -44,12 +44,41 @@ class ZooTest {
                 o.write(body);
             }
         });
+        // a mirror that accepts and never answers, one that stalls mid-body, one whose body never ends
+        server.createContext("/stalled/DiT-tiny.pt", ex -> await(release));
+        server.createContext("/trickle/DiT-tiny.pt", ex -> {
+            ex.sendResponseHeaders(200, 0);
+            ex.getResponseBody().write(payload, 0, 1000);
+            ex.getResponseBody().flush();
+            await(release);
+        });
+        server.createContext("/endless/DiT-tiny.pt", ex -> {
+            ex.sendResponseHeaders(200, 0);
+            try (OutputStream o = ex.getResponseBody()) {
+                while (release.getCount() > 0) o.write(payload);
+            } catch (IOException e) {
+                // the client hung up, as it should
+            }
+        });
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         server.start();
+    }
+
+    private final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+
+    private static void await(java.util.concurrent.CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @AfterEach
     void stop() {
+        release.countDown();
         server.stop(0);
+        System.clearProperty(Downloader.READ_TIMEOUT);
     }
 
     private String base() {
@@ -107,6 +136,30 @@ class ZooTest {
         DiTConfig wrong = new DiTConfig(8, 2, 4, 64, 3, 4, 4.0, 0.1, 10, true);
         var e = assertThrows(IOException.class, () -> zoo(null, wrong).fetch("tiny", null));
         assertTrue(e.getMessage().contains("missing keys: blocks.2."), e.getMessage());
+        assertFalse(Files.exists(cache.resolve("DiT-tiny.pt")));
+    }
+
+    private Zoo zooAt(String path) {
+        return new Zoo(cache, "http://127.0.0.1:" + server.getAddress().getPort() + path, List.of(new ZooEntry("tiny", "dit", null, 64,
+                "DiT-tiny.pt", "https://example.invalid/DiT-tiny.pt", null, null, 32, 183_200, tiny())));
+    }
+
+    @Test
+    void aStalledMirrorTimesOutInsteadOfHanging() {
+        System.setProperty(Downloader.READ_TIMEOUT, "1");
+        var e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> assertThrows(IOException.class, () -> zooAt("/stalled").fetch("tiny", null)));
+        assertTrue(e.getMessage().contains("did not answer within 1 s"), e.getMessage());
+        e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> assertThrows(IOException.class, () -> zooAt("/trickle").fetch("tiny", null)));
+        assertTrue(e.getMessage().contains("stalled: no data for 1 s after 1000 bytes"), e.getMessage());
+        assertFalse(Files.exists(cache.resolve("DiT-tiny.pt")));
+    }
+
+    @Test
+    void anEndlessBodyStopsAtTheMostTheFileCanHold() {
+        long max = Zoo.maxBytes(zooAt("/endless").entry("tiny"));
+        var e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> assertThrows(IOException.class, () -> zooAt("/endless").fetch("tiny", null)));
+        assertTrue(e.getMessage().contains("sent more than " + max + " bytes"), e.getMessage());
+        assertFalse(Files.exists(cache.resolve("DiT-tiny.pt.part")), "the oversized part is deleted");
         assertFalse(Files.exists(cache.resolve("DiT-tiny.pt")));
     }
 

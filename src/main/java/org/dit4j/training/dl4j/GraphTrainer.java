@@ -57,6 +57,7 @@ public final class GraphTrainer extends EngineBase {
                     + " model was given); use the SameDiff trainer");
         DiTConfig m = dit.config();
         data.requireExampleShape(dit.sampleShape());
+        data.requireLabels(m.numClasses());
         if (cfg.integer("gradient_accumulation_steps") != 1)
             throw new IllegalArgumentException("gradient_accumulation_steps " + cfg.integer("gradient_accumulation_steps")
                     + " is not supported by the " + engine.describe() + " engine (DL4J updates after every round); use 1");
