@@ -157,6 +157,9 @@ public final class SampleCommand implements Callable<Integer> {
         if (!Double.isFinite(cfgScale)) throw new IllegalArgumentException("--cfg-scale must be a finite number, got " + cfgScale);
         if (!Double.isFinite(eta) || eta < 0) throw new IllegalArgumentException("--eta must be a finite number >= 0, got " + eta);
         requireWritableTarget(out, "--out");
+        if (numClasses != null && numClasses < 1) throw new IllegalArgumentException("--num-classes must be at least 1, got " + numClasses);
+        // Refused before sampling, not after it: a latents file that cannot be written (a folder, a device, a link).
+        if (saveLatents != null) AtomicFiles.requireReplaceableFile(saveLatents);
         INDArray z = noise == null ? null : Npy.readFloat32(noise);
 
         Zoo zoo = Zoo.standard();

@@ -131,6 +131,17 @@ class SampleCommandTest {
     }
 
     @Test
+    void badOutputsAndCountsAreRefusedBeforeSampling(@TempDir Path dir) throws Exception {
+        String[] common = {"sample", "--model-config", Fixtures.tiny("config.json").toString(), "--ckpt",
+                Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1", "--no-decode", "--steps", "250"};
+        Path folder = Files.createDirectories(dir.resolve("latents.npy"));
+        String err = ForwardCommandTest.stderrOf(() -> assertEquals(2, Dit4j.run(concat(common, "--save-latents", folder.toString()))));
+        assertTrue(err.contains("is a folder") && err.strip().lines().count() == 1, err);
+        err = ForwardCommandTest.stderrOf(() -> assertEquals(2, Dit4j.run(concat(common, "--num-classes", "0"))));
+        assertTrue(err.contains("--num-classes"), err);
+    }
+
+    @Test
     void batchingDoesNotChangeDeterministicSamples(@TempDir Path dir) throws Exception {
         INDArray noise = Slices.range(Npy.read(Fixtures.tiny("ddim10/noise.npy")), 0, 0, 4);
         Path z = dir.resolve("z.npy");
