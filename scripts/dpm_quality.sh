@@ -13,7 +13,7 @@ if ! ls "$run"/checkpoints/step-* >/dev/null 2>&1; then
   scripts/dit4j train --config configs/training/toy-pixel.yaml --out "$run" >/dev/null
 fi
 labels=281,504,657,281,504,657,281,504
-common=(sample --ckpt "$run" --labels "$labels" --seed 11 --cfg-scale 1 --no-decode)
+common=(sample --ckpt "$run" --labels "$labels" --seed 11 --cfg-scale 1 --no-decode --out "$out/png")
 t() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc; }
 declare -A secs
 secs[ddpm250]=$(t scripts/dit4j "${common[@]}" --sampler ddpm --steps 250 --save-latents "$out/ddpm250.npy")
@@ -31,5 +31,6 @@ print("| sampler | process wall time (s) | ratio to DDPM-250 | RMS to DDPM-250 |
 print("|---|---|---|---|---|")
 for k in secs:
     print(f"| {k} | {secs[k]:.1f} | {secs[k] / secs['ddpm250']:.3f} | {rms(a[k], a['ddpm250']):.4f} | {rms(a[k], a['ddim250']):.4f} |")
-print(f"(RMS of a DDPM-250 sample itself: {float(np.sqrt(np.mean(a['ddpm250'] ** 2))):.4f})")
+for k in ("ddpm250", "ddim250"):
+    print(f"(RMS of the {k} samples themselves: {float(np.sqrt(np.mean(a[k] ** 2))):.4f})")
 PY

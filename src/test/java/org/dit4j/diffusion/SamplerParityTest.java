@@ -2,7 +2,6 @@ package org.dit4j.diffusion;
 
 import org.dit4j.Fixtures;
 import org.dit4j.models.dit.DiTModel;
-import org.dit4j.pipeline.GuidanceChannels;
 import org.dit4j.models.TinyDiTAccess;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;

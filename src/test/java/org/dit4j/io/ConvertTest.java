@@ -12,7 +12,6 @@ import org.dit4j.diffusion.DdimSampler;
 import org.dit4j.diffusion.GaussianDiffusion;
 import org.dit4j.diffusion.NoiseSource;
 import org.dit4j.models.*;
-import org.dit4j.util.Slices;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

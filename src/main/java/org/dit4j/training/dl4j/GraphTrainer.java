@@ -12,7 +12,6 @@ import org.dit4j.training.TrainConfig;
 import org.dit4j.training.EngineBase;
 import org.dit4j.training.Trainer;
 import org.dit4j.training.TrainingCheckpoint;
-import org.dit4j.training.TrainingLoop;
 import org.dit4j.util.Quiet;
 import org.dit4j.util.Slices;
 import org.nd4j.linalg.api.ndarray.INDArray;
