@@ -20,7 +20,7 @@ public final class Respacing {
             throw new IllegalArgumentException("respacing '" + spec + "': cannot create exactly " + desired + " steps from "
                     + numTimesteps + " with an integer stride");
         }
-        String[] parts = spec.split(",");
+        String[] parts = spec.split(",", -1);   // keep empty sections: the official int(x) refuses "10," too
         int[] counts = new int[parts.length];
         for (int i = 0; i < parts.length; i++) counts[i] = parse(parts[i], spec);
         int sizePer = numTimesteps / counts.length, extra = numTimesteps % counts.length, start = 0;

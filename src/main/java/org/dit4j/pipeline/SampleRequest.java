@@ -3,7 +3,6 @@ package org.dit4j.pipeline;
 import org.dit4j.diffusion.DpmSolver;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.util.Arrays;
 
 /**
  * What to sample: class labels, sampler and schedule (a respacing for DDPM/DDIM, a step count for DPM-Solver),
@@ -54,10 +53,6 @@ public record SampleRequest(long[] labels, SamplerKind sampler, String respacing
         if (!Double.isFinite(eta) || eta < 0) throw new IllegalArgumentException("DDIM eta must be a finite number >= 0, got " + eta);
         if (!Double.isFinite(cfgScale)) throw new IllegalArgumentException("the guidance scale must be a finite number, got " + cfgScale);
         if (batchSize < 0) throw new IllegalArgumentException("the batch size must be positive, got " + batchSize);
-        // Respacing drops empty sections after the last comma (",,," would divide by zero sections): refuse them here
-        if (respacing != null && !respacing.isBlank() && !respacing.trim().startsWith("ddim")
-                && Arrays.stream(respacing.split(",", -1)).anyMatch(String::isBlank))
-            throw new IllegalArgumentException("respacing '" + respacing + "' has an empty section; expected comma-separated positive step counts or 'ddimN'");
     }
 
     /** {@code sample.py}'s defaults: DDPM over 250 respaced steps, guidance 4.0 on the official channels, no clipping. */
