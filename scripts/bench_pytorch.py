@@ -2,6 +2,7 @@
 """The work of `dit4j bench`, in PyTorch with the official DiT code: forward passes and a guided DDIM sample.
 
 Usage: OMP_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 scripts/bench_pytorch.py --dit-repo PATH/TO/DiT
+           [--dpm-steps N --dpm-repo PATH/TO/dpm-solver]   (the official DPM-Solver++(2M), guided as its README's DiT example)
 Prints the same tab-separated columns as `dit4j bench`. Debian's python3-torch; not part of dit4j.
 """
 import argparse
@@ -33,6 +34,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--ddim-steps", type=int, default=10)
+    ap.add_argument("--dpm-steps", type=int, default=0)
+    ap.add_argument("--dpm-repo", help="LuChengTHU/dpm-solver checkout (dpm_solver_pytorch.py), for --dpm-steps")
     ap.add_argument("--train-batch", type=int, default=0, help="also time a training step (loss, backward, AdamW)")
     a = ap.parse_args()
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference"))
@@ -82,6 +85,20 @@ def main():
                                                   model_kwargs=dict(y=yy, cfg_scale=4.0), device="cpu")
             med, mn = timed(sample, a.warmup, a.repeats)
             print("%s\t%d\t1\tddim%d_cfg\t%.1f\t%.1f\t%d" % (name, a.input_size, a.ddim_steps, med, mn, a.repeats))
+        if a.dpm_steps > 0:
+            sys.path.insert(0, a.dpm_repo)
+            from dpm_solver_pytorch import NoiseScheduleVP, model_wrapper, DPM_Solver
+            ns = NoiseScheduleVP("discrete", betas=torch.from_numpy(create_diffusion("").betas))
+            fn = model_wrapper(lambda x, t, y: model(x, t, y)[:, :4], ns, model_type="noise", model_kwargs={},
+                               guidance_type="classifier-free", condition=torch.tensor([207]),
+                               unconditional_condition=torch.tensor([1000]), guidance_scale=4.0)
+            solver = DPM_Solver(fn, ns, algorithm_type="dpmsolver++")
+
+            def dpm():
+                z = torch.randn(1, 4, a.input_size, a.input_size)
+                return solver.sample(z, steps=a.dpm_steps, order=2, skip_type="time_uniform", method="multistep")
+            med, mn = timed(dpm, a.warmup, a.repeats)
+            print("%s\t%d\t1\tdpmpp2m%d_cfg\t%.1f\t%.1f\t%d" % (name, a.input_size, a.dpm_steps, med, mn, a.repeats))
 
 
 if __name__ == "__main__":

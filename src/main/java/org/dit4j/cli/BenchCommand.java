@@ -35,6 +35,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--ddim-steps", defaultValue = "10", description = "Steps of the guided DDIM sample (batch 1, i.e. 2 rows); 0 skips it.")
     int ddimSteps;
 
+    @Option(names = "--dpm-steps", defaultValue = "0", description = "Steps of a guided DPM-Solver++(2M) sample (batch 1, i.e. 2 rows, all channels guided); 0 skips it.")
+    int dpmSteps;
+
     @Option(names = "--train-batch", defaultValue = "0", description = "Also time a training step (loss, backward, AdamW) at this batch size; 0 skips it.")
     int trainBatch;
 
@@ -60,8 +63,8 @@ public final class BenchCommand implements Callable<Integer> {
         if (vaeOnly) models = List.of();
         if (repeats <= 0 || warmup < 0) throw new IllegalArgumentException("--repeats must be positive and --warmup >= 0");
         if (batches.stream().anyMatch(b -> b < 1)) throw new IllegalArgumentException("--batches must be positive batch sizes, got " + batches);
-        if (inputSize < 1 || trainBatch < 0 || ddimSteps < 0 || vaeTile < 0)
-            throw new IllegalArgumentException("--input-size must be positive and --train-batch, --ddim-steps, --vae-tile >= 0");
+        if (inputSize < 1 || trainBatch < 0 || ddimSteps < 0 || dpmSteps < 0 || vaeTile < 0)
+            throw new IllegalArgumentException("--input-size must be positive and --train-batch, --ddim-steps, --dpm-steps, --vae-tile >= 0");
         if (vaeSizes != null && vaeSizes.stream().anyMatch(s -> s < 8 || s % 8 != 0))
             throw new IllegalArgumentException("--vae-sizes must be positive multiples of 8 pixels, got " + vaeSizes);
         System.out.println("model\tinput\tbatch\twork\tmedian_ms\tmin_ms\trepeats");
@@ -112,6 +115,12 @@ public final class BenchCommand implements Callable<Integer> {
                 SampleRequest req = SampleRequest.of(207).withSampler(SampleRequest.SamplerKind.DDIM, String.valueOf(ddimSteps));
                 double[] ms = time(() -> new DiffusionPipeline(model, null).latents(req, null));
                 System.out.printf(Locale.ROOT, "%s\t%d\t1\tddim%d_cfg\t%.1f\t%.1f\t%d%n", name, inputSize, ddimSteps, ms[0], ms[1], repeats);
+            }
+            if (dpmSteps > 0) {
+                SampleRequest req = SampleRequest.of(207).withSampler(SampleRequest.SamplerKind.DPM_SOLVER_PP, String.valueOf(dpmSteps))
+                        .withGuidance(4.0, org.dit4j.pipeline.GuidanceChannels.ALL);
+                double[] ms = time(() -> new DiffusionPipeline(model, null).latents(req, null));
+                System.out.printf(Locale.ROOT, "%s\t%d\t1\tdpmpp2m%d_cfg\t%.1f\t%.1f\t%d%n", name, inputSize, dpmSteps, ms[0], ms[1], repeats);
             }
         }
         if (vaeSizes != null && !vaeSizes.isEmpty()) {
