@@ -183,8 +183,6 @@ public final class SampleCommand implements Callable<Integer> {
         if (config != null) checkPatchSize(cfg);
         boolean pixelSpace = cfg.inChannels() == 3;
         AutoencoderKL autoencoder = pixelSpace || noDecode ? null : Vaes.load(vae, zoo);
-        if (autoencoder != null && autoencoder.config().embedDim() != cfg.inChannels())
-            throw new IllegalArgumentException("--vae has " + autoencoder.config().embedDim() + " latent channels, the model " + cfg.inChannels());
         DiffusionPipeline pipeline = new DiffusionPipeline(model, autoencoder);
 
         String spacing = respacing != null ? respacing : String.valueOf(steps);

@@ -15,12 +15,14 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * dit4j's own checkpoint: a directory holding {@code config.yaml} (the family and the official constructor arguments)
@@ -35,6 +37,20 @@ public final class Checkpoint {
     private static final Logger LOG = LoggerFactory.getLogger(Checkpoint.class);
 
     private Checkpoint() {}
+
+    /** A training run keeps its checkpoints in {@code RUN/checkpoints/step-NNNNNNNN}. */
+    public static final String RUN_FOLDER = "checkpoints";
+
+    /** The {@code step-NNNNNNNN} folders of a training run, oldest first, whole or not. */
+    public static List<Path> stepFolders(Path runDir) {
+        Path c = runDir.resolve(RUN_FOLDER);
+        if (!Files.isDirectory(c)) return List.of();
+        try (Stream<Path> s = Files.list(c)) {
+            return s.filter(p -> p.getFileName().toString().matches("step-\\d{8}") && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).sorted().toList();
+        } catch (IOException e) {
+            throw new IllegalArgumentException(c + ": cannot list checkpoints (" + e.getMessage() + ")");
+        }
+    }
 
     public static boolean isCheckpointDir(Path dir) {
         return Files.isDirectory(dir) && Files.isRegularFile(dir.resolve(CONFIG)) && Files.isRegularFile(dir.resolve(WEIGHTS));

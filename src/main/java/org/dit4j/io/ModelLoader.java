@@ -4,11 +4,9 @@ import org.dit4j.models.Denoiser;
 import org.dit4j.models.ModelConfig;
 import org.dit4j.models.ModelFamilies;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * "Which architecture, which weights", resolved the way {@code sample.py} does: a model name or config names the
@@ -19,6 +17,8 @@ public final class ModelLoader {
     private ModelLoader() {}
 
     /**
+     * The model in a weights file or folder ({@link #resolve} first turns a training run's folder into its checkpoint).
+     *
      * @param modelName   an official name such as {@code DiT-XL/2}, or null
      * @param modelConfig a YAML model config, or null
      * @param imageSize   image side in pixels (latents are 1/8 of it for latent models), or 0 for the config's own
@@ -26,14 +26,13 @@ public final class ModelLoader {
      */
     public static Denoiser load(Path ckpt, String modelName, Path modelConfig, int imageSize, int numClasses, TorchCheckpoint.Pick pick) {
         if (ckpt == null || !Files.exists(ckpt)) throw new IllegalArgumentException("checkpoint " + ckpt + ": no such file or directory");
-        Path file = resolve(ckpt);
         ModelConfig named = architecture(modelName, modelConfig, imageSize, numClasses);
-        Weights.Imported w = Weights.load(file, null, named, pick);
+        Weights.Imported w = Weights.load(ckpt, null, named, pick);
         ModelConfig cfg = w.config();
         if (named == null && (imageSize > 0 && cfg.inputSize() != inputSize(cfg, imageSize) || numClasses > 0 && cfg.numClasses() != numClasses))
-            throw new IllegalArgumentException(file + " holds a model for " + cfg.inputSize() + "x" + cfg.inputSize() + " inputs and "
+            throw new IllegalArgumentException(ckpt + " holds a model for " + cfg.inputSize() + "x" + cfg.inputSize() + " inputs and "
                     + cfg.numClasses() + " classes; an image size or class count cannot change that");
-        return ModelFamilies.of(cfg).create(cfg, w.weights(), file.toString());
+        return ModelFamilies.of(cfg).create(cfg, w.weights(), ckpt.toString());
     }
 
     /**
@@ -41,15 +40,11 @@ public final class ModelLoader {
      * one is skipped with a warning); anything else for itself.
      */
     public static Path resolve(Path ckpt) {
-        Path dir = ckpt.resolve("checkpoints");
+        Path dir = ckpt.resolve(Checkpoint.RUN_FOLDER);
         if (!Files.isDirectory(ckpt) || Checkpoint.isCheckpointDir(ckpt) || !Files.isDirectory(dir)) return ckpt;
-        try (Stream<Path> s = Files.list(dir)) {
-            List<Path> steps = s.filter(p -> p.getFileName().toString().matches("step-\\d{8}") && Files.isDirectory(p)).sorted().toList();
-            if (steps.isEmpty()) throw new IllegalArgumentException(ckpt + " is a training run without complete checkpoints (expected " + dir.resolve("step-*") + ")");
-            return Checkpoint.newestWhole(steps, Checkpoint::damage);
-        } catch (IOException e) {
-            throw new IllegalArgumentException(dir + ": cannot list checkpoints (" + e.getMessage() + ")");
-        }
+        List<Path> steps = Checkpoint.stepFolders(ckpt);
+        if (steps.isEmpty()) throw new IllegalArgumentException(ckpt + " is a training run without complete checkpoints (expected " + dir.resolve("step-*") + ")");
+        return Checkpoint.newestWhole(steps, Checkpoint::damage);
     }
 
     /** The architecture named by a model name or config file, resized; null when neither is given. */

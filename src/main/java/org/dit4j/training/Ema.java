@@ -1,5 +1,6 @@
 package org.dit4j.training;
 
+import org.dit4j.models.StateDicts;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.LinkedHashMap;
@@ -21,7 +22,7 @@ public final class Ema {
         if (!(decay >= 0 && decay <= 1)) throw new IllegalArgumentException("ema_decay must lie in [0, 1], got " + decay);
         this.decay = decay;
         this.warmup = warmup;
-        initial.forEach((k, v) -> shadow.put(k, v.dup()));
+        shadow.putAll(StateDicts.copy(initial));
     }
 
     /** The decay of update number {@code n} (from 0). */
@@ -74,8 +75,6 @@ public final class Ema {
     }
 
     public Map<String, INDArray> copy() {
-        Map<String, INDArray> out = new LinkedHashMap<>();
-        shadow.forEach((k, v) -> out.put(k, v.dup()));
-        return out;
+        return StateDicts.copy(shadow);
     }
 }

@@ -1,9 +1,9 @@
 package org.dit4j.training;
 
 import org.dit4j.data.TrainingData;
+import org.dit4j.models.StateDicts;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** What every engine keeps the same way: the config, the data, the EMA and the step counter. */
@@ -49,12 +49,6 @@ public abstract class EngineBase implements TrainingLoop {
 
     @Override
     public Map<String, INDArray> samplingWeights() {
-        return ema != null ? ema.copy() : copy(liveWeights());
-    }
-
-    protected static Map<String, INDArray> copy(Map<String, INDArray> m) {
-        Map<String, INDArray> out = new LinkedHashMap<>();
-        m.forEach((k, v) -> out.put(k, v.dup()));
-        return out;
+        return ema != null ? ema.copy() : StateDicts.copy(liveWeights());
     }
 }

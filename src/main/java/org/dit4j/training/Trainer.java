@@ -7,6 +7,7 @@ import org.dit4j.models.Conditioning;
 import org.dit4j.models.ModelConfig;
 import org.dit4j.models.ModelFamilies;
 import org.dit4j.models.StagedModel;
+import org.dit4j.models.StateDicts;
 import org.dit4j.util.Slices;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -65,7 +66,7 @@ public final class Trainer extends EngineBase {
         this.batches = new MicroBatches(data, m, cfg, diffusion.numTimesteps());
         startEma(model.stateDict());
         for (int i = 1; i < workers; i++) {
-            StagedModel r = (StagedModel) ModelFamilies.of(m).create(m, copy(model.stateDict()), "replica " + i);
+            StagedModel r = (StagedModel) ModelFamilies.of(m).create(m, StateDicts.copy(model.stateDict()), "replica " + i);
             replicas.add(r);
             replicaSteps.add(new TrainingStep(r, diffusion));
         }
@@ -116,7 +117,7 @@ public final class Trainer extends EngineBase {
 
     @Override
     public TrainingCheckpoint.State state() {
-        return new TrainingCheckpoint.State(current, optimizer.stepCount(), copy(model.stateDict()), ema == null ? null : ema.copy(),
+        return new TrainingCheckpoint.State(current, optimizer.stepCount(), StateDicts.copy(model.stateDict()), ema == null ? null : ema.copy(),
                 optimizer.expAvg(), optimizer.expAvgSq(), cfg.asMap());
     }
 

@@ -12,7 +12,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.*;
 import java.util.stream.Stream;
@@ -33,7 +32,7 @@ public final class TrainingCheckpoint {
     private TrainingCheckpoint() {}
 
     public static Path dirFor(Path runDir, long step) {
-        return runDir.resolve("checkpoints").resolve(String.format("step-%08d", step));
+        return runDir.resolve(Checkpoint.RUN_FOLDER).resolve(String.format("step-%08d", step));
     }
 
     public static void save(Path dir, ModelConfig model, State s) throws IOException {
@@ -103,7 +102,7 @@ public final class TrainingCheckpoint {
      */
     public static Path latest(Path dir) {
         if (Files.isRegularFile(dir.resolve(STATE))) return Checkpoint.newestWhole(List.of(dir), TrainingCheckpoint::damage);
-        List<Path> all = list(dir);
+        List<Path> all = Checkpoint.stepFolders(dir);
         if (all.isEmpty()) throw new IllegalArgumentException(dir + ": no training checkpoints (expected " + dir.resolve("checkpoints/step-*") + ")");
         return Checkpoint.newestWhole(all, TrainingCheckpoint::damage);
     }
@@ -124,26 +123,15 @@ public final class TrainingCheckpoint {
         }
     }
 
-    /** The {@code step-NNNNNNNN} folders of a run, oldest first, whole or not. */
-    static List<Path> list(Path runDir) {
-        Path c = runDir.resolve("checkpoints");
-        if (!Files.isDirectory(c)) return List.of();
-        try (Stream<Path> s = Files.list(c)) {
-            return s.filter(p -> p.getFileName().toString().matches("step-\\d{8}") && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).sorted().toList();
-        } catch (IOException e) {
-            return List.of();
-        }
-    }
-
     /**
      * Deletes all but the newest {@code keep} whole checkpoints, and temporaries a killed run left behind. Damaged
      * checkpoints are left alone (a resumed run replaces them as it reaches their steps), so they never push a whole
      * one out.
      */
     public static void prune(Path runDir, int keep) throws IOException {
-        List<Path> whole = list(runDir).stream().filter(p -> damage(p) == null).toList();
+        List<Path> whole = Checkpoint.stepFolders(runDir).stream().filter(p -> damage(p) == null).toList();
         for (int i = 0; i < whole.size() - keep; i++) AtomicFiles.deleteRecursively(whole.get(i));
-        Path c = runDir.resolve("checkpoints");
+        Path c = runDir.resolve(Checkpoint.RUN_FOLDER);
         AtomicFiles.removeLeftovers(c);
         try (Stream<Path> s = Files.list(c)) {
             // temporaries of versions before AtomicFiles named them after their process

@@ -52,18 +52,21 @@ public final class DiTFamily implements ModelFamily {
         return DiTModels.get(name);
     }
 
+    /** Every parameter DiT declares for {@code cfg}, with its module and whether it is a buffer, nothing allocated. */
+    static ShapeParams declared(DiTConfig cfg) {
+        ShapeParams p = new ShapeParams();
+        new DiT(p, cfg);
+        return p;
+    }
+
     @Override
     public Map<String, long[]> shapes(ModelConfig cfg) {
-        ShapeParams p = new ShapeParams();
-        new DiT(p, dit(cfg));
-        return p.shapes();
+        return declared(dit(cfg)).shapes();
     }
 
     @Override
     public java.util.Set<String> buffers(ModelConfig cfg) {
-        ShapeParams p = new ShapeParams();
-        new DiT(p, dit(cfg));
-        return p.buffers();
+        return declared(dit(cfg)).buffers();
     }
 
     @Override

@@ -23,8 +23,7 @@ public final class DiTInit {
     /** The initial state dict of {@code cfg} drawn from {@code seed}, in official order. */
     public static Map<String, INDArray> weights(DiTConfig cfg, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
-        ShapeParams p = new ShapeParams();
-        new DiT(p, cfg);
+        ShapeParams p = DiTFamily.declared(cfg);
         Map<String, INDArray> buffers = new LinkedHashMap<>();
         new DiTFamily().addMissingBuffers(cfg, buffers);
         Map<String, INDArray> w = new LinkedHashMap<>();

@@ -70,9 +70,7 @@ public final class DiTGraph {
 
     /** The graph's weights as an official state dict (copies). */
     public static Map<String, INDArray> stateDict(ComputationGraph g) {
-        Map<String, INDArray> out = new LinkedHashMap<>();
-        liveStateDict(g).forEach((k, v) -> out.put(k, v.dup()));
-        return out;
+        return StateDicts.copy(liveStateDict(g));
     }
 
     /** The graph's weights as an official state dict over the live parameter arrays (buffers from the architecture). */
