@@ -103,6 +103,34 @@ public record FiTConfig(int contextSize, int patchSize, int inChannels, int hidd
         return 3;
     }
 
+    /** Any grid of whole patches up to {@link #MAX_TOKENS} tokens. */
+    @Override
+    public void checkSampleSize(int height, int width) {
+        if (height <= 0 || width <= 0 || height % patchSize != 0 || width % patchSize != 0)
+            throw new IllegalArgumentException("a FiT samples latents whose sides are positive multiples of the patch size " + patchSize
+                    + ", not " + height + "x" + width);
+        long tokens = (long) (height / patchSize) * (width / patchSize);
+        if (tokens > MAX_TOKENS)
+            throw new IllegalArgumentException(height + "x" + width + " latents make " + tokens + " tokens, more than the " + MAX_TOKENS + " a FiT takes");
+    }
+
+    /** {@code sample_fit_ddp.py}'s {@code --interpolation} name → the model's {@code custom_freqs}. */
+    public static String customFreqsOf(String interpolation) {
+        return switch (interpolation) {
+            case "no" -> "normal";
+            case "linear" -> "linear";
+            case "dynntk" -> "ntk-aware";
+            case "partntk" -> "ntk-by-parts";
+            case "yarn" -> "yarn";
+            default -> throw new IllegalArgumentException("unknown interpolation '" + interpolation + "' (expected no, linear, dynntk, partntk or yarn)");
+        };
+    }
+
+    /** About the bytes one forward of {@code rows} sequences of {@code tokens} holds at its peak: logits, probabilities and bias. */
+    public long attentionBytes(int rows, long tokens) {
+        return 4L * rows * tokens * tokens * (2L * numHeads + 1);
+    }
+
     public int headDim() {
         return hiddenSize / numHeads;
     }
