@@ -73,15 +73,15 @@ public final class Weights {
     public enum Target { DIT4J, SAFETENSORS, DIFFUSERS, MINDSPORE }
 
     /**
-     * {@link Target#MINDSPORE} writes a MindSpore {@code .ckpt} under the official names, as MindONE's
-     * {@code tools/dit_converter.py} does (its {@code load_dit_ckpt_params} maps them onto the MindSpore network).
+     * {@link Target#MINDSPORE} writes a MindSpore {@code .ckpt} as the family's MindONE converter does (DiT: the official
+     * names, as {@code tools/dit_converter.py}, whose {@code load_dit_ckpt_params} maps them onto the MindSpore network).
      */
     public static void export(Path out, Target target, ModelConfig cfg, Map<String, INDArray> official) throws IOException {
         switch (target) {
             case DIT4J -> Checkpoint.save(out, cfg, official);
             case SAFETENSORS -> Safetensors.write(out, official, Map.of("format", "pt", CONFIG_METADATA, cfg.toYaml()));
             case DIFFUSERS -> AtomicFiles.writeDirectory(out, tmp -> ModelFamilies.of(cfg).writeDiffusers(tmp, cfg, official));
-            case MINDSPORE -> MindSporeCheckpoint.write(out, official);
+            case MINDSPORE -> ModelFamilies.of(cfg).writeMindSpore(out, cfg, official);
         }
     }
 }

@@ -57,6 +57,11 @@ public interface ModelFamily {
     /** The architecture from a diffusers model folder's {@code config.json}. */
     ModelConfig readDiffusersConfig(Path dir, Map<String, INDArray> official);
 
+    /** Writes a MindSpore {@code .ckpt} of the weights under the names MindONE's converters expect (DiT: the official ones). */
+    default void writeMindSpore(Path out, ModelConfig cfg, Map<String, INDArray> official) throws IOException {
+        org.dit4j.io.MindSporeCheckpoint.write(out, official);
+    }
+
     /** Writes a diffusers model folder's two files into {@code dir}. */
     void writeDiffusers(Path dir, ModelConfig cfg, Map<String, INDArray> official) throws IOException;
 }

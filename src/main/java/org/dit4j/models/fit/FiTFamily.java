@@ -134,6 +134,11 @@ public final class FiTFamily implements ModelFamily {
     }
 
     @Override
+    public void writeMindSpore(Path out, ModelConfig cfg, Map<String, INDArray> official) {
+        throw new IllegalArgumentException("MindONE runs its own FiT (family fit-mindone), which cannot hold FiTv1 weights; convert FiTv1 to dit4j or safetensors");
+    }
+
+    @Override
     public ModelConfig readDiffusersConfig(Path dir, Map<String, INDArray> official) {
         throw new IllegalArgumentException(dir + ": diffusers has no FiT model");
     }
