@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
 
 /** Timings for docs/PERFORMANCE.md; scripts/bench_pytorch.py does the same work in PyTorch. Not a test. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Time DiT forward passes and a guided DDIM sample with random weights; prints median milliseconds.")
+        description = "Time DiT (and FiT) forward passes and guided sampling with random weights; prints median milliseconds.")
 public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--models", split = ",", defaultValue = "DiT-S/2,DiT-B/2", description = "Architectures (default: ${DEFAULT-VALUE}).")
     List<String> models;
@@ -49,6 +49,13 @@ public final class BenchCommand implements Callable<Integer> {
             + " with an op-by-op profile and print where the time goes.")
     boolean profile;
 
+    @Option(names = "--fit-models", split = ",", description = "FiT architectures to time, e.g. FiT-XL/2 (none by default).")
+    List<String> fitModels;
+
+    @Option(names = "--fit-sizes", split = ",", defaultValue = "256x256,320x160", description = "FiT image sizes HxW in pixels: a forward"
+            + " and a guided step (batch 1, 2 rows, as sample_fit_ddp.py) at each (default: ${DEFAULT-VALUE}).")
+    List<String> fitSizes;
+
     @Option(names = "--vae-sizes", split = ",", description = "Also time decoding one image of each size (pixels) with the sd-vae-ft-mse architecture, e.g. 256,512.")
     List<Integer> vaeSizes;
 
@@ -69,6 +76,7 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--vae-sizes must be positive multiples of 8 pixels, got " + vaeSizes);
         System.out.println("model\tinput\tbatch\twork\tmedian_ms\tmin_ms\trepeats");
         for (String name : models) {
+            if (name.isBlank()) continue;   // --models= times no DiT
             DiTConfig cfg = DiTModels.get(name).withInputSize(inputSize);
             DiTModel model = randomModel(cfg, 0);
             for (int b : batches) {
@@ -123,6 +131,7 @@ public final class BenchCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "%s\t%d\t1\tdpmpp2m%d_cfg\t%.1f\t%.1f\t%d%n", name, inputSize, dpmSteps, ms[0], ms[1], repeats);
             }
         }
+        if (fitModels != null) for (String name : fitModels) benchFit(name);
         if (vaeSizes != null && !vaeSizes.isEmpty()) {
             org.dit4j.models.vae.AutoencoderKL vae = randomVae(org.dit4j.models.vae.VaeConfig.named("sd-vae-ft-mse"));
             for (int size : vaeSizes) {
@@ -136,6 +145,36 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** FiT forwards at each --fit-sizes (batch sizes --batches) and one guided step: forward_with_cfg on cat([z, z]). */
+    private void benchFit(String name) {
+        org.dit4j.models.fit.FiTConfig cfg = (org.dit4j.models.fit.FiTConfig) org.dit4j.models.ModelFamilies.named(name);
+        NoiseSource rng = NoiseSource.seeded(0);
+        Map<String, INDArray> w = new LinkedHashMap<>();
+        org.dit4j.models.ModelFamilies.of(cfg).shapes(cfg).forEach((k, shape) -> w.put(k, rng.next(shape).muli(0.02f)));
+        org.dit4j.models.fit.FiTModel model = org.dit4j.models.fit.FiTModel.fromStateDict(cfg, w, "random weights");
+        for (String size : fitSizes) {
+            String[] hw = size.toLowerCase(Locale.ROOT).split("x");
+            if (hw.length != 2) throw new IllegalArgumentException("--fit-sizes takes HxW in pixels, got '" + size + "'");
+            int h = Integer.parseInt(hw[0].trim()) / 8, wd = Integer.parseInt(hw[1].trim()) / 8;
+            cfg.checkSampleSize(h, wd);
+            for (int b : batches) {
+                INDArray x = NoiseSource.seeded(1).next(b, cfg.inChannels(), h, wd);
+                double[] t = new double[b];
+                Arrays.fill(t, 500);
+                long[] y = new long[b];
+                double[] ms = time(() -> model.forward(x, t, org.dit4j.models.Conditioning.labels(y)));
+                System.out.printf(Locale.ROOT, "%s	%s	%d	forward	%.1f	%.1f	%d%n", name, size, b, ms[0], ms[1], repeats);
+            }
+            INDArray z = NoiseSource.seeded(1).next(1, cfg.inChannels(), h, wd);
+            INDArray zz = org.nd4j.linalg.factory.Nd4j.concat(0, z, z);
+            var guided = org.dit4j.pipeline.Guidance.batched(4.0, cfg.officialGuidedChannels())
+                    .denoiser(model, org.dit4j.models.Conditioning.labels(207), org.dit4j.models.Conditioning.labels(cfg.nullLabel()));
+            double[] ms = time(() -> guided.apply(zz, new double[]{500, 500}));
+            System.out.printf(Locale.ROOT, "%s	%s	1	guided_step	%.1f	%.1f	%d%n", name, size, ms[0], ms[1], repeats);
+            if (profile) profiled(name + " guided step at " + size, model.graphs(), () -> guided.apply(zz, new double[]{500, 500}));
+        }
     }
 
     static org.dit4j.models.vae.AutoencoderKL randomVae(org.dit4j.models.vae.VaeConfig cfg) {
