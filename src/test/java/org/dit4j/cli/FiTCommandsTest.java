@@ -110,12 +110,12 @@ class FiTCommandsTest {
     }
 
     @Test
-    void ditRefusesFitSettings(@TempDir Path dir) {
-        String err = stderrOf(() -> assertEquals(2, Dit4j.run("sample", "--ckpt", Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--model-config",
+    void ditSamplesOtherSizesExperimentallyAndRefusesFitSettings(@TempDir Path dir) {
+        assertEquals(0, Dit4j.run("sample", "--ckpt", Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--model-config",
                 Fixtures.tiny("config.json").toString(), "--labels", "1", "--steps", "2", "--no-decode", "--out", dir.toString(),
-                "--image-height", "64", "--image-width", "32")));
-        assertTrue(err.contains("samples at its own size only"), err);
-        err = stderrOf(() -> assertEquals(2, Dit4j.run("sample", "--ckpt", Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--model-config",
+                "--image-height", "64", "--image-width", "32"));
+        assertArrayEquals(new long[]{1, 4, 8, 4}, Npy.read(dir.resolve("latents.npy")).shape());
+        String err = stderrOf(() -> assertEquals(2, Dit4j.run("sample", "--ckpt", Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--model-config",
                 Fixtures.tiny("config.json").toString(), "--labels", "1", "--steps", "2", "--no-decode", "--out", dir.toString(),
                 "--interpolation", "linear")));
         assertTrue(err.contains("FiTv1 settings"), err);

@@ -24,9 +24,14 @@ public final class DiT {
 
     /** Declares every parameter through {@code p}, in the official state-dict order. */
     public DiT(Params p, DiTConfig cfg) {
-        this.stem = new Stem(p, cfg);
-        for (int i = 0; i < cfg.depth(); i++) blocks.add(new DiTBlock(p, "blocks." + i, cfg));
-        this.head = new Head(p, cfg);
+        this(p, cfg, cfg.gridSize(), cfg.gridSize());
+    }
+
+    /** The same network over a gridH × gridW grid of patches (its {@code pos_embed} then has gridH·gridW rows). */
+    public DiT(Params p, DiTConfig cfg, int gridH, int gridW) {
+        this.stem = new Stem(p, cfg, gridH, gridW);
+        for (int i = 0; i < cfg.depth(); i++) blocks.add(new DiTBlock(p, "blocks." + i, cfg, gridH * gridW));
+        this.head = new Head(p, cfg, gridH, gridW);
     }
 
     /** The tokens entering the first block and the conditioning vector every block reads. */
@@ -40,9 +45,13 @@ public final class DiT {
         private final LabelEmbedder yEmbedder;
 
         public Stem(Params p, DiTConfig cfg) {
+            this(p, cfg, cfg.gridSize(), cfg.gridSize());
+        }
+
+        public Stem(Params p, DiTConfig cfg, int gridH, int gridW) {
             // nn.Module.state_dict lists a module's own parameters before its submodules': pos_embed comes first.
-            this.posEmbed = p.buffer("pos_embed", 1, cfg.numPatches(), cfg.hiddenSize());
-            this.xEmbedder = new PatchEmbed(p, "x_embedder", cfg.inChannels(), cfg.patchSize(), cfg.hiddenSize(), cfg.gridSize(), cfg.gridSize());
+            this.posEmbed = p.buffer("pos_embed", 1, (long) gridH * gridW, cfg.hiddenSize());
+            this.xEmbedder = new PatchEmbed(p, "x_embedder", cfg.inChannels(), cfg.patchSize(), cfg.hiddenSize(), gridH, gridW);
             this.tEmbedder = new TimestepEmbedder(p, cfg.hiddenSize());
             this.yEmbedder = new LabelEmbedder(p, "y_embedder", cfg.labelTableRows(), cfg.hiddenSize());
         }
@@ -61,10 +70,17 @@ public final class DiT {
     public static final class Head {
         private final FinalLayer finalLayer;
         private final DiTConfig cfg;
+        private final int gridH, gridW;
 
         public Head(Params p, DiTConfig cfg) {
+            this(p, cfg, cfg.gridSize(), cfg.gridSize());
+        }
+
+        public Head(Params p, DiTConfig cfg, int gridH, int gridW) {
             this.cfg = cfg;
-            this.finalLayer = new FinalLayer(p, cfg.hiddenSize(), (long) cfg.patchSize() * cfg.patchSize() * cfg.outChannels(), cfg.numPatches(), true);
+            this.gridH = gridH;
+            this.gridW = gridW;
+            this.finalLayer = new FinalLayer(p, cfg.hiddenSize(), (long) cfg.patchSize() * cfg.patchSize() * cfg.outChannels(), gridH * gridW, true);
         }
 
         /** tokens (N, T, D), c (N, D) → (N, out_channels, H, W). */
@@ -75,10 +91,10 @@ public final class DiT {
 
         /** (N, T, p·p·c) → (N, c, H, W), the official einsum 'nhwpqc->nchpwq'. */
         private SDVariable unpatchify(SameDiff sd, SDVariable x) {
-            int c = cfg.outChannels(), p = cfg.patchSize(), g = cfg.gridSize();
-            SDVariable img = sd.reshape(x, -1, g, g, p, p, c);          // (N, h, w, p, q, c)
-            img = sd.permute(img, 0, 5, 1, 3, 2, 4);                    // (N, c, h, p, w, q)
-            return sd.reshape(img, -1, c, (long) g * p, (long) g * p);  // (N, c, H, W)
+            int c = cfg.outChannels(), p = cfg.patchSize();
+            SDVariable img = sd.reshape(x, -1, gridH, gridW, p, p, c);            // (N, h, w, p, q, c)
+            img = sd.permute(img, 0, 5, 1, 3, 2, 4);                              // (N, c, h, p, w, q)
+            return sd.reshape(img, -1, c, (long) gridH * p, (long) gridW * p);    // (N, c, H, W)
         }
     }
 

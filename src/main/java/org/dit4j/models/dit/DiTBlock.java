@@ -18,10 +18,14 @@ public final class DiTBlock {
     private final int hidden;
 
     public DiTBlock(Params p, String name, DiTConfig cfg) {
+        this(p, name, cfg, cfg.numPatches());
+    }
+
+    public DiTBlock(Params p, String name, DiTConfig cfg, int tokens) {
         this.name = name;
         this.hidden = cfg.hiddenSize();
-        this.attn = new Attention(p, name + ".attn", hidden, cfg.numHeads(), cfg.numPatches());
-        this.mlp = new Mlp(p, name + ".mlp", hidden, cfg.mlpHidden(), cfg.numPatches());
+        this.attn = new Attention(p, name + ".attn", hidden, cfg.numHeads(), tokens);
+        this.mlp = new Mlp(p, name + ".mlp", hidden, cfg.mlpHidden(), tokens);
         this.adaLN = new Linear(p, name + ".adaLN_modulation.1", hidden, 6L * hidden);
     }
 

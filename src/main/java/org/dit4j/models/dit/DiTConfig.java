@@ -70,6 +70,22 @@ public record DiTConfig(int inputSize, int patchSize, int inChannels, int hidden
         return learnSigma ? inChannels * 2 : inChannels;
     }
 
+    /**
+     * Experimental, beyond the official code: any grid of whole patches, the fixed sin-cos table evaluated at positions
+     * scaled into the trained grid (an interpolation of the table, {@code PosEmbed.sincos2dInterpolated}).
+     */
+    @Override
+    public void checkSampleSize(int height, int width) {
+        if (!takesSize(height, width))
+            throw new IllegalArgumentException("a DiT samples latents whose sides are positive multiples of the patch size " + patchSize
+                    + " (at most " + MAX_TOKENS + " tokens), not " + height + "x" + width);
+    }
+
+    public boolean takesSize(long height, long width) {
+        return height > 0 && width > 0 && height % patchSize == 0 && width % patchSize == 0
+                && (height / patchSize) * (width / patchSize) <= MAX_TOKENS;
+    }
+
     /** Tokens per side. */
     public int gridSize() {
         return inputSize / patchSize;

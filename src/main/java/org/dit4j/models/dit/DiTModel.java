@@ -30,6 +30,8 @@ public final class DiTModel implements StagedModel {
     private final DiTConfig cfg;
     private final SameDiff sd;
     private final SameDiffParams params;
+    /** Graphs for other grids (h, w), on the same weights with an interpolated position table: experimental. */
+    private final Map<List<Integer>, SameDiff> resized = new HashMap<>();
 
     private DiTModel(DiTConfig cfg, Map<String, INDArray> initial) {
         this.cfg = cfg;
@@ -67,8 +69,10 @@ public final class DiTModel implements StagedModel {
     }
 
     @Override
-    public List<SameDiff> graphs() {
-        return List.of(sd);
+    public synchronized List<SameDiff> graphs() {
+        List<SameDiff> all = new ArrayList<>(List.of(sd));
+        all.addAll(resized.values());
+        return all;
     }
 
     @Override
@@ -100,10 +104,10 @@ public final class DiTModel implements StagedModel {
     /** The placeholders of one forward pass; validates shapes and labels with messages a user can act on. */
     public Map<String, INDArray> placeholders(INDArray x, double[] t, long[] y) {
         long[] s = x.shape();
-        long[] want = {-1, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
-        if (s.length != 4 || s[1] != want[1] || s[2] != want[2] || s[3] != want[3])
+        if (s.length != 4 || s[1] != cfg.inChannels() || !cfg.takesSize(s[2], s[3]))
             throw new IllegalArgumentException("input has shape " + Arrays.toString(s) + ", the model expects (N, "
-                    + cfg.inChannels() + ", " + cfg.inputSize() + ", " + cfg.inputSize() + ")");
+                    + cfg.inChannels() + ", " + cfg.inputSize() + ", " + cfg.inputSize() + ") (experimentally, other multiples of "
+                    + cfg.patchSize() + ")");
         if (y == null) throw new IllegalArgumentException("a DiT needs class labels");
         if (t.length != s[0] || y.length != s[0])
             throw new IllegalArgumentException("batch of " + s[0] + " inputs with " + t.length + " timesteps and " + y.length + " labels");
@@ -133,8 +137,25 @@ public final class DiTModel implements StagedModel {
     public Map<String, INDArray> forward(INDArray x, double[] t, long[] y, String... outputs) {
         Map<String, INDArray> out = new HashMap<>();
         // SameDiff recycles its output buffers on the next call: hand out copies the caller owns.
-        sd.output(placeholders(x, t, y), outputs).forEach((k, v) -> out.put(k, v.dup()));
+        graph((int) x.size(2), (int) x.size(3)).output(placeholders(x, t, y), outputs).forEach((k, v) -> out.put(k, v.dup()));
         return out;
+    }
+
+    /** The graph for (H, W) inputs: the model's own, or one over an interpolated sin-cos table (see {@link DiTConfig#checkSampleSize}). */
+    private synchronized SameDiff graph(int height, int width) {
+        if (height == cfg.inputSize() && width == cfg.inputSize()) return sd;
+        int gh = height / cfg.patchSize(), gw = width / cfg.patchSize();
+        return resized.computeIfAbsent(List.of(gh, gw), k -> {
+            Map<String, INDArray> live = new HashMap<>(stateDict());
+            live.put("pos_embed", PosEmbed.sincos2dInterpolated(cfg.hiddenSize(), cfg.gridSize(), gh, gw));
+            SameDiff g = Graphs.create();
+            SameDiffParams p = new SameDiffParams(g, live);
+            SDVariable xIn = g.placeHolder(X, DataType.FLOAT, -1, cfg.inChannels(), height, width);
+            SDVariable tIn = g.placeHolder(T_FREQ, DataType.FLOAT, -1, TimestepEmbedder.FREQUENCY_EMBEDDING_SIZE);
+            SDVariable yIn = g.placeHolder(Y, DataType.INT64, -1);
+            new DiT(p, cfg, gh, gw).forward(xIn, tIn, yIn).rename(OUTPUT);
+            return g;
+        });
     }
 
     // ---- the staged view (training.TrainingStep) ----

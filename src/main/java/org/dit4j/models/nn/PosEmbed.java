@@ -23,6 +23,23 @@ public final class PosEmbed {
         return Nd4j.create(out, new long[]{1, (long) grid * grid, dim}, 'c');
     }
 
+    /**
+     * (1, gridH·gridW, dim): the same function at a gridH × gridW grid whose positions are scaled into the trained
+     * {@code grid} (row i at i·grid/gridH, column j at j·grid/gridW) — the trained table, interpolated.
+     */
+    public static INDArray sincos2dInterpolated(int dim, int grid, int gridH, int gridW) {
+        float[] out = new float[gridH * gridW * dim];
+        int quarter = dim / 4;
+        for (int h = 0; h < gridH; h++) {
+            for (int w = 0; w < gridW; w++) {
+                int row = (h * gridW + w) * dim;
+                fill(out, row, quarter, w * (double) grid / gridW);
+                fill(out, row + dim / 2, quarter, h * (double) grid / gridH);
+            }
+        }
+        return Nd4j.create(out, new long[]{1, (long) gridH * gridW, dim}, 'c');
+    }
+
     private static void fill(float[] out, int offset, int quarter, double pos) {
         for (int i = 0; i < quarter; i++) {
             double omega = 1.0 / Math.pow(10000.0, (double) i / quarter);   // 1 / 10000^(i / (D/4))
