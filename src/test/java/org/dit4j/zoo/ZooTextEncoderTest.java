@@ -51,6 +51,7 @@ class ZooTextEncoderTest {
             }
             ex.close();
         });
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         server.start();
     }
 
