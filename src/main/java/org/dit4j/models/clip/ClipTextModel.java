@@ -117,9 +117,12 @@ public final class ClipTextModel {
         int n = (int) ids.size(0), tokens = (int) ids.size(1);
         if (tokens < 1 || tokens > cfg.maxPositionEmbeddings())
             throw new IllegalArgumentException("sequence length " + tokens + " is outside 1.." + cfg.maxPositionEmbeddings() + " (max_position_embeddings)");
-        INDArray flat = ids.castTo(DataType.INT).reshape(n * (long) tokens);
-        double lo = flat.minNumber().doubleValue(), hi = flat.maxNumber().doubleValue();
-        if (lo < 0 || hi >= cfg.vocabSize()) throw new IllegalArgumentException("token id outside 0.." + (cfg.vocabSize() - 1) + ": " + (lo < 0 ? (long) lo : (long) hi));
+        if (n == 0) throw new IllegalArgumentException("no input ids (N = 0)");
+        if (!ids.dataType().isIntType()) throw new IllegalArgumentException("input ids must be integers, got " + ids.dataType());
+        INDArray asLong = ids.castTo(DataType.LONG);
+        long lo = asLong.minNumber().longValue(), hi = asLong.maxNumber().longValue();
+        if (lo < 0 || hi >= cfg.vocabSize()) throw new IllegalArgumentException("token id outside 0.." + (cfg.vocabSize() - 1) + ": " + (lo < 0 ? lo : hi));
+        INDArray flat = asLong.castTo(DataType.INT).reshape(n * (long) tokens);
         SameDiff sd = graphs.computeIfAbsent(tokens, this::build);
         Map<String, INDArray> out = new LinkedHashMap<>();
         // SameDiff recycles its output buffers on the next call: hand out copies the caller owns.

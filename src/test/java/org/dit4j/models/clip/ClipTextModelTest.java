@@ -103,5 +103,8 @@ class ClipTextModelTest {
         IllegalArgumentException badId = assertThrows(IllegalArgumentException.class,
                 () -> model.forward(org.nd4j.linalg.factory.Nd4j.createFromArray(new long[][]{{49406, 49408}})));
         assertTrue(badId.getMessage().contains("49408"), badId.getMessage());
+        IllegalArgumentException wrapped = assertThrows(IllegalArgumentException.class,
+                () -> model.forward(org.nd4j.linalg.factory.Nd4j.createFromArray(new long[][]{{49406, (1L << 32) + 5}})));
+        assertTrue(wrapped.getMessage().contains(String.valueOf((1L << 32) + 5)), wrapped.getMessage());
     }
 }
