@@ -3,6 +3,7 @@ package org.dit4j.models.clip;
 import org.dit4j.models.nn.Params;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** transformers' {@code CLIPTextEmbeddings}: {@code token_embedding(ids) + position_embedding(arange(T))}. */
@@ -21,7 +22,8 @@ final class ClipTextEmbeddings {
     SDVariable apply(SDVariable ids, int tokens) {
         SameDiff sd = ids.getSameDiff();
         SDVariable tok = sd.gather(tokenEmbedding, ids, 0);                                          // (N·T, D)
-        SDVariable pos = sd.gather(positionEmbedding, sd.constant(Nd4j.arange(tokens).castTo(org.nd4j.linalg.api.buffer.DataType.INT)), 0);   // (T, D)
+        SDVariable positionIds = sd.constant(Nd4j.arange(tokens).castTo(DataType.INT));                 // (T)
+        SDVariable pos = sd.gather(positionEmbedding, positionIds, 0);                               // (T, D)
         long d = tokenEmbedding.getShape()[1];
         SDVariable perPrompt = sd.reshape(tok, -1, tokens, d);                                       // (N, T, D)
         return sd.reshape(perPrompt.add(pos), -1, d);                                                // (N·T, D)

@@ -6,6 +6,8 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.List;
+
 /**
  * transformers' {@code CLIPTextTransformer} (the {@code text_model} of {@code CLIPTextModel}): embeddings, the encoder
  * layers under a causal mask, {@code final_layer_norm}; its output is {@code last_hidden_state}. U-ViT passes no
@@ -33,7 +35,7 @@ final class ClipTextTransformer {
     }
 
     /** ids (N·T) → last_hidden_state (N·T, D); {@code hidden} receives the embeddings and each layer's output when non-null. */
-    SDVariable forward(SDVariable ids, int tokens, java.util.List<SDVariable> hidden) {
+    SDVariable forward(SDVariable ids, int tokens, List<SDVariable> hidden) {
         SameDiff sd = ids.getSameDiff();
         SDVariable mask = sd.constant(Nd4j.createFromArray(causalMask(tokens)).castTo(DataType.FLOAT));   // (T, T)
         SDVariable h = embeddings.apply(ids, tokens);                  // (N·T, D)

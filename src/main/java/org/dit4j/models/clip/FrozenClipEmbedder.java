@@ -3,6 +3,7 @@ package org.dit4j.models.clip;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,10 +42,14 @@ public final class FrozenClipEmbedder {
     }
 
     /**
-     * The text model at {@code textEncoder} (see {@link ClipTextModel#load}) with the tokenizer at {@code tokenizer}, or,
-     * when that is null, the tokenizer files beside the model ({@link #tokenizerBeside}).
+     * The text model at {@code textEncoder} (see {@link ClipTextModel#load}; a diffusers pipeline folder means its
+     * {@code text_encoder/}) with the tokenizer at {@code tokenizer}, or, when that is null, the tokenizer files beside
+     * the model ({@link #tokenizerBeside}).
      */
     public static FrozenClipEmbedder load(Path textEncoder, Path tokenizer) {
+        // a diffusers pipeline folder: its text_encoder/ (and tokenizer/ beside it)
+        if (Files.isDirectory(textEncoder.resolve("text_encoder")) && !Files.exists(textEncoder.resolve("config.json")))
+            textEncoder = textEncoder.resolve("text_encoder");
         Path tok = tokenizer;
         if (tok == null) {
             tok = tokenizerBeside(textEncoder);
@@ -96,7 +101,7 @@ public final class FrozenClipEmbedder {
         List<INDArray> parts = new ArrayList<>();
         for (int s = 0; s < n; s += BATCH) {
             int e = Math.min(n, s + BATCH);
-            parts.add(transformer.forward(inputIds.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(s, e), org.nd4j.linalg.indexing.NDArrayIndex.all()).dup()));
+            parts.add(transformer.forward(inputIds.get(NDArrayIndex.interval(s, e), NDArrayIndex.all()).dup()));
         }
         INDArray context = parts.size() == 1 ? parts.get(0) : Nd4j.concat(0, parts.toArray(new INDArray[0]));
         return new Encoded(context, inputIds, dropped);

@@ -49,12 +49,14 @@ class FrozenClipEmbedderTest {
     }
 
     @Test
-    void aDiffusersLayoutFindsTheSiblingTokenizerFolder(@TempDir Path dir) throws Exception {
+    void aDiffusersPipelineFolderAndItsTextEncoderFindTheTokenizerFolder(@TempDir Path dir) throws Exception {
         Path te = Files.createDirectories(dir.resolve("text_encoder")), tok = Files.createDirectories(dir.resolve("tokenizer"));
         ClipTextModelTest.hfFolder(te);
         Files.copy(Fixtures.root().resolve("uvit/clip/vocab/bpe_simple_vocab_16e6.txt.gz"), tok.resolve("bpe_simple_vocab_16e6.txt.gz"));
         assertEquals(tok.resolve("bpe_simple_vocab_16e6.txt.gz").toAbsolutePath(), FrozenClipEmbedder.tokenizerBeside(te).toAbsolutePath());
         assertEquals(77, FrozenClipEmbedder.load(te, null).encode(List.of("a cat")).inputIds().size(1));
+        assertArrayEquals(FrozenClipEmbedder.load(te, null).encode(List.of("a cat")).inputIds().toLongVector(),
+                FrozenClipEmbedder.load(dir, null).encode(List.of("a cat")).inputIds().toLongVector(), "the pipeline folder itself");
     }
 
     @Test
