@@ -7,6 +7,7 @@ import org.dit4j.io.Npy;
 import org.dit4j.models.clip.ClipTokenizer;
 import org.dit4j.models.clip.FrozenClipEmbedder;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,18 +31,25 @@ class ZooTextEncoderTest {
     @TempDir
     Path cache;
     private HttpServer server;
+    private static final Map<String, byte[]> FOLDER = new HashMap<>();
     private final Map<String, byte[]> files = new HashMap<>();
+
+    /** The folder's files, built once: the fixture tower, its HF config, and HF tokenizer files for openai's vocabulary. */
+    @BeforeAll
+    static void folder() throws IOException {
+        Path gz = Fixtures.root().resolve("uvit/clip/vocab/bpe_simple_vocab_16e6.txt.gz");
+        FOLDER.put("model.safetensors", Files.readAllBytes(FIXTURE.resolve("weights/pytorch_model.bin")));   // the container is sniffed, not named
+        FOLDER.put("config.json", new ObjectMapper().readTree(FIXTURE.resolve("config.json").toFile()).get("hf_config").toString().getBytes(StandardCharsets.UTF_8));
+        FOLDER.put("vocab.json", new ObjectMapper().writeValueAsBytes(new TreeMap<>(ClipTokenizer.fromOpenAiBpe(gz).vocabulary())));
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(gz))) {
+            String[] lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n");
+            FOLDER.put("merges.txt", ("#version: 0.2\n" + String.join("\n", Arrays.copyOfRange(lines, 1, 48895)) + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+    }
 
     @BeforeEach
     void serve() throws IOException {
-        Path gz = Fixtures.root().resolve("uvit/clip/vocab/bpe_simple_vocab_16e6.txt.gz");
-        files.put("model.safetensors", Files.readAllBytes(FIXTURE.resolve("weights/pytorch_model.bin")));   // the container is sniffed, not named
-        files.put("config.json", new ObjectMapper().readTree(FIXTURE.resolve("config.json").toFile()).get("hf_config").toString().getBytes(StandardCharsets.UTF_8));
-        files.put("vocab.json", new ObjectMapper().writeValueAsBytes(new TreeMap<>(ClipTokenizer.fromOpenAiBpe(gz).vocabulary())));
-        try (InputStream in = new GZIPInputStream(Files.newInputStream(gz))) {
-            String[] lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n");
-            files.put("merges.txt", ("#version: 0.2\n" + String.join("\n", Arrays.copyOfRange(lines, 1, 48895)) + "\n").getBytes(StandardCharsets.UTF_8));
-        }
+        files.putAll(FOLDER);
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/m/clip-tiny/", ex -> {
             byte[] body = files.get(ex.getRequestURI().getPath().substring("/m/clip-tiny/".length()));
