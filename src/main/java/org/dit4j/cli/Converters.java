@@ -50,6 +50,13 @@ final class Converters {
         }
     }
 
+    /** {@code --interpolation}: sample_fit_ddp.py's names, kept as spelled. */
+    static final class InterpolationConverter extends Named<String> {
+        InterpolationConverter() {
+            super("no", "no", "linear", "linear", "dynntk", "dynntk", "partntk", "partntk", "yarn", "yarn");
+        }
+    }
+
     /** {@code --sampler ddpm|ddim|dpm-solver|dpm-solver++}. */
     static final class SamplerConverter implements ITypeConverter<SampleRequest.SamplerKind>, Iterable<String> {
         @Override

@@ -5,6 +5,10 @@ import org.dit4j.io.Npy;
 import org.dit4j.models.Conditioning;
 import org.dit4j.models.Denoiser;
 import org.dit4j.models.ModelConfig;
+import org.dit4j.models.TokenLayout;
+import org.dit4j.models.fit.FiTConfig;
+import org.dit4j.models.fit.FiTModel;
+import org.nd4j.linalg.ops.transforms.Transforms;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
@@ -25,8 +29,24 @@ public final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--ckpt", required = true, description = "Weights in any layout dit4j reads (see sample --ckpt).")
     Path ckpt;
 
-    @Option(names = "--x", required = true, description = "x_t as .npy (N, C, H, W), float32 or float64.")
+    @Option(names = "--x", required = true, description = "x_t as .npy (N, C, H, W), float32 or float64; for FiT also its token sequences (N, p·p·C, T) with --grid and --mask.")
     Path x;
+
+    @Option(names = "--grid", description = "FiT: token positions as .npy (N, 2, T), row 0 the column index, row 1 the row index.")
+    Path grid;
+
+    @Option(names = "--mask", description = "FiT: .npy (N, T), 1 on real tokens and 0 on padding.")
+    Path mask;
+
+    @Option(names = "--size", description = "FiT: each sample's (h, w) in patches as .npy (N, 1, 2) or (N, 2); the extrapolation target (default: from the grid).")
+    Path size;
+
+    @Option(names = "--interpolation", converter = Converters.InterpolationConverter.class, completionCandidates = Converters.InterpolationConverter.class,
+            description = "FiT RoPE extrapolation: no (default), linear, dynntk, partntk, yarn.")
+    String interpolation;
+
+    @Option(names = "--decouple", description = "FiT: extrapolate rows and columns separately.")
+    boolean decouple;
 
     @Option(names = "--t", required = true, description = "Timesteps as .npy (N), integer or float (fractional t allowed).")
     Path t;
@@ -34,7 +54,7 @@ public final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--y", description = "Class labels as .npy (N), integer (the null class = num_classes).")
     Path y;
 
-    @Option(names = "--out", required = true, description = "The raw model output as .npy (N, out_channels, H, W), float32.")
+    @Option(names = "--out", required = true, description = "The raw model output as .npy (N, out_channels, H, W), float32; FiT tokens give (N, p·p·C_out, T).")
     Path out;
 
     @Override
@@ -45,8 +65,19 @@ public final class ForwardCommand implements Callable<Integer> {
         if (ts.rank() != 1 || ts.isB() || !(ts.isR() || ts.isZ()))
             throw new IllegalArgumentException("--t " + t + ": expected a 1-D integer or float array, found " + ts.dataType() + " " + Arrays.toString(ts.shape()));
         double[] times = ts.castTo(DataType.DOUBLE).toDoubleVector();
+        if (decouple && (interpolation == null || interpolation.equals("no")))
+            throw new IllegalArgumentException("--decouple needs an --interpolation method (linear, dynntk, partntk or yarn)");
         Denoiser model = ModelLoader.load(ModelLoader.resolve(ckpt), arch.model, arch.modelConfig, 0, 0, arch.weights);
         ModelConfig cfg = model.config();
+        if (!(model instanceof FiTModel) && (grid != null || mask != null || size != null || interpolation != null))
+            throw new IllegalArgumentException("--grid, --mask, --size and --interpolation are FiT inputs; this is a " + cfg.family() + " model");
+        if (model instanceof FiTModel fit) {
+            if (interpolation != null) fit = fit.withConfig(fit.config().withExtrapolation(FiTConfig.customFreqsOf(interpolation), decouple));
+            INDArray result = forwardFit(fit, xs, times);
+            Npy.write(out, result);
+            System.out.println("wrote " + Arrays.toString(result.shape()) + " to " + out);
+            return 0;
+        }
         long[] want = {xs.size(0), cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
         if (!Arrays.equals(xs.shape(), want))
             throw new IllegalArgumentException("--x " + x + " has shape " + Arrays.toString(xs.shape()) + ", the model expects (N, "
@@ -58,6 +89,56 @@ public final class ForwardCommand implements Callable<Integer> {
         Npy.write(out, result);
         System.out.println("wrote " + Arrays.toString(result.shape()) + " to " + out);
         return 0;
+    }
+
+    /** FiT on latents (N, C, H, W) of any patch-multiple size, or on token sequences (N, p·p·C, T) with their layout. */
+    private INDArray forwardFit(FiTModel fit, INDArray xs, double[] times) {
+        FiTConfig cfg = fit.config();
+        if (times.length != xs.size(0))
+            throw new IllegalArgumentException("--t " + t + " has " + times.length + " timesteps for " + xs.size(0) + " inputs");
+        long[] labels = labels(cfg, xs.size(0));
+        if (xs.rank() == 4) {
+            if (grid != null || mask != null) throw new IllegalArgumentException("--grid and --mask go with token sequences (N, p·p·C, T), not latents");
+            try {
+                cfg.checkSampleSize((int) xs.size(2), (int) xs.size(3));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--x " + x + ": " + e.getMessage());
+            }
+            if (xs.size(1) != cfg.inChannels())
+                throw new IllegalArgumentException("--x " + x + " has " + xs.size(1) + " channels, the model takes " + cfg.inChannels());
+            return fit.forward(xs, times, Conditioning.labels(labels));
+        }
+        long n = xs.size(0), tokens = xs.rank() == 3 ? xs.size(2) : -1;
+        if (xs.rank() != 3 || xs.size(1) != cfg.tokenChannels())
+            throw new IllegalArgumentException("--x " + x + " has shape " + Arrays.toString(xs.shape()) + ", expected latents (N, " + cfg.inChannels()
+                    + ", H, W) or tokens (N, " + cfg.tokenChannels() + ", T)");
+        if (grid == null || mask == null) throw new IllegalArgumentException("token sequences need --grid (N, 2, T) and --mask (N, T)");
+        INDArray g = integers(grid, "--grid", n, 2, tokens), m = Npy.read(mask);
+        if (!Arrays.equals(m.shape(), new long[]{n, tokens}))
+            throw new IllegalArgumentException("--mask " + mask + " has shape " + Arrays.toString(m.shape()) + ", expected (" + n + ", " + tokens + ")");
+        INDArray mf = m.castTo(DataType.FLOAT);
+        if (mf.neq(0).castTo(DataType.INT).sumNumber().longValue() != mf.eq(1).castTo(DataType.INT).sumNumber().longValue())
+            throw new IllegalArgumentException("--mask " + mask + ": expected only 0 and 1");
+        INDArray sizes = null;
+        if (size != null) {
+            sizes = Npy.read(size);
+            if (!sizes.isZ() || sizes.length() != 2 * n)
+                throw new IllegalArgumentException("--size " + size + ": expected integers of shape (" + n + ", 1, 2) or (" + n + ", 2), found "
+                        + sizes.dataType() + " " + Arrays.toString(sizes.shape()));
+        }
+        if (g.minNumber().longValue() < 0) throw new IllegalArgumentException("--grid " + grid + ": negative index");
+        return fit.forwardTokens(xs, times, labels, new TokenLayout(g, mf, sizes));
+    }
+
+    /** An integer-valued array (integer or float dtype) of exactly {@code shape}. */
+    private static INDArray integers(Path file, String flag, long... shape) {
+        INDArray a = Npy.read(file);
+        if (!Arrays.equals(a.shape(), shape) || a.isB())
+            throw new IllegalArgumentException(flag + " " + file + " has shape " + Arrays.toString(a.shape()) + ", expected " + Arrays.toString(shape));
+        INDArray d = a.castTo(DataType.DOUBLE);
+        if (!d.eq(Transforms.floor(d, true)).all())
+            throw new IllegalArgumentException(flag + " " + file + ": expected integer values");
+        return a.castTo(DataType.LONG);
     }
 
     private long[] labels(ModelConfig cfg, long n) {

@@ -13,6 +13,8 @@ import org.dit4j.io.ModelLoader;
 import org.dit4j.io.Npy;
 import org.dit4j.models.Denoiser;
 import org.dit4j.models.ModelConfig;
+import org.dit4j.models.fit.FiTConfig;
+import org.dit4j.models.fit.FiTModel;
 import org.dit4j.models.vae.AutoencoderKL;
 import org.dit4j.pipeline.DiffusionPipeline;
 import org.dit4j.pipeline.GuidanceChannels;
@@ -55,6 +57,19 @@ public final class SampleCommand implements Callable<Integer> {
 
     @Option(names = "--image-size", description = "Image size in pixels (256 or 512 for DiT-XL/2); latents are 1/8 of it. Default: the checkpoint's.")
     Integer imageSize;
+
+    @Option(names = "--image-height", description = "FiT: image height in pixels, a multiple of 8·patch (16 for FiT-XL/2); with --image-width. Default: the model's square size.")
+    Integer imageHeight;
+
+    @Option(names = "--image-width", description = "FiT: image width in pixels, a multiple of 8·patch; with --image-height.")
+    Integer imageWidth;
+
+    @Option(names = "--interpolation", converter = Converters.InterpolationConverter.class, completionCandidates = Converters.InterpolationConverter.class,
+            description = "FiT RoPE extrapolation beyond the trained grid, as sample_fit_ddp.py: no (default), linear, dynntk, partntk, yarn.")
+    String interpolation;
+
+    @Option(names = "--decouple", description = "FiT: extrapolate rows and columns separately (VisionNTK / VisionYaRN with dynntk / yarn).")
+    boolean decouple;
 
     @Option(names = "--num-classes", description = "Number of classes (default: the config's, 1000 for the named models).")
     Integer numClasses;
@@ -160,6 +175,12 @@ public final class SampleCommand implements Callable<Integer> {
         if (numClasses != null && numClasses < 1) throw new IllegalArgumentException("--num-classes must be at least 1, got " + numClasses);
         // Refused before sampling, not after it: a latents file that cannot be written (a folder, a device, a link).
         if (saveLatents != null) AtomicFiles.requireReplaceableFile(saveLatents);
+        if ((imageHeight == null) != (imageWidth == null)) throw new IllegalArgumentException("give --image-height and --image-width together");
+        if (imageHeight != null && imageSize != null) throw new IllegalArgumentException("give --image-size or --image-height/--image-width, not both");
+        if (imageHeight != null && (imageHeight <= 0 || imageWidth <= 0))
+            throw new IllegalArgumentException("--image-height and --image-width must be positive, got " + imageHeight + " x " + imageWidth);
+        if (decouple && (interpolation == null || interpolation.equals("no")))
+            throw new IllegalArgumentException("--decouple needs an --interpolation method (linear, dynntk, partntk or yarn)");
         INDArray z = noise == null ? null : Npy.readFloat32(noise);
 
         Zoo zoo = Zoo.standard();
@@ -179,9 +200,11 @@ public final class SampleCommand implements Callable<Integer> {
         Path resolved = ModelLoader.resolve(weightsPath);
         Denoiser model = ModelLoader.load(resolved, archName, arch.modelConfig, imageSize == null ? 0 : imageSize,
                 numClasses == null ? 0 : numClasses, arch.weights);
+        model = withExtrapolation(model);
         ModelConfig cfg = model.config();
         if (config != null) checkPatchSize(cfg);
         boolean pixelSpace = cfg.inChannels() == 3;
+        int[] latentSize = latentSize(cfg);
         AutoencoderKL autoencoder = pixelSpace || noDecode ? null : Vaes.load(vae, zoo);
         DiffusionPipeline pipeline = new DiffusionPipeline(model, autoencoder);
 
@@ -189,6 +212,7 @@ public final class SampleCommand implements Callable<Integer> {
         SampleRequest request = SampleRequest.of(labels).withSampler(sampler, spacing)
                 .withEta(eta).withGuidance(cfgScale, cfgChannels).withClipDenoised(clipDenoised)
                 .withSeed(seed).withBatchSize(batchSize).withNoise(z).withSolver(solver);
+        if (latentSize != null) request = request.withSize(latentSize[0], latentSize[1]);
         INDArray latents;
         try (ProgressBar bar = progressBar()) {
             latents = pipeline.latents(request, (done, total) -> {
@@ -233,7 +257,7 @@ public final class SampleCommand implements Callable<Integer> {
                 System.err.println("dit4j sample: --config " + config + ": ignoring MindSpore/Ascend settings " + String.join(", ", c.ignored()));
             if (c.has("embed_method") || c.has("image_height") && c.has("image_width") && c.integer("image_height") != c.integer("image_width")
                     || c.has("model_name") && c.str("model_name").startsWith("FiT"))
-                throw new IllegalArgumentException("--config " + config + " describes a FiT model (any height and width, embed_method),"
+                throw new IllegalArgumentException("--config " + config + " describes a MindONE FiT model (any height and width, embed_method),"
                         + " which this version of dit4j does not run yet");
             if (c.has("model_name") && !given("--model") && !given("--model-config")) arch.model = c.str("model_name");
             if (c.hasCheckpoint() && !given("--ckpt")) ckpt = Path.of(c.checkpoint());
@@ -262,6 +286,42 @@ public final class SampleCommand implements Callable<Integer> {
 
     private int configPatchSize;
 
+    /** {@code --interpolation}/{@code --decouple} on a FiTv1; refused for families without these rules. */
+    private Denoiser withExtrapolation(Denoiser model) {
+        if (interpolation == null || interpolation.equals("no") && !decouple) return model;
+        if (!(model instanceof FiTModel fit))
+            throw new IllegalArgumentException("--interpolation and --decouple are FiTv1 settings; this is a " + model.config().family() + " model");
+        return fit.withConfig(fit.config().withExtrapolation(FiTConfig.customFreqsOf(interpolation), decouple));
+    }
+
+    /**
+     * The model input size of {@code --image-height}/{@code --image-width} (latents are 1/8 of the image), checked against
+     * the model and, for attention over many tokens, against this machine's memory; null for the model's own size.
+     */
+    private int[] latentSize(ModelConfig cfg) {
+        if (imageHeight == null) return null;
+        int factor = cfg.inChannels() == 3 ? 1 : 8, multiple = factor * cfg.patchSize();
+        if (imageHeight % multiple != 0 || imageWidth % multiple != 0)
+            throw new IllegalArgumentException("--image-height " + imageHeight + " and --image-width " + imageWidth + " must be multiples of "
+                    + (factor == 8 ? "8·patch = " : "the patch size ") + multiple + " pixels");
+        int h = imageHeight / factor, w = imageWidth / factor;
+        try {
+            cfg.checkSampleSize(h, w);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--image-height/--image-width: " + e.getMessage());
+        }
+        if (cfg instanceof FiTConfig f) {
+            int rows = (cfgScale > 1.0 ? 2 : 1) * (batchSize > 0 ? batchSize : SampleRequest.DEFAULT_BATCH);
+            long need = f.attentionBytes(rows, (h / f.patchSize()) * (w / f.patchSize()));
+            long have = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
+            if (need > have)
+                throw new IllegalArgumentException("--image-height " + imageHeight + " --image-width " + imageWidth + ": attention over "
+                        + (h / f.patchSize()) * (w / f.patchSize()) + " tokens needs about " + need / (1L << 20) + " MiB per batch of " + rows
+                        + " rows, more than this machine's " + have / (1L << 20) + " MiB; lower --batch-size or the size");
+        }
+        return new int[]{h, w};
+    }
+
     private void checkPatchSize(ModelConfig cfg) {
         Object p = cfg.toMap().get("patch_size");
         if (configPatchSize > 0 && !Integer.valueOf(configPatchSize).equals(p))
@@ -288,6 +348,11 @@ public final class SampleCommand implements Callable<Integer> {
             p.put("solver_method", Converters.SolverMethodConverter.name(solverMethod != null ? solverMethod : SampleRequest.Solver.DEFAULT.method()));
             p.put("skip_type", Converters.SkipTypeConverter.name(skipType != null ? skipType : SampleRequest.Solver.DEFAULT.skipType()));
         }
+        if (imageHeight != null) {
+            p.put("image_height", String.valueOf(imageHeight));
+            p.put("image_width", String.valueOf(imageWidth));
+        }
+        if (interpolation != null) p.put("interpolation", interpolation + (decouple ? " (decoupled)" : ""));
         p.put("cfg_scale", String.valueOf(cfgScale));
         p.put("cfg_channels", cfgChannels == GuidanceChannels.ALL ? "all" : "3");
         p.put("clip_denoised", String.valueOf(clipDenoised));

@@ -32,7 +32,7 @@ public final class Weights {
     /**
      * @param from   the container format, or null to sniff it
      * @param config the architecture, or null to take it from the container (dit4j, diffusers, dit4j metadata) or infer
-     *               it from the shapes (a foreign file is taken to be of the default family, DiT)
+     *               it from the shapes (a foreign file's family from its keys, DiT by default)
      */
     public static Imported load(Path in, WeightsFormat from, ModelConfig config, TorchCheckpoint.Pick pick) {
         WeightsFormat format = from != null ? from : WeightsFormat.sniff(in);
@@ -54,7 +54,7 @@ public final class Weights {
         ModelConfig carried = format == WeightsFormat.DIT4J ? Checkpoint.config(in)
                 : metadata.containsKey(CONFIG_METADATA) ? ModelFamilies.fromYaml(metadata.get(CONFIG_METADATA), in + " (" + CONFIG_METADATA + ")")
                 : null;
-        ModelFamily family = ModelFamilies.get(config != null ? config.family() : carried != null ? carried.family() : ModelFamilies.DEFAULT);
+        ModelFamily family = config != null ? ModelFamilies.of(config) : carried != null ? ModelFamilies.of(carried) : ModelFamilies.detect(raw);
         String naming = family.naming(format, raw);
         Map<String, INDArray> official = naming.equals("official") ? new LinkedHashMap<>(raw) : family.toOfficial(raw, naming, source);
         ModelConfig cfg = config != null ? config
@@ -73,15 +73,15 @@ public final class Weights {
     public enum Target { DIT4J, SAFETENSORS, DIFFUSERS, MINDSPORE }
 
     /**
-     * {@link Target#MINDSPORE} writes a MindSpore {@code .ckpt} under the official names, as MindONE's
-     * {@code tools/dit_converter.py} does (its {@code load_dit_ckpt_params} maps them onto the MindSpore network).
+     * {@link Target#MINDSPORE} writes a MindSpore {@code .ckpt} as the family's MindONE converter does (DiT: the official
+     * names, as {@code tools/dit_converter.py}, whose {@code load_dit_ckpt_params} maps them onto the MindSpore network).
      */
     public static void export(Path out, Target target, ModelConfig cfg, Map<String, INDArray> official) throws IOException {
         switch (target) {
             case DIT4J -> Checkpoint.save(out, cfg, official);
             case SAFETENSORS -> Safetensors.write(out, official, Map.of("format", "pt", CONFIG_METADATA, cfg.toYaml()));
             case DIFFUSERS -> AtomicFiles.writeDirectory(out, tmp -> ModelFamilies.of(cfg).writeDiffusers(tmp, cfg, official));
-            case MINDSPORE -> MindSporeCheckpoint.write(out, official);
+            case MINDSPORE -> ModelFamilies.of(cfg).writeMindSpore(out, cfg, official);
         }
     }
 }

@@ -20,6 +20,18 @@ public interface ModelConfig {
     /** The input's spatial size (latent or pixel side) the model is built for. */
     int inputSize();
 
+    int patchSize();
+
+    /**
+     * Refuses, before any work, a sample of {@code height} × {@code width} inputs the model cannot take; by default only its
+     * own square {@link #inputSize()}.
+     */
+    default void checkSampleSize(int height, int width) {
+        if (height != inputSize() || width != inputSize())
+            throw new IllegalArgumentException("a " + family() + " model samples at its own size only (" + inputSize() + "x" + inputSize()
+                    + " inputs), not " + height + "x" + width);
+    }
+
     int numClasses();
 
     /** The label of classifier-free guidance's unconditional branch, or -1 when the model has none. */

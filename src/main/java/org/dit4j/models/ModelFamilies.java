@@ -1,6 +1,8 @@
 package org.dit4j.models;
 
 import org.dit4j.models.dit.DiTFamily;
+import org.dit4j.models.fit.FiTFamily;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -27,6 +29,7 @@ public final class ModelFamilies {
 
     static {
         register(new DiTFamily());
+        register(new FiTFamily());
     }
 
     private ModelFamilies() {}
@@ -46,6 +49,12 @@ public final class ModelFamilies {
 
     public static ModelFamily of(ModelConfig cfg) {
         return get(cfg.family());
+    }
+
+    /** The family whose characteristic keys a raw state dict of unknown origin has; the default (DiT) otherwise. */
+    public static ModelFamily detect(Map<String, INDArray> raw) {
+        for (ModelFamily f : FAMILIES.values()) if (f.recognizes(raw)) return f;
+        return get(DEFAULT);
     }
 
     public static Collection<ModelFamily> all() {

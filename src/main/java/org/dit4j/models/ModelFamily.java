@@ -37,6 +37,11 @@ public interface ModelFamily {
     /** A model over {@code weights} (checked against {@link #shapes}; taken over, not copied, where they are float32). */
     Denoiser create(ModelConfig cfg, Map<String, INDArray> weights, String source);
 
+    /** Whether a raw state dict of unknown family is this family's (by its characteristic keys). */
+    default boolean recognizes(Map<String, INDArray> raw) {
+        return false;
+    }
+
     /** Which naming a raw state dict uses: {@code official}, or a converter mapping's suffix ({@code mindone}, {@code diffusers}). */
     String naming(WeightsFormat format, Map<String, INDArray> raw);
 
@@ -51,6 +56,11 @@ public interface ModelFamily {
 
     /** The architecture from a diffusers model folder's {@code config.json}. */
     ModelConfig readDiffusersConfig(Path dir, Map<String, INDArray> official);
+
+    /** Writes a MindSpore {@code .ckpt} of the weights under the names MindONE's converters expect (DiT: the official ones). */
+    default void writeMindSpore(Path out, ModelConfig cfg, Map<String, INDArray> official) throws IOException {
+        org.dit4j.io.MindSporeCheckpoint.write(out, official);
+    }
 
     /** Writes a diffusers model folder's two files into {@code dir}. */
     void writeDiffusers(Path dir, ModelConfig cfg, Map<String, INDArray> official) throws IOException;

@@ -58,7 +58,9 @@ public final class DiffusionPipeline {
         boolean guided = r.cfgScale() > 1.0;   // sample.py: using_cfg = cfg_scale > 1.0
         if (guided && cfg.nullLabel() < 0)
             throw new IllegalArgumentException("guidance (scale > 1) needs a null class, but this model was built with class_dropout_prob 0");
-        long[] shape = {n, cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
+        int height = r.height() > 0 ? r.height() : cfg.inputSize(), width = r.width() > 0 ? r.width() : cfg.inputSize();
+        cfg.checkSampleSize(height, width);
+        long[] shape = {n, cfg.inChannels(), height, width};
         if (r.noise() != null && !Arrays.equals(r.noise().shape(), shape))
             throw new IllegalArgumentException("initial noise has shape " + Arrays.toString(r.noise().shape()) + ", expected " + Arrays.toString(shape)
                     + " (one row per label)");

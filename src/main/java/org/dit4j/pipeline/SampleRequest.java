@@ -6,11 +6,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * What to sample: class labels, sampler and schedule (a respacing for DDPM/DDIM, a step count for DPM-Solver),
- * guidance, and either a seed or explicit initial latents {@code noise} (N, C, H, W) for cross-framework reproducibility.
+ * guidance, and either a seed or explicit initial latents {@code noise} (N, C, H, W) for cross-framework reproducibility;
+ * {@code height} × {@code width} is the sample's size in model inputs (latent pixels), 0 for the model's own square size.
  */
 public record SampleRequest(long[] labels, SamplerKind sampler, String respacing, double eta, double cfgScale,
                             GuidanceChannels cfgChannels, boolean clipDenoised, long seed, int batchSize, INDArray noise,
-                            Solver solver) {
+                            Solver solver, int height, int width) {
 
     public enum SamplerKind {
         DDPM("ddpm"), DDIM("ddim"), DPM_SOLVER("dpm-solver"), DPM_SOLVER_PP("dpm-solver++");
@@ -53,11 +54,13 @@ public record SampleRequest(long[] labels, SamplerKind sampler, String respacing
         if (!Double.isFinite(eta) || eta < 0) throw new IllegalArgumentException("DDIM eta must be a finite number >= 0, got " + eta);
         if (!Double.isFinite(cfgScale)) throw new IllegalArgumentException("the guidance scale must be a finite number, got " + cfgScale);
         if (batchSize < 0) throw new IllegalArgumentException("the batch size must be positive, got " + batchSize);
+        if (height < 0 || width < 0 || (height == 0) != (width == 0))
+            throw new IllegalArgumentException("give both a sample height and width (or neither), got " + height + " x " + width);
     }
 
     /** {@code sample.py}'s defaults: DDPM over 250 respaced steps, guidance 4.0 on the official channels, no clipping. */
     public static SampleRequest of(long... labels) {
-        return new SampleRequest(labels, SamplerKind.DDPM, "250", 0.0, 4.0, GuidanceChannels.OFFICIAL, false, 0, 0, null, Solver.DEFAULT);
+        return new SampleRequest(labels, SamplerKind.DDPM, "250", 0.0, 4.0, GuidanceChannels.OFFICIAL, false, 0, 0, null, Solver.DEFAULT, 0, 0);
     }
 
     /** Labels per sampling batch: the given size, or {@link #DEFAULT_BATCH}. */
@@ -66,34 +69,39 @@ public record SampleRequest(long[] labels, SamplerKind sampler, String respacing
     }
 
     public SampleRequest withSampler(SamplerKind kind, String respacingSpec) {
-        return new SampleRequest(labels, kind, respacingSpec, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver);
+        return new SampleRequest(labels, kind, respacingSpec, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, height, width);
     }
 
     public SampleRequest withGuidance(double scale, GuidanceChannels channels) {
-        return new SampleRequest(labels, sampler, respacing, eta, scale, channels, clipDenoised, seed, batchSize, noise, solver);
+        return new SampleRequest(labels, sampler, respacing, eta, scale, channels, clipDenoised, seed, batchSize, noise, solver, height, width);
     }
 
     public SampleRequest withNoise(INDArray z) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, z, solver);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, z, solver, height, width);
     }
 
     public SampleRequest withSeed(long s) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, s, batchSize, noise, solver);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, s, batchSize, noise, solver, height, width);
     }
 
     public SampleRequest withEta(double e) {
-        return new SampleRequest(labels, sampler, respacing, e, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver);
+        return new SampleRequest(labels, sampler, respacing, e, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, height, width);
     }
 
     public SampleRequest withClipDenoised(boolean c) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, c, seed, batchSize, noise, solver);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, c, seed, batchSize, noise, solver, height, width);
     }
 
     public SampleRequest withSolver(Solver s) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, s);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, s, height, width);
     }
 
     public SampleRequest withBatchSize(int b) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, b, noise, solver);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, b, noise, solver, height, width);
+    }
+
+    /** Samples of {@code h} × {@code w} model inputs (latent pixels for a latent model); 0, 0 for the model's own size. */
+    public SampleRequest withSize(int h, int w) {
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, h, w);
     }
 }

@@ -1,5 +1,6 @@
 package org.dit4j.models.dit;
 
+import org.dit4j.models.nn.FinalLayer;
 import org.dit4j.models.nn.LabelEmbedder;
 import org.dit4j.models.nn.Params;
 import org.dit4j.models.nn.PatchEmbed;
@@ -63,7 +64,7 @@ public final class DiT {
 
         public Head(Params p, DiTConfig cfg) {
             this.cfg = cfg;
-            this.finalLayer = new FinalLayer(p, cfg);
+            this.finalLayer = new FinalLayer(p, cfg.hiddenSize(), (long) cfg.patchSize() * cfg.patchSize() * cfg.outChannels(), cfg.numPatches(), true);
         }
 
         /** tokens (N, T, D), c (N, D) → (N, out_channels, H, W). */

@@ -7,6 +7,10 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.*;
 
+import static org.dit4j.models.ConfigKeys.boolOf;
+import static org.dit4j.models.ConfigKeys.intOf;
+import static org.dit4j.models.ConfigKeys.numOf;
+
 /** The official {@code DiT(...)} constructor arguments; the YAML keys are the same names. */
 public record DiTConfig(int inputSize, int patchSize, int inChannels, int hiddenSize, int depth, int numHeads,
                         double mlpRatio, double classDropoutProb, int numClasses, boolean learnSigma) implements ModelConfig {
@@ -143,26 +147,5 @@ public record DiTConfig(int inputSize, int patchSize, int inChannels, int hidden
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
         }
-    }
-
-    private static int intOf(Map<?, ?> m, String key, int def, String source) {
-        Object v = m.get(key);
-        if (v == null) return def;
-        if (v instanceof Integer i) return i;
-        throw new IllegalArgumentException(source + ": key '" + key + "' must be an integer, found '" + v + "'");
-    }
-
-    private static double numOf(Map<?, ?> m, String key, double def, String source) {
-        Object v = m.get(key);
-        if (v == null) return def;
-        if (v instanceof Number n) return n.doubleValue();
-        throw new IllegalArgumentException(source + ": key '" + key + "' must be a number, found '" + v + "'");
-    }
-
-    private static boolean boolOf(Map<?, ?> m, String key, boolean def, String source) {
-        Object v = m.get(key);
-        if (v == null) return def;
-        if (v instanceof Boolean b) return b;
-        throw new IllegalArgumentException(source + ": key '" + key + "' must be true or false, found '" + v + "'");
     }
 }

@@ -9,10 +9,14 @@ public final class Mlp {
     private final int tokens, hidden;
 
     public Mlp(Params p, String name, int hidden, int mlpHidden, int tokens) {
+        this(p, name, hidden, mlpHidden, tokens, true);
+    }
+
+    public Mlp(Params p, String name, int hidden, int mlpHidden, int tokens, boolean bias) {
         this.tokens = tokens;
         this.hidden = hidden;
-        this.fc1 = new Linear(p, name + ".fc1", hidden, mlpHidden);
-        this.fc2 = new Linear(p, name + ".fc2", mlpHidden, hidden);
+        this.fc1 = new Linear(p, name + ".fc1", hidden, mlpHidden, bias);
+        this.fc2 = new Linear(p, name + ".fc2", mlpHidden, hidden, bias);
     }
 
     /** x (N, T, D) → (N, T, D); tokens stay flattened between the two layers. */
