@@ -73,11 +73,14 @@ public final class ClipTextModel {
         throw new IllegalArgumentException(path + ": no model.safetensors or pytorch_model.bin in the CLIP text model folder");
     }
 
-    /** The {@code text_model.*} tensors of a safetensors or torch file (a {@code CLIPModel}'s vision tower is skipped). */
+    /**
+     * The {@code text_model.*} tensors of a safetensors or torch file; a {@code CLIPModel}'s vision tower is skipped
+     * (a safetensors file never reads it: 1.2 of clip-vit-large-patch14's 1.7 GB).
+     */
     public static Map<String, INDArray> readTextWeights(Path file) {
         WeightsFormat format = WeightsFormat.sniff(file);
         Map<String, INDArray> all = switch (format) {
-            case SAFETENSORS -> Safetensors.read(file);
+            case SAFETENSORS -> Safetensors.read(file, new HashMap<>(), k -> k.startsWith(PREFIX + "."));
             case PYTORCH -> TorchCheckpoint.loadStateDict(file, TorchCheckpoint.Pick.MODEL);
             default -> throw new IllegalArgumentException(file + ": a CLIP text model is read from safetensors or pytorch_model.bin, not " + format.name().toLowerCase(Locale.ROOT));
         };

@@ -83,6 +83,7 @@ class ClipTextModelTest {
         Safetensors.write(dir.resolve("model.safetensors"), half, Map.of("format", "pt"));
         Files.writeString(dir.resolve("config.json"), "{\"architectures\": [\"CLIPModel\"], \"text_config\": {\"hidden_size\": 16, \"intermediate_size\": 64,"
                 + " \"num_hidden_layers\": 2, \"num_attention_heads\": 4}, \"text_config_dict\": {\"num_attention_heads\": 2}}");
+        assertEquals(37, ClipTextModel.readTextWeights(dir.resolve("model.safetensors")).size());   // the text tower, position_ids included
         ClipTextModel m = ClipTextModel.load(dir);
         assertEquals(2, m.config().numAttentionHeads());
         Fixtures.assertClose(model.forward(ids), m.forward(ids), 1e-6, 0, "safetensors CLIPModel");
