@@ -52,6 +52,11 @@ public final class Safetensors {
      * section exactly, without gaps, overlaps or trailing bytes.
      */
     public static Map<String, INDArray> read(Path file, Map<String, String> metadata) {
+        return read(file, metadata, name -> true);
+    }
+
+    /** As {@link #read(Path, Map)}, the whole header checked, but only the tensors {@code wanted} accepts are read. */
+    public static Map<String, INDArray> read(Path file, Map<String, String> metadata, java.util.function.Predicate<String> wanted) {
         if (!Files.isRegularFile(file)) throw new WeightsFormatException(file, "no such file");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long fileSize = ch.size();
@@ -68,6 +73,7 @@ public final class Safetensors {
             checkTiling(file, entries, dataLen);
             Map<String, INDArray> out = new LinkedHashMap<>();
             for (Entry e : entries) {
+                if (!wanted.test(e.name())) continue;
                 ByteBuffer buf = ByteBuffer.allocate((int) (e.end() - e.begin()));
                 readFully(ch, buf, dataStart + e.begin());
                 out.put(e.name(), TensorShapes.fromLittleEndian(buf.flip(), e.type(), e.shape()));

@@ -9,6 +9,9 @@ import org.dit4j.models.vae.AutoencoderKL;
 import org.dit4j.models.Denoiser;
 import org.dit4j.models.ModelConfig;
 import org.dit4j.models.ModelFamilies;
+import org.dit4j.models.clip.ClipTextModel;
+import org.dit4j.models.clip.ClipTokenizer;
+import org.dit4j.models.clip.FrozenClipEmbedder;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -62,9 +65,12 @@ public final class Zoo {
         List<ZooEntry> out = new ArrayList<>();
         for (JsonNode m : root.path("models")) {
             ModelConfig inline = m.has("model_config") ? ModelFamilies.fromMap(JSON.convertValue(m.get("model_config"), Map.class), "zoo entry " + m.path("name").asText()) : null;
+            Map<String, String> companions = new LinkedHashMap<>();
+            m.path("companions").fields().forEachRemaining(c -> companions.put(c.getKey(), c.getValue().asText()));
             out.add(new ZooEntry(m.path("name").asText(), m.path("kind").asText("dit"), m.path("architecture").asText(null), m.path("image_size").asInt(0),
                     m.path("file").asText(), m.path("url").asText(), m.path("sha256").asText(null),
-                    m.has("size") ? m.get("size").asLong() : null, m.path("tensors").asInt(0), m.path("values").asLong(0), inline));
+                    m.has("size") ? m.get("size").asLong() : null, m.path("tensors").asInt(0), m.path("values").asLong(0), inline,
+                    companions, m.has("max_bytes") ? m.get("max_bytes").asLong() : null));
         }
         return out;
     }
@@ -89,17 +95,30 @@ public final class Zoo {
     }
 
     public boolean isCached(String name) {
-        return Files.isRegularFile(path(name));
+        ZooEntry e = entry(name);
+        Path target = path(name);
+        return Files.isRegularFile(target) && e.companions().keySet().stream().allMatch(c -> Files.isRegularFile(target.resolveSibling(c)));
     }
 
     String url(ZooEntry e) {
         return baseUrl == null ? e.url() : baseUrl.replaceAll("/+$", "") + "/" + e.file();
     }
 
-    /** The cached file, downloading and verifying it first if needed. */
+    private String companionUrl(ZooEntry e, String companion) {
+        if (baseUrl == null) return e.companions().get(companion);
+        Path rel = Paths.get(e.file()).resolveSibling(companion);
+        return baseUrl.replaceAll("/+$", "") + "/" + rel.toString().replace('\\', '/');
+    }
+
+    /** The cached file, downloading and verifying it (and its companions, first) if needed. */
     public Path fetch(String name, DownloadProgress progress) throws IOException {
         ZooEntry e = entry(name);
         Path target = path(name);
+        for (String c : e.companions().keySet()) {
+            Path file = target.resolveSibling(c);
+            if (!Files.isRegularFile(file))
+                new Downloader(companionUrl(e, c), file, null, null, COMPANION_MAX_BYTES, () -> helpForManualDownload(e, target)).download(null, f -> {});
+        }
         if (Files.isRegularFile(target)) return target;
         new Downloader(url(e), target, e.sha256(), e.size(), maxBytes(e), () -> helpForManualDownload(e, target))
                 .download(progress, file -> verifyContents(e, file));
@@ -107,8 +126,12 @@ public final class Zoo {
         return target;
     }
 
-    /** The most an entry's file can take when the manifest gives no size: its values as float64, plus 16 MiB of container. */
+    /** A companion is a config or tokenizer file (clip-vit-large-patch14's vocab.json: under 1 MiB). */
+    static final long COMPANION_MAX_BYTES = 16L << 20;
+
+    /** The most an entry's file can take when the manifest gives no size: its {@code max_bytes}, else its values as float64 plus 16 MiB of container. */
     static long maxBytes(ZooEntry e) {
+        if (e.maxBytes() != null) return e.maxBytes();
         return e.values() > 0 ? e.values() * 8 + (16L << 20) : 64L << 30;
     }
 
@@ -129,12 +152,20 @@ public final class Zoo {
     private static void verifyContents(ZooEntry e, Path file) {
         Map<String, org.nd4j.linalg.api.ndarray.INDArray> weights = e.isVae()
                 ? VaeWeights.load(file, e.vaeConfig()).weights()
+                : e.isTextEncoder() ? textEncoderWeights(file)
                 : Weights.load(file, null, e.config(), TorchCheckpoint.Pick.EMA).weights();
         long values = weights.values().stream().mapToLong(org.nd4j.linalg.api.ndarray.INDArray::length).sum();
         if (e.tensors() > 0 && weights.size() != e.tensors())
             throw new IllegalArgumentException(file + ": " + weights.size() + " tensors, " + e.name() + " has " + e.tensors());
         if (e.values() > 0 && values != e.values())
             throw new IllegalArgumentException(file + ": " + values + " values, " + e.name() + " has " + e.values());
+    }
+
+    /** A text encoder's tensors, read with the config.json beside them; its tokenizer files must load too. */
+    private static Map<String, org.nd4j.linalg.api.ndarray.INDArray> textEncoderWeights(Path file) {
+        Path dir = file.toAbsolutePath().getParent();
+        ClipTokenizer.load(dir);
+        return ClipTextModel.load(file).stateDict();
     }
 
     private static Path hashFile(Path file) {
@@ -151,7 +182,23 @@ public final class Zoo {
     }
 
     private String helpForManualDownload(ZooEntry e, Path target) {
-        return "download " + e.url() + " by hand, save it as " + target + ", then run: dit4j zoo verify " + e.name();
+        String companions = e.companions().isEmpty() ? "" : " (and " + String.join(", ", e.companions().values()) + " beside it, under their own names)";
+        return "download " + e.url() + " by hand, save it as " + target + companions + ", then run: dit4j zoo verify " + e.name();
+    }
+
+    /**
+     * U-ViT's {@code FrozenCLIPEmbedder}: {@code pathOrName} is a Hugging Face CLIP folder or weights file when it
+     * exists, else a zoo text encoder ({@code clip-vit-large-patch14}), downloaded and verified first; {@code tokenizer}
+     * null means the tokenizer files beside the model.
+     */
+    public FrozenClipEmbedder loadTextEncoder(String pathOrName, Path tokenizer) throws IOException {
+        Path p = Paths.get(pathOrName);
+        if (Files.exists(p)) return FrozenClipEmbedder.load(p, tokenizer);
+        ZooEntry e = entries.get(pathOrName);
+        if (e == null || !e.isTextEncoder())
+            throw new IllegalArgumentException("'" + pathOrName + "' is neither a file or folder nor a zoo text encoder (" + String.join(", ",
+                    entries.values().stream().filter(ZooEntry::isTextEncoder).map(ZooEntry::name).toList()) + ")");
+        return FrozenClipEmbedder.load(fetch(pathOrName, null), tokenizer);
     }
 
     /** The pretrained autoencoder ({@code sd-vae-ft-mse}, {@code sd-vae-ft-ema}). */

@@ -4,13 +4,28 @@ import org.dit4j.models.ModelConfig;
 import org.dit4j.models.ModelFamilies;
 import org.dit4j.models.vae.VaeConfig;
 
+import java.util.Map;
+
 /**
- * One pretrained model of the manifest: a diffusion model ({@code kind} "dit", its family's name) or an autoencoder ("vae"), where it comes from,
- * what file it is, and what it must contain. {@code sha256} and {@code size} are enforced when present;
- * {@code modelConfig} (inline) overrides the {@code architecture} name.
+ * One pretrained model of the manifest: a diffusion model ({@code kind} "dit", its family's name), an autoencoder ("vae")
+ * or a CLIP text encoder ("clip-text", a Hugging Face folder), where it comes from, what file it is, and what it must
+ * contain. {@code sha256} and {@code size} are enforced when present; {@code modelConfig} (inline) overrides the
+ * {@code architecture} name. {@code companions} (file name → URL) are small files fetched into the folder of
+ * {@code file} first (a text encoder's config.json and tokenizer files); {@code maxBytes} bounds a download without
+ * {@code size} when the file holds more than the entry's tensors (a whole CLIPModel of which only the text tower counts).
  */
 public record ZooEntry(String name, String kind, String architecture, int imageSize, String file, String url, String sha256,
-                       Long size, int tensors, long values, ModelConfig modelConfig) {
+                       Long size, int tensors, long values, ModelConfig modelConfig, Map<String, String> companions, Long maxBytes) {
+    public static final String TEXT_ENCODER = "clip-text";
+
+    public ZooEntry(String name, String kind, String architecture, int imageSize, String file, String url, String sha256,
+                    Long size, int tensors, long values, ModelConfig modelConfig) {
+        this(name, kind, architecture, imageSize, file, url, sha256, size, tensors, values, modelConfig, Map.of(), null);
+    }
+
+    public boolean isTextEncoder() {
+        return TEXT_ENCODER.equals(kind);
+    }
 
     public boolean isVae() {
         return "vae".equals(kind);
@@ -19,6 +34,7 @@ public record ZooEntry(String name, String kind, String architecture, int imageS
     /** The architecture the weights must match. */
     public ModelConfig config() {
         if (isVae()) throw new IllegalArgumentException(name + " is an autoencoder, not a diffusion model");
+        if (isTextEncoder()) throw new IllegalArgumentException(name + " is a text encoder, not a diffusion model");
         if (modelConfig != null) return modelConfig;
         ModelConfig c = ModelFamilies.named(architecture);
         return c.inChannels() == 3 ? c.withInputSize(imageSize) : c.withInputSize(imageSize / 8);
