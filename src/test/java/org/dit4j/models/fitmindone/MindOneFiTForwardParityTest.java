@@ -124,6 +124,24 @@ class MindOneFiTForwardParityTest {
     }
 
     @Test
+    void aLatentLongerThanMaxLengthIsNotPaddedAndItsTableIsRescaled() {
+        // input_size 4 (32-pixel images): max_length 4, so the 24-token latent runs unpadded and VisionNTK scales θ_w by
+        // s = 5/2 and θ_h by s = 3/2
+        MindOneFiTModel small = model().withConfig(model().config().withInputSize(4));
+        INDArray x = rows(npy("forward/x.npy"), 0, 2);
+        double[] t = times("padded/t.npy");
+        long[] y = longs("padded/y.npy");
+        assertArrayEquals(x.shape(), MindOneFiTLayout.padLatent(x, 2, 4).shape());
+        assertArrayEquals(new long[]{1, 24, 16}, MindOneFiTLayout.posEmbed(8, 12, 2, 4, 16, "rotate").shape());
+        assertEquals(48.0, MindOneFiTLayout.mask(24, 4, 2).sumNumber().doubleValue());
+        float[] fw = MindOneFiTLayout.axisFreqs(8, 5, 10000.0, 4);
+        assertEquals(1 / Math.pow(10000.0 * Math.pow(2.5, 8 / 6.0), 0.25), fw[1], 1e-7);
+        INDArray padded = small.forwardPadded(x, t, y), direct = small.forward(x, t, Conditioning.labels(y));
+        assertEquals(0.0, maxAbsDiff(padded, direct));
+        assertTrue(maxAbsDiff(npy("padded/out_unpadded.npy"), direct) > 1e-3, "the rescaled table changes the outputs");
+    }
+
+    @Test
     void badInputsAreOneLineErrors() {
         MindOneFiTModel m = model();
         INDArray x = npy("forward/x.npy");

@@ -65,6 +65,15 @@ class MindOneFiTWeightsTest {
     }
 
     @Test
+    void modelLoaderTakesSamplePysImageSizeAsTheLargestGrid(@TempDir Path dir) throws Exception {
+        Path yaml = dir.resolve("tiny.yaml");
+        Files.writeString(yaml, TinyMindOneFiT.config().toYaml());
+        MindOneFiTModel m = (MindOneFiTModel) org.dit4j.io.ModelLoader.load(fixture("weights/fit-mindone-tiny.ckpt"), null, yaml, 256, 0, null);
+        assertEquals(32, m.config().inputSize());
+        assertEquals(256, m.config().maxLength());   // sample.py: 256 · 256 // 8 // 8 // 2 // 2
+    }
+
+    @Test
     void ditCheckpointsStayDiT() {
         // MindSpore DiT checkpoints have x_embedder.proj (a conv), FiTv1 files x_embedder.proj as a Linear
         assertEquals("dit", ModelFamilies.detect(MindSporeCheckpoint.read(Fixtures.tiny("weights/DiT-tiny.ckpt"))).name());
