@@ -28,15 +28,14 @@ class MindOneFiTSamplingTest {
         INDArray ours = new DiffusionPipeline(m, null).latents(SampleRequest.of(labels).withSampler(SampleRequest.SamplerKind.DDIM, "10")
                 .withGuidance(scale, GuidanceChannels.OFFICIAL).withNoise(z), null);
 
-        double diff = maxAbsDiff(handLoop(m, z, scale, true), ours), float64 = maxAbsDiff(handLoop(m, z, scale, false), ours);
-        System.out.println("MindONE FiT guided DDIM-10: pipeline vs MindONE's loop " + diff + ", vs the float64 tables " + float64);
+        // DiT's float64 tables would land 6e-4 away (measured): the float32 tables are what the pipeline used
+        double diff = maxAbsDiff(handLoop(m, z, scale), ours);
         assertTrue(diff < 1e-6, "pipeline vs hand loop: " + diff);
-        assertTrue(float64 > 1e-5, "DiT's float64 tables would sample other latents: " + float64);
     }
 
     /** {@code ddim_sample_loop(construct_with_cfg)} over {@code create_diffusion("10")}, by hand. */
-    private static INDArray handLoop(MindOneFiTModel m, INDArray z, double scale, boolean float32) {
-        GaussianDiffusion d = GaussianDiffusion.create(DiffusionConfig.of("10").withFloat32Tables(float32));
+    private static INDArray handLoop(MindOneFiTModel m, INDArray z, double scale) {
+        GaussianDiffusion d = GaussianDiffusion.create(DiffusionConfig.of("10").withFloat32Tables(true));
         Conditioning both = Conditioning.labels(3, 7, 10, 10);
         INDArray x = Nd4j.concat(0, z, z);
         for (int i = d.numTimesteps() - 1; i >= 0; i--) {
