@@ -1,5 +1,8 @@
 package org.dit4j.cli;
 
+import org.dit4j.models.ModelConfig;
+import org.dit4j.models.fitmindone.MindOneFiTConfig;
+import org.dit4j.models.fitmindone.MindOneFiTFamily;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -11,8 +14,12 @@ import java.nio.file.Path;
 import java.util.*;
 
 /**
- * A MindONE inference YAML ({@code examples/dit/configs/inference/*.yaml}, {@code sample.py -c}): the keys that mean
- * the same as a {@code dit4j sample} flag, the Ascend/MindSpore settings dit4j accepts and ignores, and nothing else.
+ * A MindONE inference YAML ({@code examples/dit/configs/inference/*.yaml}, {@code examples/fit/configs/inference/*.yaml},
+ * {@code sample.py -c}): the keys that mean the same as a {@code dit4j sample} flag, the Ascend/MindSpore settings dit4j
+ * accepts and ignores, and nothing else. A FiT config ({@link #describesFit}) names MindONE's FiT (family
+ * {@code fit-mindone}): {@code model_name: FiT-XL/2} is dit4j's {@code MindONE-FiT-XL/2}, {@code embed_method} its
+ * {@code pos}, {@code image_size} its largest grid and token count (as {@code sample.py}'s {@code max_size}/{@code max_length}),
+ * {@code image_height}/{@code image_width} the size sampled.
  */
 record InferenceConfig(Path file, Map<String, Object> values, List<String> ignored) {
     /** Key → the flag it stands for. */
@@ -38,7 +45,8 @@ record InferenceConfig(Path file, Map<String, Object> values, List<String> ignor
         k.put("imagegrid", "--grid");
         k.put("sd_scale_factor", "(the VAE's latent scale)");
         k.put("patch_size", "(the model's patch size)");
-        k.put("embed_method", "(FiT's position embedding)");
+        k.put("embed_method", "(MindONE FiT's position embedding: the model's pos)");
+        k.put("embed_dim", "(MindONE FiT's position table width, checked against the model)");
         KEYS = Collections.unmodifiableMap(k);
     }
 
@@ -98,6 +106,68 @@ record InferenceConfig(Path file, Map<String, Object> values, List<String> ignor
         Object v = values.get(key);
         if (v instanceof Boolean b) return b;
         throw wrong(key, v, "true or false");
+    }
+
+    /** {@code sample.py}'s default {@code --image_height}/{@code --image_width} (FiT) and {@code --image_size}. */
+    static final int MINDONE_IMAGE_SIDE = 256;
+
+    /** Whether the file configures MindONE's FiT ({@code examples/fit/sample.py}) rather than its DiT. */
+    boolean describesFit() {
+        return has("fit_checkpoint") || has("embed_method") || has("embed_dim") || has("model_name") && str("model_name").startsWith("FiT-");
+    }
+
+    /** dit4j's model name for {@code model_name}: MindONE's FiT sizes carry the {@code MindONE-} prefix, DiT names are dit4j's. */
+    String modelName() {
+        String name = str("model_name");
+        if (!describesFit()) return name;
+        try {
+            return MindOneFiTFamily.fromMindOneName(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--config " + file + ": key 'model_name': " + e.getMessage());
+        }
+    }
+
+    /** {@code image_height} in pixels, {@code sample.py}'s 256 when absent. */
+    int imageHeight() {
+        return has("image_height") ? positive("image_height") : MINDONE_IMAGE_SIDE;
+    }
+
+    /** {@code image_width} in pixels, {@code sample.py}'s 256 when absent. */
+    int imageWidth() {
+        return has("image_width") ? positive("image_width") : MINDONE_IMAGE_SIDE;
+    }
+
+    private int positive(String key) {
+        int v = integer(key);
+        if (v <= 0) throw wrong(key, v, "a positive number of pixels");
+        return v;
+    }
+
+    /**
+     * The architecture as MindONE's {@code sample.py} builds it from this file: a MindONE FiT gets {@code pos =
+     * embed_method}, and {@code patch_size} and {@code embed_dim} (the table width: head size for {@code rotate}, hidden
+     * size for {@code absolute}) are checked against it; other models get the {@code patch_size} check only.
+     */
+    ModelConfig applyTo(ModelConfig cfg) {
+        ModelConfig out = cfg;
+        if (cfg instanceof MindOneFiTConfig fit) {
+            if (has("embed_method")) {
+                String method = str("embed_method");
+                if (!MindOneFiTConfig.POSITIONS.contains(method))
+                    throw wrong("embed_method", method, "one of " + MindOneFiTConfig.POSITIONS);
+                fit = fit.withPos(method);
+            }
+            if (has("embed_dim") && integer("embed_dim") != fit.embedDim())
+                throw new IllegalArgumentException("--config " + file + ": embed_dim " + integer("embed_dim") + " does not match the model's "
+                        + fit.embedDim() + " (" + (fit.pos().equals("rotate") ? "the head size, for embed_method rotate" : "the hidden size, for embed_method absolute") + ")");
+            out = fit;
+        } else if (has("embed_method") || has("embed_dim")) {
+            throw new IllegalArgumentException("--config " + file + ": embed_method and embed_dim configure MindONE's FiT, but the model is " + cfg.family());
+        }
+        Object p = out.toMap().get("patch_size");
+        if (has("patch_size") && !Integer.valueOf(integer("patch_size")).equals(p))
+            throw new IllegalArgumentException("--config " + file + ": patch_size " + integer("patch_size") + " does not match the model's " + p);
+        return out;
     }
 
     /** The checkpoint path, whichever key names it. */

@@ -39,14 +39,23 @@ public final class GaussianDiffusion {
         MeanType mean = c.predictXstart() ? MeanType.START_X : MeanType.EPSILON;
         int[] use = Respacing.spaceTimesteps(c.diffusionSteps(), c.timestepRespacing());
         // SpacedDiffusion: new betas from the cumulative products at the kept timesteps.
-        double[] acBase = cumprod(base);
         double[] newBetas = new double[use.length];
-        double last = 1.0;
-        for (int i = 0; i < use.length; i++) {
-            newBetas[i] = 1 - acBase[use[i]] / last;
-            last = acBase[use[i]];
+        if (c.float32Tables()) {
+            float[] acBase = cumprodFloat32(base);
+            float last = 1f;
+            for (int i = 0; i < use.length; i++) {
+                newBetas[i] = 1f - acBase[use[i]] / last;
+                last = acBase[use[i]];
+            }
+        } else {
+            double[] acBase = cumprod(base);
+            double last = 1.0;
+            for (int i = 0; i < use.length; i++) {
+                newBetas[i] = 1 - acBase[use[i]] / last;
+                last = acBase[use[i]];
+            }
         }
-        return new GaussianDiffusion(newBetas, use, mean, var, loss);
+        return new GaussianDiffusion(newBetas, use, mean, var, loss, c.float32Tables());
     }
 
     public static GaussianDiffusion create(String respacing) {
@@ -54,14 +63,19 @@ public final class GaussianDiffusion {
     }
 
     GaussianDiffusion(double[] betas, int[] timestepMap, MeanType meanType, VarType varType, LossType lossType) {
+        this(betas, timestepMap, meanType, varType, lossType, false);
+    }
+
+    /** With {@code float32}, every table is computed in float32 arithmetic as MindONE's port does (and kept as doubles). */
+    GaussianDiffusion(double[] betas, int[] timestepMap, MeanType meanType, VarType varType, LossType lossType, boolean float32) {
         for (double b : betas) if (!(b > 0 && b <= 1)) throw new IllegalArgumentException("betas must lie in (0, 1]");
         this.meanType = meanType;
         this.varType = varType;
         this.lossType = lossType;
-        this.betas = betas.clone();
         this.timestepMap = timestepMap.clone();
         int n = this.numTimesteps = betas.length;
-        alphasCumprod = cumprod(betas);
+        this.betas = new double[n];
+        for (int i = 0; i < n; i++) this.betas[i] = float32 ? (float) betas[i] : betas[i];
         alphasCumprodPrev = new double[n];
         alphasCumprodNext = new double[n];
         sqrtAlphasCumprod = new double[n];
@@ -76,6 +90,12 @@ public final class GaussianDiffusion {
         logBetas = new double[n];
         fixedLargeVariance = new double[n];
         fixedLargeLogVariance = new double[n];
+        if (float32) {
+            alphasCumprod = new double[n];
+            float32Tables(this.betas);
+            return;
+        }
+        alphasCumprod = cumprod(betas);
         for (int i = 0; i < n; i++) {
             double ac = alphasCumprod[i];
             alphasCumprodPrev[i] = i == 0 ? 1.0 : alphasCumprod[i - 1];
@@ -96,6 +116,55 @@ public final class GaussianDiffusion {
             fixedLargeVariance[i] = i == 0 && n > 1 ? posteriorVariance[1] : betas[i];
             fixedLargeLogVariance[i] = Math.log(fixedLargeVariance[i]);
         }
+    }
+
+    /**
+     * MindONE's {@code GaussianDiffusion.__init__}: betas cast to float32, {@code np.cumprod} of the float32 alphas (one
+     * float32 product after another) and every other table in float32 ops, in the written order.
+     */
+    private void float32Tables(double[] b) {
+        int n = b.length;
+        float[] ac = cumprodFloat32(b), pv = new float[n];
+        for (int i = 0; i < n; i++) {
+            float beta = (float) b[i], prev = i == 0 ? 1f : ac[i - 1], oneMinus = 1f - ac[i];
+            alphasCumprod[i] = ac[i];
+            alphasCumprodPrev[i] = prev;
+            alphasCumprodNext[i] = i == n - 1 ? 0f : ac[i + 1];
+            sqrtAlphasCumprod[i] = sqrt32(ac[i]);
+            sqrtOneMinusAlphasCumprod[i] = sqrt32(oneMinus);
+            logOneMinusAlphasCumprod[i] = log32(oneMinus);
+            sqrtRecipAlphasCumprod[i] = sqrt32(1f / ac[i]);
+            sqrtRecipm1AlphasCumprod[i] = sqrt32(1f / ac[i] - 1f);
+            pv[i] = beta * (1f - prev) / oneMinus;
+            posteriorVariance[i] = pv[i];
+            posteriorMeanCoef1[i] = beta * sqrt32(prev) / oneMinus;
+            posteriorMeanCoef2[i] = (1f - prev) * sqrt32(1f - beta) / oneMinus;
+            logBetas[i] = log32(beta);
+        }
+        for (int i = 0; i < n; i++) {
+            posteriorLogVarianceClipped[i] = n > 1 ? log32(i == 0 ? pv[1] : pv[i]) : 0;
+            fixedLargeVariance[i] = i == 0 && n > 1 ? pv[1] : (float) b[i];
+            fixedLargeLogVariance[i] = log32((float) fixedLargeVariance[i]);
+        }
+    }
+
+    private static float sqrt32(float x) {
+        return (float) Math.sqrt(x);
+    }
+
+    private static float log32(float x) {
+        return (float) Math.log(x);
+    }
+
+    /** {@code np.cumprod(1 − betas.astype(float32))}: sequential float32 products. */
+    static float[] cumprodFloat32(double[] betas) {
+        float[] out = new float[betas.length];
+        float acc = 1f;
+        for (int i = 0; i < betas.length; i++) {
+            acc *= 1f - (float) betas[i];
+            out[i] = acc;
+        }
+        return out;
     }
 
     static double[] cumprod(double[] betas) {

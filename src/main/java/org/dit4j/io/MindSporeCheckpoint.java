@@ -40,7 +40,7 @@ public final class MindSporeCheckpoint {
 
     /**
      * Writes {@code tensors} as {@code mindspore.save_checkpoint} does (without its optional CRC): one {@code Checkpoint}
-     * message per tensor, the tag its name, dims packed, {@code tensor_type} MindSpore's dtype name, the content
+     * message per tensor, the tag its name, dims one varint field each (checkpoint.proto is proto2: repeated, not packed), {@code tensor_type} MindSpore's dtype name, the content
      * little-endian; atomically.
      */
     public static void write(Path file, Map<String, INDArray> tensors) throws IOException {
@@ -59,9 +59,8 @@ public final class MindSporeCheckpoint {
                 };
                 ByteString content = UnsafeByteOperations.unsafeWrap(TensorShapes.toLittleEndian(a));
                 int dimsSize = 0;
-                for (long d : a.shape()) dimsSize += CodedOutputStream.computeInt64SizeNoTag(d);
-                int tensorSize = (a.rank() == 0 ? 0 : CodedOutputStream.computeTagSize(1) + CodedOutputStream.computeUInt32SizeNoTag(dimsSize) + dimsSize)
-                        + CodedOutputStream.computeStringSize(2, type) + CodedOutputStream.computeBytesSize(3, content);
+                for (long d : a.shape()) dimsSize += CodedOutputStream.computeInt64Size(1, d);
+                int tensorSize = dimsSize + CodedOutputStream.computeStringSize(2, type) + CodedOutputStream.computeBytesSize(3, content);
                 int valueSize = CodedOutputStream.computeStringSize(1, e.getKey()) + CodedOutputStream.computeTagSize(2)
                         + CodedOutputStream.computeUInt32SizeNoTag(tensorSize) + tensorSize;
                 out.writeTag(1, WireFormat.WIRETYPE_LENGTH_DELIMITED);          // Checkpoint.value
@@ -69,11 +68,7 @@ public final class MindSporeCheckpoint {
                 out.writeString(1, e.getKey());                                 // Value.tag
                 out.writeTag(2, WireFormat.WIRETYPE_LENGTH_DELIMITED);          // Value.tensor
                 out.writeUInt32NoTag(tensorSize);
-                if (a.rank() > 0) {
-                    out.writeTag(1, WireFormat.WIRETYPE_LENGTH_DELIMITED);      // TensorProto.dims, packed
-                    out.writeUInt32NoTag(dimsSize);
-                    for (long d : a.shape()) out.writeInt64NoTag(d);
-                }
+                for (long d : a.shape()) out.writeInt64(1, d);                  // TensorProto.dims: proto2, not packed
                 out.writeString(2, type);                                       // TensorProto.tensor_type
                 out.writeBytes(3, content);                                     // TensorProto.tensor_content
             }

@@ -55,6 +55,11 @@ public interface ModelConfig {
         return GuidanceRule.BATCHED;
     }
 
+    /** Whether the family's sampling code builds its Gaussian-diffusion tables in float32 (MindONE) rather than float64. */
+    default boolean float32DiffusionTables() {
+        return false;
+    }
+
     ModelConfig withInputSize(int size);
 
     ModelConfig withNumClasses(int n);

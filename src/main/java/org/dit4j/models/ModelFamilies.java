@@ -2,6 +2,7 @@ package org.dit4j.models;
 
 import org.dit4j.models.dit.DiTFamily;
 import org.dit4j.models.fit.FiTFamily;
+import org.dit4j.models.fitmindone.MindOneFiTFamily;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -30,6 +31,7 @@ public final class ModelFamilies {
     static {
         register(new DiTFamily());
         register(new FiTFamily());
+        register(new MindOneFiTFamily());
     }
 
     private ModelFamilies() {}

@@ -16,7 +16,8 @@ public final class Samplers {
 
     public static Sampler create(SampleRequest r, ModelConfig model) {
         if (r.sampler().isDpmSolver()) return dpmSolver(r);
-        GaussianDiffusion diffusion = GaussianDiffusion.create(DiffusionConfig.of(r.respacing()).withLearnSigma(model.learnSigma()));
+        GaussianDiffusion diffusion = GaussianDiffusion.create(DiffusionConfig.of(r.respacing()).withLearnSigma(model.learnSigma())
+                .withFloat32Tables(model.float32DiffusionTables()));
         return switch (r.sampler()) {
             case DDPM -> new DdpmSampler(diffusion, r.clipDenoised());
             case DDIM -> new DdimSampler(diffusion, r.clipDenoised(), r.eta());

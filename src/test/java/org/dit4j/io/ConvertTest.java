@@ -239,7 +239,8 @@ class ConvertTest {
         Map<String, INDArray> raw = MindSporeCheckpoint.read(dit);
         assertBitExact(reference(), raw, "DiT .ckpt");
         // The protobuf layout MindSpore's load_checkpoint parses: Checkpoint.value (1) → Value.tag (1), Value.tensor (2)
-        // → TensorProto.dims (1, packed int64), tensor_type (2) "Float32", tensor_content (3) little-endian.
+        // → TensorProto.dims (1, int64, one field each: proto2 does not pack), tensor_type (2) "Float32", tensor_content (3)
+        // little-endian.
         var in = com.google.protobuf.CodedInputStream.newInstance(Files.readAllBytes(dit));
         assertEquals((1 << 3) | 2, in.readTag());
         int limit = in.pushLimit(in.readRawVarint32());
@@ -248,13 +249,11 @@ class ConvertTest {
         assertEquals(raw.keySet().iterator().next(), first);
         assertEquals((2 << 3) | 2, in.readTag());
         in.pushLimit(in.readRawVarint32());
-        assertEquals((1 << 3) | 2, in.readTag());
-        int dims = in.pushLimit(in.readRawVarint32());
         java.util.List<Long> shape = new java.util.ArrayList<>();
-        while (!in.isAtEnd()) shape.add(in.readInt64());
-        in.popLimit(dims);
+        int tag;
+        while ((tag = in.readTag()) == (1 << 3)) shape.add(in.readInt64());
         assertArrayEquals(raw.get(first).shape(), shape.stream().mapToLong(Long::longValue).toArray());
-        assertEquals((2 << 3) | 2, in.readTag());
+        assertEquals((2 << 3) | 2, tag);
         assertEquals("Float32", in.readString());
         assertEquals((3 << 3) | 2, in.readTag());
         assertEquals(raw.get(first).length() * 4, in.readBytes().size());

@@ -3,9 +3,9 @@ package org.dit4j.models.fit;
 import org.dit4j.models.nn.Linear;
 import org.dit4j.models.nn.Ops;
 import org.dit4j.models.nn.Params;
+import org.dit4j.models.nn.RotaryPairs;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * FiT's {@code Attention}: fused qkv, 2-D RoPE on q and k, {@code scaled_dot_product_attention} with the mask
@@ -35,36 +35,16 @@ public final class FiTAttention {
     }
 
     /**
-     * {@code x·cos + rotate_half(x)·sin}; {@code rotate_half} maps each adjacent pair (a, b) to (−b, a), here a matmul with
-     * a fixed ±1 permutation (exact, and differentiable where M2.1's strided slices are not).
-     */
-    private SDVariable rope(SDVariable x, SDVariable cos, SDVariable sin, SDVariable rotation) {
-        SameDiff sd = x.getSameDiff();
-        SDVariable rotated = sd.reshape(sd.mmul(sd.reshape(x, -1, headDim), rotation), -1, heads, tokens, headDim);   // (N, H, T, hd)
-        return x.mul(cos).add(rotated.mul(sin));                                                                   // (N, H, T, hd)
-    }
-
-    /** The (hd, hd) matrix R with x·R = rotate_half(x). */
-    static org.nd4j.linalg.api.ndarray.INDArray rotation(int headDim) {
-        float[] r = new float[headDim * headDim];
-        for (int i = 0; i < headDim; i += 2) {
-            r[(i + 1) * headDim + i] = -1f;   // out[2i] = −x[2i+1]
-            r[i * headDim + i + 1] = 1f;      // out[2i+1] = x[2i]
-        }
-        return Nd4j.create(r, new long[]{headDim, headDim}, 'c');
-    }
-
-    /**
      * x (N, T, D); cos, sin (N, 1, T, hd); bias (N, 1, T, T) = 0 where the mask allows, −1e9 elsewhere; mask (N, T, 1)
      * → (N, T, D).
      */
     public SDVariable apply(SDVariable x, SDVariable cos, SDVariable sin, SDVariable bias, SDVariable mask) {
         SameDiff sd = x.getSameDiff();
-        SDVariable rotation = sd.constant(name + ".rotate_half", rotation(headDim));                 // (hd, hd)
+        SDVariable rotation = sd.constant(name + ".rotate_half", RotaryPairs.rotation(headDim));                 // (hd, hd)
         SDVariable qkvOut = qkv.apply(sd.reshape(x, -1, hidden));                                    // (N·T, 3D)
         SDVariable[] parts = Ops.chunks(qkvOut, 3, hidden);                                          // 3 × (N·T, D)
-        SDVariable q = rope(heads(parts[0]), cos, sin, rotation);                                    // (N, H, T, hd)
-        SDVariable k = rope(heads(parts[1]), cos, sin, rotation);                                    // (N, H, T, hd)
+        SDVariable q = RotaryPairs.apply(heads(parts[0]), cos, sin, rotation, heads, tokens, headDim);                                    // (N, H, T, hd)
+        SDVariable k = RotaryPairs.apply(heads(parts[1]), cos, sin, rotation, heads, tokens, headDim);                                    // (N, H, T, hd)
         SDVariable v = heads(parts[2]);                                                              // (N, H, T, hd)
         SDVariable scores = sd.mmul(q.mul(Math.pow(headDim, -0.5)), k, false, true, false).add(bias);   // (N, H, T, T)
         SDVariable out = sd.mmul(sd.nn.softmax(scores, 3), v);                                       // (N, H, T, hd)

@@ -14,9 +14,17 @@ public final class LabelEmbedder {
 
     /** {@code name.embedding_table.weight}: {@code rows} labels (the null class included) of width {@code hidden}. */
     public LabelEmbedder(Params p, String name, int rows, int hidden) {
+        this(p, name, rows, hidden, "weight");
+    }
+
+    /**
+     * {@code tableParameter} is the embedding's parameter name: {@code weight} in PyTorch's {@code nn.Embedding},
+     * {@code embedding_table} in MindSpore's (MindONE's {@code y_embedder.embedding_table.embedding_table}).
+     */
+    public LabelEmbedder(Params p, String name, int rows, int hidden, String tableParameter) {
         this.rows = rows;
         p.module(name + ".embedding_table", "Embedding");
-        this.table = p.weight(name + ".embedding_table.weight", rows, hidden);
+        this.table = p.weight(name + ".embedding_table." + tableParameter, rows, hidden);
     }
 
     /** y (N) int64 → (N, D). */

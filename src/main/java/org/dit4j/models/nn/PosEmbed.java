@@ -10,17 +10,22 @@ public final class PosEmbed {
 
     /** (1, grid², dim): the first half of each row encodes the row index h, the second half the column w. */
     public static INDArray sincos2d(int dim, int grid) {
-        float[] out = new float[grid * grid * dim];
+        return sincos2d(dim, grid, grid);
+    }
+
+    /** (1, nh·nw, dim) for a grid of nh rows and nw columns, tokens row-major (MindONE's {@code get_2d_sincos_pos_embed}). */
+    public static INDArray sincos2d(int dim, int nh, int nw) {
+        float[] out = new float[nh * nw * dim];
         int quarter = dim / 4;
-        for (int h = 0; h < grid; h++) {
-            for (int w = 0; w < grid; w++) {
-                int row = (h * grid + w) * dim;
+        for (int h = 0; h < nh; h++) {
+            for (int w = 0; w < nw; w++) {
+                int row = (h * nw + w) * dim;
                 // np.meshgrid(grid_w, grid_h) puts w first, so emb_h is built from the w coordinate.
                 fill(out, row, quarter, w);
                 fill(out, row + dim / 2, quarter, h);
             }
         }
-        return Nd4j.create(out, new long[]{1, (long) grid * grid, dim}, 'c');
+        return Nd4j.create(out, new long[]{1, (long) nh * nw, dim}, 'c');
     }
 
     /**
