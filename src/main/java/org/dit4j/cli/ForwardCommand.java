@@ -78,10 +78,14 @@ public final class ForwardCommand implements Callable<Integer> {
             System.out.println("wrote " + Arrays.toString(result.shape()) + " to " + out);
             return 0;
         }
-        long[] want = {xs.size(0), cfg.inChannels(), cfg.inputSize(), cfg.inputSize()};
-        if (!Arrays.equals(xs.shape(), want))
-            throw new IllegalArgumentException("--x " + x + " has shape " + Arrays.toString(xs.shape()) + ", the model expects (N, "
-                    + cfg.inChannels() + ", " + cfg.inputSize() + ", " + cfg.inputSize() + ")");
+        String expected = "the model expects (N, " + cfg.inChannels() + ", " + cfg.inputSize() + ", " + cfg.inputSize() + ")";
+        if (xs.rank() != 4 || xs.size(1) != cfg.inChannels())
+            throw new IllegalArgumentException("--x " + x + " has shape " + Arrays.toString(xs.shape()) + ", " + expected);
+        try {
+            cfg.checkSampleSize((int) xs.size(2), (int) xs.size(3));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--x " + x + " has shape " + Arrays.toString(xs.shape()) + ", " + expected + ": " + e.getMessage());
+        }
         if (times.length != xs.size(0))
             throw new IllegalArgumentException("--t " + t + " has " + times.length + " timesteps for " + xs.size(0) + " inputs");
         long[] labels = labels(cfg, xs.size(0));

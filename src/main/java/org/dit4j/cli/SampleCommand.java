@@ -58,7 +58,8 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--image-size", description = "Image size in pixels (256 or 512 for DiT-XL/2); latents are 1/8 of it. Default: the checkpoint's.")
     Integer imageSize;
 
-    @Option(names = "--image-height", description = "FiT: image height in pixels, a multiple of 8·patch (16 for FiT-XL/2); with --image-width. Default: the model's square size.")
+    @Option(names = "--image-height", description = "Image height in pixels, a multiple of 8·patch (16 for FiT-XL/2); with --image-width."
+            + " FiT samples any size (MindONE's FiT within --image-size's largest grid), DiT experimentally. Default: the model's square size.")
     Integer imageHeight;
 
     @Option(names = "--image-width", description = "FiT: image width in pixels, a multiple of 8·patch; with --image-height.")
@@ -176,7 +177,6 @@ public final class SampleCommand implements Callable<Integer> {
         // Refused before sampling, not after it: a latents file that cannot be written (a folder, a device, a link).
         if (saveLatents != null) AtomicFiles.requireReplaceableFile(saveLatents);
         if ((imageHeight == null) != (imageWidth == null)) throw new IllegalArgumentException("give --image-height and --image-width together");
-        if (imageHeight != null && imageSize != null) throw new IllegalArgumentException("give --image-size or --image-height/--image-width, not both");
         if (imageHeight != null && (imageHeight <= 0 || imageWidth <= 0))
             throw new IllegalArgumentException("--image-height and --image-width must be positive, got " + imageHeight + " x " + imageWidth);
         if (decouple && (interpolation == null || interpolation.equals("no")))
@@ -202,7 +202,12 @@ public final class SampleCommand implements Callable<Integer> {
                 numClasses == null ? 0 : numClasses, arch.weights);
         model = withExtrapolation(model);
         ModelConfig cfg = model.config();
-        if (config != null) checkPatchSize(cfg);
+        if (inference != null) {
+            // MindONE's sample.py builds the network from the file: embed_method is a MindONE FiT's pos, patch_size is checked
+            ModelConfig applied = inference.applyTo(cfg);
+            if (!applied.equals(cfg)) model = org.dit4j.models.ModelFamilies.of(applied).create(applied, model.stateDict(), resolved.toString());
+            cfg = applied;
+        }
         boolean pixelSpace = cfg.inChannels() == 3;
         int[] latentSize = latentSize(cfg);
         AutoencoderKL autoencoder = pixelSpace || noDecode ? null : Vaes.load(vae, zoo);
@@ -253,19 +258,21 @@ public final class SampleCommand implements Callable<Integer> {
     private long[] applyConfig() {
         if (config != null) {
             InferenceConfig c = InferenceConfig.load(config);
+            inference = c;
             if (!c.ignored().isEmpty())
                 System.err.println("dit4j sample: --config " + config + ": ignoring MindSpore/Ascend settings " + String.join(", ", c.ignored()));
-            if (c.has("embed_method") || c.has("image_height") && c.has("image_width") && c.integer("image_height") != c.integer("image_width")
-                    || c.has("model_name") && c.str("model_name").startsWith("FiT"))
-                throw new IllegalArgumentException("--config " + config + " describes a MindONE FiT model (any height and width, embed_method),"
-                        + " which this version of dit4j does not run yet");
-            if (c.has("model_name") && !given("--model") && !given("--model-config")) arch.model = c.str("model_name");
+            if (c.has("model_name") && !given("--model") && !given("--model-config")) arch.model = c.modelName();
             if (c.hasCheckpoint() && !given("--ckpt")) ckpt = Path.of(c.checkpoint());
             if (c.has("vae_checkpoint") && !given("--vae")) vae = c.str("vae_checkpoint");
             if (!given("--image-size")) {
                 if (c.has("image_size")) imageSize = c.integer("image_size");
-                else if (c.has("image_height")) imageSize = c.integer("image_height");
-                else if (c.has("image_width")) imageSize = c.integer("image_width");
+                else if (!c.describesFit() && c.has("image_height")) imageSize = c.integer("image_height");
+                else if (!c.describesFit() && c.has("image_width")) imageSize = c.integer("image_width");
+            }
+            // a MindONE FiT samples image_height × image_width (sample.py's 256 each) inside image_size's largest grid
+            if (c.describesFit() && !given("--image-height") && !given("--image-width")) {
+                imageHeight = c.imageHeight();
+                imageWidth = c.imageWidth();
             }
             if (c.has("sampling_steps") && !given("--steps")) steps = c.integer("sampling_steps");
             if (c.has("guidance_scale") && !given("--cfg-scale")) cfgScale = c.number("guidance_scale");
@@ -274,7 +281,6 @@ public final class SampleCommand implements Callable<Integer> {
             if (c.has("imagegrid") && !given("--grid") && !given("--no-grid")) noGrid = !c.bool("imagegrid");
             if (c.has("sd_scale_factor")) latentScale = c.number("sd_scale_factor");
             if (!given("--cfg-channels")) cfgChannels = GuidanceChannels.ALL;   // MindONE's construct_with_cfg guides every channel
-            configPatchSize = c.has("patch_size") ? c.integer("patch_size") : 0;
         }
         if (ckpt == null) throw new IllegalArgumentException("no weights: give --ckpt (or dit_checkpoint in --config)");
         if (classes == null) {
@@ -284,7 +290,8 @@ public final class SampleCommand implements Callable<Integer> {
         return classes.ids != null ? classes.ids : ImageNetClasses.ids(classes.names);
     }
 
-    private int configPatchSize;
+    /** The {@code --config} file, applied to the model once it is loaded. */
+    private InferenceConfig inference;
 
     /** {@code --interpolation}/{@code --decouple} on a FiTv1; refused for families without these rules. */
     private Denoiser withExtrapolation(Denoiser model) {
@@ -320,12 +327,6 @@ public final class SampleCommand implements Callable<Integer> {
                         + " rows, more than this machine's " + have / (1L << 20) + " MiB; lower --batch-size or the size");
         }
         return new int[]{h, w};
-    }
-
-    private void checkPatchSize(ModelConfig cfg) {
-        Object p = cfg.toMap().get("patch_size");
-        if (configPatchSize > 0 && !Integer.valueOf(configPatchSize).equals(p))
-            throw new IllegalArgumentException("--config " + config + ": patch_size " + configPatchSize + " does not match the model's " + p);
     }
 
     private boolean given(String flag) {

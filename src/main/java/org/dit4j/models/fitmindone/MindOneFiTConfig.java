@@ -79,6 +79,18 @@ public record MindOneFiTConfig(int patchSize, int inChannels, int hiddenSize, in
         return true;
     }
 
+    /** Any grid of whole patches within {@code sample.py}'s {@code max_length} tokens. */
+    @Override
+    public void checkSampleSize(int height, int width) {
+        if (height <= 0 || width <= 0 || height % patchSize != 0 || width % patchSize != 0)
+            throw new IllegalArgumentException("a MindONE FiT samples latents whose sides are positive multiples of the patch size " + patchSize
+                    + ", not " + height + "x" + width);
+        long tokens = (long) (height / patchSize) * (width / patchSize);
+        if (tokens > maxLength())
+            throw new IllegalArgumentException(height + "x" + width + " latents make " + tokens + " tokens, more than the model's max_length "
+                    + maxLength() + " (image_size " + inputSize * 8 + "; a larger --image-size raises it)");
+    }
+
     public int headDim() {
         return hiddenSize / numHeads;
     }
