@@ -12,13 +12,18 @@ import org.dit4j.models.vae.VaeConfig;
 public record ZooEntry(String name, String kind, String architecture, int imageSize, String file, String url, String sha256,
                        Long size, int tensors, long values, ModelConfig modelConfig) {
 
+    /** pytorch-fid's FID Inception weights ({@code kind} "inception"), for {@code dit4j evaluate}. */
+    public boolean isInception() {
+        return "inception".equals(kind);
+    }
+
     public boolean isVae() {
         return "vae".equals(kind);
     }
 
     /** The architecture the weights must match. */
     public ModelConfig config() {
-        if (isVae()) throw new IllegalArgumentException(name + " is an autoencoder, not a diffusion model");
+        if (isVae() || isInception()) throw new IllegalArgumentException(name + " is " + (isVae() ? "an autoencoder" : "a feature extractor") + ", not a diffusion model");
         if (modelConfig != null) return modelConfig;
         ModelConfig c = ModelFamilies.named(architecture);
         return c.inChannels() == 3 ? c.withInputSize(imageSize) : c.withInputSize(imageSize / 8);

@@ -191,12 +191,14 @@ class ZooTest {
     @Test
     void shippedManifestMatchesTheArchitectures() {
         List<ZooEntry> entries = Zoo.manifest();
-        assertEquals(Set.of("DiT-XL/2-256", "DiT-XL/2-512", "sd-vae-ft-mse", "sd-vae-ft-ema"), new HashSet<>(entries.stream().map(ZooEntry::name).toList()));
+        assertEquals(Set.of("DiT-XL/2-256", "DiT-XL/2-512", "sd-vae-ft-mse", "sd-vae-ft-ema", "pt_inception-2015-12-05"), new HashSet<>(entries.stream().map(ZooEntry::name).toList()));
         for (ZooEntry e : entries) {
-            Map<String, long[]> shapes = e.isVae() ? org.dit4j.models.vae.AutoencoderKL.parameterShapes(e.vaeConfig()) : new org.dit4j.models.dit.DiTFamily().shapes(e.config());
+            Map<String, long[]> shapes = e.isInception() ? org.dit4j.models.inception.FidInceptionV3.stateDictShapes()
+                    : e.isVae() ? org.dit4j.models.vae.AutoencoderKL.parameterShapes(e.vaeConfig()) : new org.dit4j.models.dit.DiTFamily().shapes(e.config());
             assertEquals(e.tensors(), shapes.size(), e.name());
             assertEquals(e.values(), shapes.values().stream().mapToLong(s -> Arrays.stream(s).reduce(1, (a, b) -> a * b)).sum(), e.name());
-            assertTrue(e.url().startsWith(e.isVae() ? "https://huggingface.co/stabilityai/" : "https://dl.fbaipublicfiles.com/DiT/models/"), e.url());
+            assertTrue(e.url().startsWith(e.isInception() ? "https://github.com/mseitzer/pytorch-fid/releases/"
+                    : e.isVae() ? "https://huggingface.co/stabilityai/" : "https://dl.fbaipublicfiles.com/DiT/models/"), e.url());
         }
         assertEquals(32, entries.get(0).config().inputSize());
         assertEquals(64, entries.get(1).config().inputSize());

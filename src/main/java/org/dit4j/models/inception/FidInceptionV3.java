@@ -103,21 +103,30 @@ public final class FidInceptionV3 {
     }
 
     /**
-     * The network over a state dict under torchvision's names, loaded strictly as {@code load_state_dict} does; the
-     * {@code num_batches_tracked} counters may be absent (PyTorch's BatchNorm loader fills them in).
+     * The network over a state dict under torchvision's names, loaded strictly as {@code load_state_dict} does.
      */
     public static FidInceptionV3 fromStateDict(Map<String, INDArray> weights, String source) {
+        return new FidInceptionV3(checkedStateDict(weights, source));
+    }
+
+    /**
+     * The state dict checked key by key against the architecture (missing, unexpected, mis-shaped keys and dtypes are
+     * named), with absent {@code num_batches_tracked} counters filled in as PyTorch's BatchNorm loader does.
+     */
+    public static Map<String, INDArray> checkedStateDict(Map<String, INDArray> weights, String source) {
         Map<String, long[]> shapes = stateDictShapes();
         Map<String, INDArray> w = new LinkedHashMap<>(weights);
         for (String k : shapes.keySet()) if (k.endsWith(".num_batches_tracked")) w.putIfAbsent(k, InceptionTensors.zeroCounter());
         StateDicts.check(shapes, w, source);
+        Map<String, INDArray> ordered = new LinkedHashMap<>();
         for (String k : shapes.keySet()) {
             DataType dt = w.get(k).dataType();
             boolean counter = k.endsWith(".num_batches_tracked");
             if (counter ? !dt.isIntType() : !dt.isFPType())
                 throw new IllegalArgumentException(source + ": '" + k + "' has dtype " + dt + ", expected " + (counter ? "int64" : "a float type"));
+            ordered.put(k, w.get(k));
         }
-        return new FidInceptionV3(w);
+        return ordered;
     }
 
     /** pytorch-fid's weight file ({@code pt_inception-2015-12-05-6726825d.pth}, zip or legacy {@code torch.save}). */
