@@ -130,6 +130,7 @@ public final class Npy {
             case DOUBLE -> "<f8";
             case LONG -> "<i8";
             case INT -> "<i4";
+            case UBYTE -> "|u1";
             default -> throw new IllegalArgumentException("cannot write " + array.dataType() + " as .npy");
         };
         long[] shape = array.shape();
