@@ -52,6 +52,8 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!preprocess.equals("adm") && !preprocess.equals("pytorch-fid"))
+            throw new IllegalArgumentException("--preprocess must be adm or pytorch-fid, got '" + preprocess + "'");
         InceptionPreprocess pre = InceptionPreprocess.ofFlag(preprocess);
         if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
         if (ref == null && saveStats == null && saveFeatures == null)

@@ -10,9 +10,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code calculate_frechet_distance} and ADM's {@code frechet_distance} compute it.
  * <p>
  * The official code takes {@code tr sqrtm(Σ₁Σ₂)} with scipy's Schur-based {@code sqrtm}; the trace of that triangular
- * square root is Σ√λᵢ over the eigenvalues of Σ₁Σ₂, which is similar to the symmetric R Σ₂ R with R = √Σ₁. So the
- * trace is computed here through two symmetric eigendecompositions (LAPACK {@code dsyev}), eigenvalues below zero
- * (rounding noise of a rank-deficient covariance) counting as zero, as the real part of scipy's answer does.
+ * square root is Σ√λᵢ over the eigenvalues of Σ₁Σ₂. With Σ₁ = P L Lᵀ Pᵀ (pivoted Cholesky, rank-revealing, so a
+ * rank-deficient covariance of N < D samples is fine), Σ₁Σ₂ has the eigenvalues of the symmetric Lᵀ Pᵀ Σ₂ P L, which
+ * LAPACK's {@code dsyev} gives (eigenvalues only: ND4J M2.1's eigenvectors are wrong above ~130 dimensions).
+ * Eigenvalues below zero (rounding noise) count as zero, as taking scipy's {@code .real} does.
  */
 public final class FrechetDistance {
     private FrechetDistance() {}
@@ -45,22 +46,22 @@ public final class FrechetDistance {
         return t;
     }
 
-    /** tr √(Σ₁Σ₂) = Σ √max(λ, 0), λ the eigenvalues of R Σ₂ R, R = V diag(√max(w, 0)) Vᵀ from Σ₁ = V diag(w) Vᵀ. */
+    /** tr √(Σ₁Σ₂) = Σ √max(λ, 0), λ the eigenvalues of Lᵀ Pᵀ Σ₂ P L, Σ₁ = P L Lᵀ Pᵀ. */
     static double traceSqrtProduct(INDArray s1, INDArray s2) {
-        INDArray v = symmetric(s1);
-        INDArray w = Eigen.symmetricGeneralizedEigenvalues(v, true);               // v becomes the eigenvectors (columns)
-        INDArray root = Nd4j.createFromArray(sqrtClamped(w.toDoubleVector()));
-        INDArray r = v.mulRowVector(root).mmul(v.transpose());                     // (D, D) = √Σ₁
-        INDArray m = symmetric(r.mmul(s2.castTo(DataType.DOUBLE)).mmul(r));        // (D, D)
+        int n = (int) s1.size(0);
+        PivotedCholesky c = PivotedCholesky.of(s1.castTo(DataType.DOUBLE).dup('c').data().asDouble(), n);
+        if (c.rank() == 0) return 0;
+        double[] s2v = s2.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] permuted = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) permuted[i * n + j] = s2v[c.perm()[i] * n + c.perm()[j]];
+        INDArray l = Nd4j.create(c.l(), new long[]{n, c.rank()}, 'c');                         // (D, r)
+        INDArray m = l.transpose().mmul(Nd4j.create(permuted, new long[]{n, n}, 'c')).mmul(l); // (r, r)
+        m = m.add(m.transpose()).muli(0.5).dup('c');
         double[] lambda = Eigen.symmetricGeneralizedEigenvalues(m, false).toDoubleVector();
         double t = 0;
-        for (double l : sqrtClamped(lambda)) t += l;
+        for (double v : sqrtClamped(lambda)) t += v;
         return t;
-    }
-
-    private static INDArray symmetric(INDArray m) {
-        INDArray d = m.castTo(DataType.DOUBLE);
-        return d.add(d.transpose()).muli(0.5).dup('c');
     }
 
     private static double[] sqrtClamped(double[] w) {

@@ -32,7 +32,7 @@ public record InceptionFeatures(int count, float[] pool3, float[] spatial, float
      */
     public static InceptionFeatures extract(Supplier<FidInceptionV3> net, InceptionPreprocess pre, ImageSource source, int batchSize,
                                             Progress progress) throws IOException {
-        if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
+        if (batchSize < 1) throw new IllegalArgumentException("the batch size must be at least 1, got " + batchSize);
         int n = source.count(), px = 3 * InceptionPreprocess.SIZE * InceptionPreprocess.SIZE;
         float[] pool3 = new float[Math.multiplyExact(n, FidInceptionV3.POOL3_DIM)];
         float[] spatial = new float[Math.multiplyExact(n, FidInceptionV3.SPATIAL_DIM)];

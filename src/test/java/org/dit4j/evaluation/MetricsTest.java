@@ -67,6 +67,17 @@ class MetricsTest {
     }
 
     @Test
+    void rankDeficientCaseMatchesScipysSqrtm() throws IOException {
+        // N < D (100 and 120 samples, 256 dimensions): scipy's sqrtm returns small imaginary parts; the reference is
+        // pytorch-fid's function on scipy 1.10 (scripts/reference/make_fid_rank_deficient.py)
+        java.nio.file.Path dir = java.nio.file.Paths.get("src/test/resources/reference/fid-rank-deficient");
+        FidStatistics a = FidStatistics.of(floats(Npy.read(dir.resolve("x1.npy"))), 100, 256);
+        FidStatistics b = FidStatistics.of(floats(Npy.read(dir.resolve("x2.npy"))), 120, 256);
+        double want = new ObjectMapper().readTree(dir.resolve("result.json").toFile()).get("fid").asDouble();
+        assertEquals(want, FrechetDistance.compute(a, b), 1e-6 * want);
+    }
+
+    @Test
     void pytorchFidStatisticsFileIsReadAndMatchesItsImages() {
         var file = InceptionFixtureWeights.eval("npz/pytorch_fid_stats_dims64_public.npz");   // DEFLATED members
         FidStatistics stored = FidStatistics.read(file, "mu", "sigma");

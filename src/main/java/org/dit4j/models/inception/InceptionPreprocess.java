@@ -23,7 +23,7 @@ public enum InceptionPreprocess {
 
     public static InceptionPreprocess ofFlag(String s) {
         for (InceptionPreprocess p : values()) if (p.flag().equals(s)) return p;
-        throw new IllegalArgumentException("--preprocess must be adm or pytorch-fid, got '" + s + "'");
+        throw new IllegalArgumentException("preprocessing must be adm or pytorch-fid, got '" + s + "'");
     }
 
     /**
