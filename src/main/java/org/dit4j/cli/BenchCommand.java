@@ -147,9 +147,11 @@ public final class BenchCommand implements Callable<Integer> {
             var net = org.dit4j.models.inception.FidInceptionV3.fromStateDict(w, "random weights");
             for (int b : inceptionBatches) {
                 INDArray x = NoiseSource.seeded(4).next(b, 3, 299, 299);
-                double[] ms = time(() -> net.forward(x, org.dit4j.models.inception.FidInceptionV3.Output.POOL3,
-                        org.dit4j.models.inception.FidInceptionV3.Output.SPATIAL, org.dit4j.models.inception.FidInceptionV3.Output.LOGITS_NOBIAS));
+                Runnable work = () -> net.forward(x, org.dit4j.models.inception.FidInceptionV3.Output.POOL3,
+                        org.dit4j.models.inception.FidInceptionV3.Output.SPATIAL, org.dit4j.models.inception.FidInceptionV3.Output.LOGITS_NOBIAS);
+                double[] ms = time(work);
                 System.out.printf(Locale.ROOT, "fid-inception-v3\t299\t%d\tforward (%.2f images/s)\t%.1f\t%.1f\t%d%n", b, b * 1000 / ms[0], ms[0], ms[1], repeats);
+                if (profile) profiled("fid-inception-v3 batch " + b, net.graphs(), work);
             }
         }
         return 0;

@@ -139,6 +139,11 @@ public final class FidInceptionV3 {
         }
     }
 
+    /** The graph, for profiling listeners. */
+    public List<SameDiff> graphs() {
+        return List.of(sd);
+    }
+
     /** The requested outputs for a preprocessed batch (N, 3, 299, 299) float32, each a fresh array. */
     public Map<Output, INDArray> forward(INDArray input, Output... outputs) {
         if (input.rank() != 4 || input.size(1) != 3 || input.size(2) != 299 || input.size(3) != 299)
