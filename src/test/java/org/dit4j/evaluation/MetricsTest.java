@@ -127,6 +127,22 @@ class MetricsTest {
     }
 
     @Test
+    void inceptionScoreAndPrecisionRecallMatchAdmsArithmetic() throws IOException {
+        // scripts/reference/make_adm_is_pr.py: evaluator.py's IS (5003 rows: a full split and a 3-row one) and its
+        // manifold estimator on float32 distances, in numpy
+        java.nio.file.Path dir = java.nio.file.Paths.get("src/test/resources/reference/adm-is-pr");
+        JsonNode r = new ObjectMapper().readTree(dir.resolve("result.json").toFile());
+        float[] probs = floats(Npy.read(dir.resolve("probs.npy")));
+        double is = r.get("inception_score").asDouble(), is1000 = r.get("inception_score_split_1000").asDouble();
+        assertEquals(is, InceptionScore.compute(probs, 5003, 8, 5000), 1e-6 * is);
+        assertEquals(is1000, InceptionScore.compute(probs, 5003, 8, 1000), 1e-6 * is1000);
+        PrecisionRecall.Result pr = PrecisionRecall.compute(floats(Npy.read(dir.resolve("ref.npy"))), 300,
+                floats(Npy.read(dir.resolve("sample.npy"))), 250, 16);
+        assertEquals(r.get("precision").asDouble(), pr.precision(), 0);
+        assertEquals(r.get("recall").asDouble(), pr.recall(), 0);
+    }
+
+    @Test
     void numpyPairwiseSumOrder() {
         float[] a = new float[300];
         for (int i = 0; i < a.length; i++) a[i] = 1f / (i + 1);
