@@ -166,6 +166,46 @@ public final class Npz {
         return e;
     }
 
+    /** Gives the next image's HWC bytes. */
+    @FunctionalInterface
+    public interface ImageBytes {
+        byte[] next(int index) throws IOException;
+    }
+
+    /**
+     * {@code np.savez(file, arr_0=images)} for (n, h, w, 3) uint8 images produced one at a time, never all in memory:
+     * one STORED {@code arr_0.npy} member (ZIP64 past 4 GiB), like numpy's. STORED needs the CRC before the data, so
+     * the images are produced twice. The entry is dated 1980-01-01 so the bytes depend on the pixels only.
+     */
+    public static void writeImages(Path file, int n, int h, int w, ImageBytes images) throws IOException {
+        long[] shape = {n, h, w, 3};
+        byte[] header = Npy.header("|u1", shape);
+        long size = header.length + (long) n * h * w * 3;
+        CRC32 crc = new CRC32();
+        crc.update(header);
+        for (int i = 0; i < n; i++) crc.update(checked(images.next(i), h * w * 3, i));
+        AtomicFiles.write(file, out -> {
+            ZipOutputStream z = new ZipOutputStream(new BufferedOutputStream(out, 1 << 20));
+            ZipEntry e = new ZipEntry("arr_0.npy");
+            e.setMethod(ZipEntry.STORED);
+            e.setSize(size);
+            e.setCompressedSize(size);
+            e.setCrc(crc.getValue());
+            e.setTimeLocal(java.time.LocalDateTime.of(1980, 1, 1, 0, 0));
+            z.putNextEntry(e);
+            z.write(header);
+            for (int i = 0; i < n; i++) z.write(checked(images.next(i), h * w * 3, i));
+            z.closeEntry();
+            z.finish();
+            z.flush();
+        });
+    }
+
+    private static byte[] checked(byte[] b, int len, int i) throws IOException {
+        if (b.length != len) throw new IOException("image " + i + " has " + b.length + " bytes, expected " + len);
+        return b;
+    }
+
     /** {@code np.savez}: one STORED {@code KEY.npy} member per array, written to a temporary name and renamed. */
     public static void write(Path file, Map<String, INDArray> arrays) throws IOException {
         AtomicFiles.write(file, out -> {
