@@ -71,8 +71,12 @@ public final class EvaluateCommand implements Callable<Integer> {
         if (saveFeatures != null) {
             if (s.features() == null) throw new IllegalArgumentException("--save-features needs images, and --samples " + samples + " is a statistics file");
             Npy.write(saveFeatures, Evaluation.pool3(s.features()));
+            System.out.println("wrote the pool3 features of " + s.features().count() + " images to " + saveFeatures);
         }
-        if (saveStats != null) Evaluation.writeStatistics(saveStats, s);
+        if (saveStats != null) {
+            Evaluation.writeStatistics(saveStats, s);
+            System.out.println("wrote the statistics (mu, sigma" + (s.spatial() != null ? ", mu_s, sigma_s" : "") + ") to " + saveStats);
+        }
         if (ref == null) return 0;
         Evaluation.Side r = Evaluation.read(ref, net, pre, batchSize, progress("ref"));
         Evaluation.Metrics m = Evaluation.compare(s, r);

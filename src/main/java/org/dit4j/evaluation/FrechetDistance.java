@@ -13,9 +13,14 @@ import org.nd4j.linalg.factory.Nd4j;
  * square root is Σ√λᵢ over the eigenvalues of Σ₁Σ₂. With Σ₁ = P L Lᵀ Pᵀ (pivoted Cholesky, rank-revealing, so a
  * rank-deficient covariance of N < D samples is fine), Σ₁Σ₂ has the eigenvalues of the symmetric Lᵀ Pᵀ Σ₂ P L, which
  * LAPACK's {@code dsyev} gives (eigenvalues only: ND4J M2.1's eigenvectors are wrong above ~130 dimensions).
- * Eigenvalues below zero (rounding noise) count as zero, as taking scipy's {@code .real} does.
+ * Eigenvalues below zero (rounding noise) count as zero, as taking scipy's {@code .real} does. Where scipy's
+ * {@code sqrtm} would come back non-finite ({@link ScipySqrtmFailure}), the official retry is taken: the trace of
+ * √((Σ₁ + 1e-6·I)(Σ₂ + 1e-6·I)).
  */
 public final class FrechetDistance {
+    /** The official retry's diagonal offset. */
+    static final double EPS = 1e-6;
+
     private FrechetDistance() {}
 
     /** The terms of one distance, for reports and tests. */
@@ -37,7 +42,22 @@ public final class FrechetDistance {
             double d = a.mu()[i] - b.mu()[i];
             dd += d * d;
         }
-        return new Terms(dd, trace(a.sigma()), trace(b.sigma()), traceSqrtProduct(a.sigma(), b.sigma()));
+        int n = a.dim();
+        double[] s1 = a.sigma().castTo(DataType.DOUBLE).dup('c').data().asDouble(), s2 = b.sigma().castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double trCovmean;
+        if (ScipySqrtmFailure.fails(s1, s2, n)) {
+            // "fid calculation produces singular product; adding 1e-6 to diagonal of cov estimates" (the traces stay unshifted)
+            org.slf4j.LoggerFactory.getLogger(FrechetDistance.class).warn("fid calculation produces singular product; adding {} to diagonal of cov estimates", EPS);
+            double[] o1 = s1.clone(), o2 = s2.clone();
+            for (int i = 0; i < n; i++) {
+                o1[i * n + i] += EPS;
+                o2[i * n + i] += EPS;
+            }
+            trCovmean = traceSqrtProduct(o1, o2, n);
+        } else {
+            trCovmean = traceSqrtProduct(s1, s2, n);
+        }
+        return new Terms(dd, trace(a.sigma()), trace(b.sigma()), trCovmean);
     }
 
     static double trace(INDArray m) {
@@ -47,11 +67,9 @@ public final class FrechetDistance {
     }
 
     /** tr √(Σ₁Σ₂) = Σ √max(λ, 0), λ the eigenvalues of Lᵀ Pᵀ Σ₂ P L, Σ₁ = P L Lᵀ Pᵀ. */
-    static double traceSqrtProduct(INDArray s1, INDArray s2) {
-        int n = (int) s1.size(0);
-        PivotedCholesky c = PivotedCholesky.of(s1.castTo(DataType.DOUBLE).dup('c').data().asDouble(), n);
+    static double traceSqrtProduct(double[] s1, double[] s2v, int n) {
+        PivotedCholesky c = PivotedCholesky.of(s1, n);
         if (c.rank() == 0) return 0;
-        double[] s2v = s2.castTo(DataType.DOUBLE).dup('c').data().asDouble();
         double[] permuted = new double[n * n];
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++) permuted[i * n + j] = s2v[c.perm()[i] * n + c.perm()[j]];

@@ -78,6 +78,21 @@ class MetricsTest {
     }
 
     @Test
+    void scipysRetryOnASingularProductIsTakenWhereScipyTakesIt() throws IOException {
+        // scripts/reference/make_fid_retry.py: 3 samples in 16 dimensions; with a feature constant in each set, scipy's
+        // sqrtm meets 0/0 and the official code adds 1e-6·I (the FID moves by ~1e-5 relative); without, it does not
+        java.nio.file.Path dir = java.nio.file.Paths.get("src/test/resources/reference/fid-retry");
+        JsonNode r = new ObjectMapper().readTree(dir.resolve("result.json").toFile());
+        for (String c : new String[]{"retry_n3_d16", "plain_n3_d16"}) {
+            FidStatistics a = FidStatistics.read(dir.resolve(c + "_a.npz"), "mu", "sigma"), b = FidStatistics.read(dir.resolve(c + "_b.npz"), "mu", "sigma");
+            double want = r.get(c).get("fid").asDouble();
+            assertEquals(!r.get(c).get("sqrtm_finite").asBoolean(), ScipySqrtmFailure.fails(a.sigma().data().asDouble(), b.sigma().data().asDouble(), 16), c);
+            // the retry's offset makes the product well-conditioned; the plain rank-2 case keeps its rounding noise
+            assertEquals(want, FrechetDistance.compute(a, b), (c.startsWith("retry") ? 1e-9 : 1e-6) * want, c);
+        }
+    }
+
+    @Test
     void pytorchFidStatisticsFileIsReadAndMatchesItsImages() {
         var file = InceptionFixtureWeights.eval("npz/pytorch_fid_stats_dims64_public.npz");   // DEFLATED members
         FidStatistics stored = FidStatistics.read(file, "mu", "sigma");
