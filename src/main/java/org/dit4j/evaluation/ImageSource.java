@@ -27,8 +27,8 @@ public interface ImageSource extends Closeable {
     @Override
     default void close() throws IOException {}
 
-    /** pytorch-fid's {@code IMAGE_EXTENSIONS} that ImageIO reads. */
-    List<String> EXTENSIONS = List.of("bmp", "jpg", "jpeg", "png", "gif");
+    /** pytorch-fid's {@code IMAGE_EXTENSIONS} that ImageIO reads (not pgm, ppm, webp), matched case-sensitively as its glob. */
+    List<String> EXTENSIONS = List.of("bmp", "jpg", "jpeg", "png", "tif", "tiff");
 
     static ImageSource open(Path path) {
         return Files.isDirectory(path) ? folder(path) : npz(path);
@@ -77,7 +77,7 @@ public interface ImageSource extends Closeable {
         List<Path> files;
         try (Stream<Path> s = Files.list(dir)) {
             files = s.filter(Files::isRegularFile).filter(p -> {
-                String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+                String n = p.getFileName().toString();
                 return EXTENSIONS.stream().anyMatch(e -> n.endsWith("." + e));
             }).sorted().toList();
         } catch (IOException e) {
