@@ -62,6 +62,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--vae-tile", defaultValue = "0", description = "Latent tile side for the --vae-sizes decodes; 0 = whole images.")
     int vaeTile;
 
+    @Option(names = "--inception-batches", split = ",", description = "Also time the FID InceptionV3 forward (pool3, spatial and logits, as evaluate runs it) at these batch sizes, e.g. 1,16; reported as images/s.")
+    List<Integer> inceptionBatches;
+
     @Option(names = "--vae-only", description = "Run only the --vae-sizes decodes (to measure their peak memory alone).")
     boolean vaeOnly;
 
@@ -142,6 +145,22 @@ public final class BenchCommand implements Callable<Integer> {
                 });
                 System.out.printf(Locale.ROOT, "sd-vae-ft-mse\t%d\t1\tdecode%s\t%.1f\t%.1f\t%d%n", size, vaeTile > 0 ? "_tile" + vaeTile : "",
                         ms[0], ms[1], repeats);
+            }
+        }
+        if (inceptionBatches != null && !inceptionBatches.isEmpty()) {
+            NoiseSource rng = NoiseSource.seeded(3);
+            Map<String, INDArray> w = new LinkedHashMap<>();
+            org.dit4j.models.inception.FidInceptionV3.stateDictShapes().forEach((k, s) -> w.put(k, k.endsWith("num_batches_tracked")
+                    ? org.nd4j.linalg.factory.Nd4j.scalar(org.nd4j.linalg.api.buffer.DataType.LONG, 0)
+                    : k.endsWith("running_var") ? org.nd4j.linalg.factory.Nd4j.ones(s) : rng.next(s).muli(0.05f)));
+            var net = org.dit4j.models.inception.FidInceptionV3.fromStateDict(w, "random weights");
+            for (int b : inceptionBatches) {
+                INDArray x = NoiseSource.seeded(4).next(b, 3, 299, 299);
+                Runnable work = () -> net.forward(x, org.dit4j.models.inception.FidInceptionV3.Output.POOL3,
+                        org.dit4j.models.inception.FidInceptionV3.Output.SPATIAL, org.dit4j.models.inception.FidInceptionV3.Output.LOGITS_NOBIAS);
+                double[] ms = time(work);
+                System.out.printf(Locale.ROOT, "fid-inception-v3\t299\t%d\tforward (%.2f images/s)\t%.1f\t%.1f\t%d%n", b, b * 1000 / ms[0], ms[0], ms[1], repeats);
+                if (profile) profiled("fid-inception-v3 batch " + b, net.graphs(), work);
             }
         }
         return 0;

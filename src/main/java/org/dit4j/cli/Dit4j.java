@@ -11,14 +11,14 @@ import java.io.UncheckedIOException;
 /** The {@code dit4j} command: thin subcommands that parse flags and call the Java API. */
 @Command(name = "dit4j", mixinStandardHelpOptions = true, versionProvider = Dit4j.Version.class,
         description = "Diffusion transformers on the JVM.",
-        subcommands = {SampleCommand.class, ForwardCommand.class, TrainCommand.class, ExtractFeaturesCommand.class, ExtractTextFeaturesCommand.class, DecodeCommand.class, EncodeCommand.class, ConvertCommand.class, ZooCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {SampleCommand.class, SampleBatchCommand.class, ForwardCommand.class, TrainCommand.class, ExtractFeaturesCommand.class, ExtractTextFeaturesCommand.class, DecodeCommand.class, EncodeCommand.class, ConvertCommand.class, EvaluateCommand.class, ZooCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Dit4j implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (sample, forward, train, extract-features, extract-text-features, decode, encode, convert, zoo, bench)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (sample, sample-batch, forward, train, extract-features, extract-text-features, decode, encode, convert, evaluate, zoo, bench)");
     }
 
     public static void main(String[] args) {

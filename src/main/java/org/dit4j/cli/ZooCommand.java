@@ -29,7 +29,7 @@ public final class ZooCommand implements Runnable {
         public Integer call() {
             Zoo zoo = Zoo.standard();
             for (ZooEntry e : zoo.list())
-                System.out.printf(Locale.ROOT, "%-14s %-4s %-14s %s  %s%n", e.name(), e.kind(), e.architecture(),
+                System.out.printf(Locale.ROOT, "%-23s %-9s %-16s %s  %s%n", e.name(), e.kind(), e.architecture(),
                         zoo.isCached(e.name()) ? "cached" : "      ", zoo.path(e.name()));
             return 0;
         }

@@ -16,7 +16,12 @@ import javax.imageio.metadata.IIOMetadata;
 import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.ImageOutputStream;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -188,4 +193,34 @@ public final class Images {
     }
 
     private static final String PNG_METADATA = "javax_imageio_png_1.0";
+
+    /**
+     * PIL's {@code convert('RGB')}: 8-bit RGB(A) samples as stored (alpha dropped), grey replicated to three channels,
+     * (H·W·3 bytes, HWC) without Java2D's colour conversion (which would change grey values); palettes and other layouts through getRGB.
+     */
+    public static byte[] rgbBytes(BufferedImage img) {
+        int h = img.getHeight(), w = img.getWidth();
+        byte[] out = new byte[h * w * 3];
+        Raster r = img.getRaster();
+        ColorModel cm = img.getColorModel();
+        boolean bytes = !(cm instanceof IndexColorModel) && r.getTransferType() == DataBuffer.TYPE_BYTE;
+        int type = cm.getColorSpace().getType(), bands = r.getNumBands();
+        if (bytes && type == ColorSpace.TYPE_GRAY && bands <= 2) {
+            int[] px = r.getSamples(0, 0, w, h, 0, (int[]) null);
+            for (int i = 0; i < px.length; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = (byte) px[i];
+        } else if (bytes && cm.getColorSpace().isCS_sRGB() && bands >= 3) {
+            for (int c = 0; c < 3; c++) {
+                int[] px = r.getSamples(0, 0, w, h, c, (int[]) null);
+                for (int i = 0; i < px.length; i++) out[3 * i + c] = (byte) px[i];
+            }
+        } else {
+            int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
+            for (int i = 0; i < argb.length; i++) {
+                out[3 * i] = (byte) (argb[i] >> 16);
+                out[3 * i + 1] = (byte) (argb[i] >> 8);
+                out[3 * i + 2] = (byte) argb[i];
+            }
+        }
+        return out;
+    }
 }

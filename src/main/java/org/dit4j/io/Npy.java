@@ -124,15 +124,8 @@ public final class Npy {
         AtomicFiles.write(file, out -> out.write(toBytes(array)));
     }
 
-    static byte[] toBytes(INDArray array) {
-        String descr = switch (array.dataType()) {
-            case FLOAT -> "<f4";
-            case DOUBLE -> "<f8";
-            case LONG -> "<i8";
-            case INT -> "<i4";
-            default -> throw new IllegalArgumentException("cannot write " + array.dataType() + " as .npy");
-        };
-        long[] shape = array.shape();
+    /** A format 1.0 header (magic, length, dict padded with spaces to a multiple of 64 bytes and a newline), as numpy writes. */
+    static byte[] header(String descr, long[] shape) {
         StringBuilder sh = new StringBuilder("(");
         for (int i = 0; i < shape.length; i++) sh.append(shape[i]).append(shape.length == 1 ? "," : (i < shape.length - 1 ? ", " : ""));
         sh.append(")");
@@ -147,6 +140,20 @@ public final class Npy {
         bos.write(header.length() & 0xff);
         bos.write((header.length() >> 8) & 0xff);
         bos.writeBytes(header.getBytes(StandardCharsets.ISO_8859_1));
+        return bos.toByteArray();
+    }
+
+    static byte[] toBytes(INDArray array) {
+        String descr = switch (array.dataType()) {
+            case FLOAT -> "<f4";
+            case DOUBLE -> "<f8";
+            case LONG -> "<i8";
+            case INT -> "<i4";
+            case UBYTE -> "|u1";
+            default -> throw new IllegalArgumentException("cannot write " + array.dataType() + " as .npy");
+        };
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        bos.writeBytes(header(descr, array.shape()));
         bos.writeBytes(TensorShapes.toLittleEndian(array));
         return bos.toByteArray();
     }

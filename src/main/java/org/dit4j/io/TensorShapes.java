@@ -110,6 +110,10 @@ public final class TensorShapes {
                 b = ByteBuffer.allocate((int) (4 * n)).order(ByteOrder.LITTLE_ENDIAN);
                 b.asIntBuffer().put(a.data().asInt());
             }
+            case UBYTE -> {
+                b = ByteBuffer.allocate((int) n);
+                for (int v : a.castTo(org.nd4j.linalg.api.buffer.DataType.INT).data().asInt()) b.put((byte) v);
+            }
             default -> throw new IllegalArgumentException("cannot serialise " + a.dataType());
         }
         return b.array();

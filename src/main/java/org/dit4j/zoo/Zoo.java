@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.dit4j.io.Weights;
 import org.dit4j.io.TorchCheckpoint;
 import org.dit4j.io.VaeWeights;
+import org.dit4j.models.inception.FidInceptionV3;
 import org.dit4j.models.vae.AutoencoderKL;
 import org.dit4j.models.Denoiser;
 import org.dit4j.models.ModelConfig;
@@ -150,7 +151,9 @@ public final class Zoo {
     }
 
     private static void verifyContents(ZooEntry e, Path file) {
-        Map<String, org.nd4j.linalg.api.ndarray.INDArray> weights = e.isVae()
+        Map<String, org.nd4j.linalg.api.ndarray.INDArray> weights = e.isInception()
+                ? FidInceptionV3.checkedStateDict(TorchCheckpoint.loadStateDict(file, TorchCheckpoint.Pick.EMA), file.toString())
+                : e.isVae()
                 ? VaeWeights.load(file, e.vaeConfig()).weights()
                 : e.isTextEncoder() ? textEncoderWeights(file)
                 : Weights.load(file, null, e.config(), TorchCheckpoint.Pick.EMA).weights();
@@ -205,6 +208,12 @@ public final class Zoo {
     public AutoencoderKL loadVae(String name) throws IOException {
         ZooEntry e = entry(name);
         return VaeWeights.loadModel(fetch(name, null), e.vaeConfig());
+    }
+
+    /** pytorch-fid's FID InceptionV3 with its verified weights. */
+    public FidInceptionV3 loadInception(String name) throws IOException {
+        if (!entry(name).isInception()) throw new IllegalArgumentException(name + " is not an Inception feature extractor");
+        return FidInceptionV3.load(fetch(name, null));
     }
 
     /** {@code initPretrained}: the model with its verified pretrained weights. */

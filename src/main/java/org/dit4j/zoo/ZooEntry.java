@@ -27,6 +27,11 @@ public record ZooEntry(String name, String kind, String architecture, int imageS
         return TEXT_ENCODER.equals(kind);
     }
 
+    /** pytorch-fid's FID Inception weights ({@code kind} "inception"), for {@code dit4j evaluate}. */
+    public boolean isInception() {
+        return "inception".equals(kind);
+    }
+
     public boolean isVae() {
         return "vae".equals(kind);
     }
@@ -35,6 +40,7 @@ public record ZooEntry(String name, String kind, String architecture, int imageS
     public ModelConfig config() {
         if (isVae()) throw new IllegalArgumentException(name + " is an autoencoder, not a diffusion model");
         if (isTextEncoder()) throw new IllegalArgumentException(name + " is a text encoder, not a diffusion model");
+        if (isInception()) throw new IllegalArgumentException(name + " is a feature extractor, not a diffusion model");
         if (modelConfig != null) return modelConfig;
         ModelConfig c = ModelFamilies.named(architecture);
         return c.inChannels() == 3 ? c.withInputSize(imageSize) : c.withInputSize(imageSize / 8);

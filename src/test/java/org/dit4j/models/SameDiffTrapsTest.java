@@ -206,4 +206,23 @@ class SameDiffTrapsTest {
         assertTrue(plain > 48_000_000L, "M2.1's ThreadSafeArrayHolder no longer copies: " + out);
         assertTrue(single < 16_000_000L, "Graphs.create() copied the array: " + out);
     }
+
+    @Test
+    void symmetricEigenvectorsAreWrongAboveAboutOneHundredThirtyDimensionsButEigenvaluesAreRight() {
+        // ND4J M2.1's Eigen.symmetricGeneralizedEigenvalues(A, true): the vectors it leaves in A stop being orthogonal
+        // between 129 and 150 dimensions; the eigenvalues stay right. FrechetDistance therefore uses eigenvalues only.
+        Nd4j.getRandom().setSeed(7);
+        for (int n : new int[]{64, 200}) {
+            INDArray x = Nd4j.randn(DataType.DOUBLE, n, n);
+            INDArray s = x.transpose().mmul(x).dup('c');
+            INDArray v = s.dup('c');
+            INDArray w = org.nd4j.linalg.eigen.Eigen.symmetricGeneralizedEigenvalues(v, true);
+            double orth = v.transpose().mmul(v).sub(Nd4j.eye(n).castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+            double tr = 0;
+            for (int i = 0; i < n; i++) tr += s.getDouble(i, i);
+            assertEquals(tr, w.sumNumber().doubleValue(), 1e-10 * tr, "eigenvalues, n = " + n);
+            if (n == 64) assertTrue(orth < 1e-12, "orthogonal at n = 64: " + orth);
+            else assertTrue(orth > 1e-3, "M2.1's eigenvectors are orthogonal at n = 200 now (" + orth + "): the trap is gone");
+        }
+    }
 }

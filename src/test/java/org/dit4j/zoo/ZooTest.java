@@ -191,16 +191,19 @@ class ZooTest {
     @Test
     void shippedManifestMatchesTheArchitectures() {
         List<ZooEntry> entries = Zoo.manifest();
-        assertEquals(Set.of("DiT-XL/2-256", "DiT-XL/2-512", "FiTv1-XL/2", "sd-vae-ft-mse", "sd-vae-ft-ema", "clip-vit-large-patch14"), new HashSet<>(entries.stream().map(ZooEntry::name).toList()));
+        assertEquals(Set.of("DiT-XL/2-256", "DiT-XL/2-512", "FiTv1-XL/2", "sd-vae-ft-mse", "sd-vae-ft-ema", "clip-vit-large-patch14", "pt_inception-2015-12-05"),
+                new HashSet<>(entries.stream().map(ZooEntry::name).toList()));
         for (ZooEntry e : entries) {
             Map<String, long[]> shapes = e.isVae() ? org.dit4j.models.vae.AutoencoderKL.parameterShapes(e.vaeConfig())
                     : e.isTextEncoder() ? org.dit4j.models.clip.ClipTextModel.shapes(org.dit4j.models.clip.ClipTextConfig.VIT_L_14)
+                    : e.isInception() ? org.dit4j.models.inception.FidInceptionV3.stateDictShapes()
                     : org.dit4j.models.ModelFamilies.of(e.config()).shapes(e.config());
             assertEquals(e.tensors(), shapes.size(), e.name());
             assertEquals(e.values(), shapes.values().stream().mapToLong(s -> Arrays.stream(s).reduce(1, (a, b) -> a * b)).sum(), e.name());
-            if (!e.isVae() && !e.isTextEncoder()) assertEquals(e.kind(), e.config().family(), e.name());
+            if (!e.isVae() && !e.isTextEncoder() && !e.isInception()) assertEquals(e.kind(), e.config().family(), e.name());
             assertTrue(e.url().startsWith(e.isVae() ? "https://huggingface.co/stabilityai/" : e.kind().equals("fit") ? "https://huggingface.co/InfImagine/FiT/"
                     : e.isTextEncoder() ? "https://huggingface.co/openai/"
+                    : e.isInception() ? "https://github.com/mseitzer/pytorch-fid/releases/"
                     : "https://dl.fbaipublicfiles.com/DiT/models/"), e.url());
         }
         assertEquals(256, ((org.dit4j.models.fit.FiTConfig) Zoo.standard().entry("FiTv1-XL/2").config()).contextSize());

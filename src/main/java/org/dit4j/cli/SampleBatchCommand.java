@@ -1,0 +1,106 @@
+package org.dit4j.cli;
+
+import org.dit4j.io.ModelLoader;
+import org.dit4j.models.Denoiser;
+import org.dit4j.models.vae.AutoencoderKL;
+import org.dit4j.pipeline.DiffusionPipeline;
+import org.dit4j.pipeline.GuidanceChannels;
+import org.dit4j.pipeline.SampleBatch;
+import org.dit4j.pipeline.SampleRequest;
+import org.dit4j.pipeline.Vaes;
+import org.dit4j.zoo.Zoo;
+import org.dit4j.zoo.ZooEntry;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "sample-batch", mixinStandardHelpOptions = true,
+        description = "A sample batch for FID as DiT's sample_ddp.py makes it: --num-samples PNGs with uniformly random labels and one .npz (arr_0, uint8); resumable. Defaults are the official FID settings: DDPM 250 steps, guidance 1.5 on 3 channels.")
+public final class SampleBatchCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions arch;
+
+    @Option(names = "--ckpt", required = true, description = "Weights: a zoo name (DiT-XL/2-256), a weights file or folder, or a training run folder.")
+    Path ckpt;
+
+    @Option(names = "--image-size", description = "Image size in pixels (default: the checkpoint's).")
+    Integer imageSize;
+
+    @Option(names = "--num-classes", description = "Number of classes labels are drawn from (default: the model's).")
+    Integer numClasses;
+
+    @Option(names = "--num-samples", required = true, description = "Samples in the batch (50000 for the papers' FID).")
+    int numSamples;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the labels and of every batch's noise (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--sampler", defaultValue = "ddpm", converter = Converters.SamplerConverter.class,
+            description = "ddpm, ddim, dpm-solver or dpm-solver++ (default: ${DEFAULT-VALUE}).")
+    SampleRequest.SamplerKind sampler;
+
+    @Option(names = "--steps", description = "Sampling steps (default: 250 for ddpm/ddim, 20 for DPM-Solver).")
+    Integer steps;
+
+    @Option(names = "--cfg-scale", defaultValue = "1.5", description = "Guidance scale (default: ${DEFAULT-VALUE}, sample_ddp.py's FID setting).")
+    double cfgScale;
+
+    @Option(names = "--cfg-channels", defaultValue = "3", converter = Converters.CfgChannels.class, description = "3 (official) or all.")
+    GuidanceChannels cfgChannels;
+
+    @Option(names = "--batch-size", defaultValue = "8", description = "Samples per batch (default: ${DEFAULT-VALUE}); also the unit of resumption.")
+    int batchSize;
+
+    @Option(names = "--vae", defaultValue = "mse", description = "Autoencoder for latent models: mse, ema or a weights path (default: ${DEFAULT-VALUE}).")
+    String vae;
+
+    @Option(names = "--out", required = true, description = "Folder for the {index:06d}.png files; the .npz goes beside it as OUT.npz unless --npz.")
+    Path out;
+
+    @Option(names = "--npz", description = "The sample batch file (default: OUT.npz).")
+    Path npz;
+
+    @Override
+    public Integer call() throws Exception {
+        if (numSamples < 1) throw new IllegalArgumentException("--num-samples must be at least 1, got " + numSamples);
+        if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
+        if (!Double.isFinite(cfgScale)) throw new IllegalArgumentException("--cfg-scale must be a finite number, got " + cfgScale);
+        int stepCount = steps != null ? steps : sampler.defaultSteps();
+        if (stepCount <= 0) throw new IllegalArgumentException("--steps must be positive, got " + stepCount);
+        if (numClasses != null && numClasses < 1) throw new IllegalArgumentException("--num-classes must be at least 1, got " + numClasses);
+        SampleCommand.requireWritableTarget(out, "--out");
+        Zoo zoo = Zoo.standard();
+        Path weights = ckpt;
+        String archName = arch.model;
+        if (!Files.exists(ckpt) && zoo.contains(ckpt.toString())) {
+            ZooEntry entry = zoo.entry(ckpt.toString());
+            weights = ZooCommand.fetchWithProgress(zoo, entry.name());
+            if (archName == null && arch.modelConfig == null) {
+                archName = entry.architecture();
+                if (imageSize == null) imageSize = entry.imageSize();
+            }
+        } else if (!Files.exists(ckpt)) {
+            throw new IllegalArgumentException("--ckpt " + ckpt + ": no such file or directory, and not a zoo name (dit4j zoo list)");
+        }
+        Denoiser model = ModelLoader.load(ModelLoader.resolve(weights), archName, arch.modelConfig, imageSize == null ? 0 : imageSize,
+                numClasses == null ? 0 : numClasses, arch.weights);
+        int classes = numClasses != null ? numClasses : model.config().numClasses();
+        AutoencoderKL autoencoder = model.config().inChannels() == 3 ? null : Vaes.load(vae, zoo);
+        DiffusionPipeline pipeline = new DiffusionPipeline(model, autoencoder);
+        Path file = npz != null ? npz : out.toAbsolutePath().resolveSibling(out.getFileName() + ".npz");
+        long start = System.nanoTime();
+        int sampled = SampleBatch.run(pipeline, labels -> SampleRequest.of(labels).withSampler(sampler, String.valueOf(stepCount))
+                .withGuidance(cfgScale, cfgChannels), out, file, numSamples, classes, seed, batchSize, (done, total, now) -> {
+            double s = (System.nanoTime() - start) / 1e9;
+            long eta = now == 0 ? 0 : Math.round(s / now * (total - done));
+            System.err.printf(Locale.ROOT, "sample-batch: %d/%d images (%d sampled in this run), ETA %d:%02d:%02d%n", done, total, now, eta / 3600, eta / 60 % 60, eta % 60);
+        });
+        System.out.println("sampled " + sampled + " of " + numSamples + " images into " + out + " (" + (numSamples - sampled) + " were already there); wrote " + file);
+        return 0;
+    }
+}
