@@ -1,6 +1,7 @@
 package org.dit4j.models;
 
 import org.dit4j.models.dit.DiTFamily;
+import org.dit4j.models.uvit.UViTFamily;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -27,6 +28,8 @@ public final class ModelFamilies {
 
     static {
         register(new DiTFamily());
+        register(new UViTFamily(UViTFamily.NAME));
+        register(new UViTFamily(UViTFamily.T2I));
     }
 
     private ModelFamilies() {}

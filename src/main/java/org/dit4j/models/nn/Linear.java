@@ -3,23 +3,27 @@ package org.dit4j.models.nn;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 
-/** {@code nn.Linear} with PyTorch's (out, in) weight layout, kept so weights load without transposition. */
+/** {@code nn.Linear} with PyTorch's (out, in) weight layout, kept so weights load without transposition; the bias is optional. */
 public final class Linear {
     private final SDVariable weight;   // (out, in)
-    private final SDVariable bias;     // (out)
+    private final SDVariable bias;     // (out), or null for bias=False
     private final long in, out;
 
     public Linear(Params p, String name, long in, long out) {
+        this(p, name, in, out, true);
+    }
+
+    public Linear(Params p, String name, long in, long out, boolean hasBias) {
         this.in = in;
         this.out = out;
         p.module(name, "Linear");
         this.weight = p.weight(name + ".weight", out, in);
-        this.bias = p.weight(name + ".bias", out);
+        this.bias = hasBias ? p.weight(name + ".bias", out) : null;
     }
 
     /** x (M, in) → (M, out). */
     public SDVariable apply(SDVariable x) {
-        return project(x, weight, bias);
+        return bias == null ? x.getSameDiff().mmul(x, weight, false, true, false) : project(x, weight, bias);
     }
 
     /**
