@@ -95,7 +95,8 @@ public final class UViTFamily implements ModelFamily {
 
     /**
      * The constructor arguments recovered from tensor shapes; the head count from the released widths, and for t2i
-     * models 77 context tokens (what every release uses). {@code schedule} and {@code p_uncond} are not in the weights:
+     * models 77 context tokens (what every release uses); depth 2k and 2k + 1 build the same blocks, and the
+     * even one (every release's) is returned. {@code schedule} and {@code p_uncond} are not in the weights:
      * they take the family's defaults, so sampling a released checkpoint wants its {@code configs/models} YAML.
      */
     @Override
@@ -122,7 +123,7 @@ public final class UViTFamily implements ModelFamily {
             Matcher m = BLOCK.matcher(k);
             if (m.find() && m.group(1).equals("in")) blocks = Math.max(blocks, Integer.parseInt(m.group(2)) + 1);
         }
-        return new UViTConfig(name, grid * p, p, in, dim, 2 * blocks + 1, heads, (double) fc1.size(0) / dim,
+        return new UViTConfig(name, grid * p, p, in, dim, Math.max(1, 2 * blocks), heads, (double) fc1.size(0) / dim,
                 w.containsKey("mid_block.attn.qkv.bias"), w.containsKey("time_embed.0.weight"),
                 label == null ? -1 : (int) label.size(0), ctx == null ? 768 : (int) ctx.size(1), clipTokens,
                 w.containsKey("final_layer.weight"), blocks == 0 || w.containsKey("out_blocks.0.skip_linear.weight"), false,
