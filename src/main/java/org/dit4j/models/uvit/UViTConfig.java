@@ -13,14 +13,29 @@ import java.util.*;
  * {@code train_ldm_discrete.py} / {@code train_t2i_discrete.py}, network time n ∈ 1..1000) and {@code p_uncond}
  * (the dataset's label dropout: when positive, the last row of {@code label_emb} is the null label of guidance).
  * {@code use_checkpoint} (gradient checkpointing, a memory choice) is kept for round trips and has no effect here.
+ * {@code sample} holds the eval config's {@code config.sample} settings that sampling defaults to: {@code algorithm}
+ * ({@code dpm_solver}, {@code euler_maruyama_sde}, {@code euler_maruyama_ode}), {@code sample_steps} and the guidance
+ * {@code scale} (U-ViT's s in {@code cond + s·(cond − uncond)}; 0 = none).
  */
 public record UViTConfig(String family, int imgSize, int patchSize, int inChans, int embedDim, int depth, int numHeads,
                          double mlpRatio, boolean qkvBias, boolean mlpTimeEmbed, int numClassesArg, int clipDim,
                          int numClipToken, boolean conv, boolean skip, boolean useCheckpoint, String schedule,
-                         double pUncond) implements ModelConfig {
+                         double pUncond, Sample sample) implements ModelConfig {
+    /** {@code config.sample}: the eval script's algorithm, steps and guidance scale. */
+    public record Sample(String algorithm, int sampleSteps, double scale) {
+        public static final List<String> ALGORITHMS = List.of("dpm_solver", "euler_maruyama_sde", "euler_maruyama_ode");
+        public static final Sample DEFAULT = new Sample("dpm_solver", 50, 0);
+
+        public Sample {
+            require(ALGORITHMS.contains(algorithm), "sample.algorithm must be one of " + ALGORITHMS + ", found " + algorithm);
+            require(sampleSteps >= 1 && sampleSteps <= 100_000, "sample.sample_steps must be in [1, 100000], found " + sampleSteps);
+            require(Double.isFinite(scale) && scale >= 0, "sample.scale must be a finite number >= 0, found " + scale);
+        }
+    }
+
     public static final String CONTINUOUS = "continuous", DISCRETE = "discrete";
     static final List<String> COMMON = List.of("img_size", "patch_size", "in_chans", "embed_dim", "depth", "num_heads",
-            "mlp_ratio", "qkv_bias", "qk_scale", "mlp_time_embed", "use_checkpoint", "conv", "skip", "schedule", "p_uncond", "name");
+            "mlp_ratio", "qkv_bias", "qk_scale", "mlp_time_embed", "use_checkpoint", "conv", "skip", "schedule", "p_uncond", "sample", "name");
     static final List<String> CLASS_KEYS = List.of("num_classes"), T2I_KEYS = List.of("clip_dim", "num_clip_token");
 
     public UViTConfig {
@@ -38,6 +53,8 @@ public record UViTConfig(String family, int imgSize, int patchSize, int inChans,
         require(schedule.equals(CONTINUOUS) || schedule.equals(DISCRETE), "schedule must be continuous or discrete, found " + schedule);
         require(pUncond >= 0 && pUncond < 1, "p_uncond must be in [0, 1), found " + pUncond);
         require(pUncond == 0 || family.equals(UViTFamily.T2I) || numClassesArg >= 2, "p_uncond > 0 needs a label table with a null row (num_classes ≥ 2)");
+        require(sample != null, "sample settings missing");
+        require(!sample.algorithm().startsWith("euler") || schedule.equals(CONTINUOUS), "Euler-Maruyama samples the continuous VP SDE, not schedule " + schedule);
         require(imgSize <= 1024 && (long) (imgSize / patchSize) * (imgSize / patchSize) <= 16384, "img_size / patch_size gives more than 16384 tokens");
     }
 
@@ -139,9 +156,30 @@ public record UViTConfig(String family, int imgSize, int patchSize, int inChans,
     }
 
     @Override
+    public Process process() {
+        return isContinuous() ? Process.VP_CONTINUOUS : Process.SD_DISCRETE;
+    }
+
+    /**
+     * The eval scripts: {@code eval_ldm_discrete.py} / {@code eval_t2i_discrete.py} run {@code dpm_solver_pp.py}'s
+     * DPM-Solver with {@code predict_x0=True} (order 3, 'fast', time_uniform); {@code eval.py} / {@code eval_ldm.py}
+     * run {@code dpm_solver_pytorch.py}'s noise-prediction DPM-Solver-fast (order 3, logSNR) or Euler–Maruyama.
+     */
+    @Override
+    public SamplingDefaults officialSampling() {
+        double scale = nullLabel() >= 0 || isT2I() ? sample.scale() : 0;
+        return switch (sample.algorithm()) {
+            case "dpm_solver" -> isContinuous() ? new SamplingDefaults("dpm-solver", sample.sampleSteps(), scale, 3, "fast", "logSNR")
+                    : new SamplingDefaults("dpm-solver++", sample.sampleSteps(), scale, 3, "fast", "time_uniform");
+            case "euler_maruyama_sde" -> new SamplingDefaults("euler-maruyama", sample.sampleSteps(), scale, 0, null, null);
+            default -> new SamplingDefaults("euler-maruyama-ode", sample.sampleSteps(), scale, 0, null, null);
+        };
+    }
+
+    @Override
     public UViTConfig withInputSize(int size) {
         return new UViTConfig(family, size, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, qkvBias, mlpTimeEmbed,
-                numClassesArg, clipDim, numClipToken, conv, skip, useCheckpoint, schedule, pUncond);
+                numClassesArg, clipDim, numClipToken, conv, skip, useCheckpoint, schedule, pUncond, sample);
     }
 
     /** {@code n} real classes (the null row added where the model has one). */
@@ -149,7 +187,7 @@ public record UViTConfig(String family, int imgSize, int patchSize, int inChans,
     public UViTConfig withNumClasses(int n) {
         if (!hasLabels()) throw new IllegalArgumentException("a " + (isT2I() ? "text-to-image" : "unconditional") + " U-ViT has no classes");
         return new UViTConfig(family, imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, qkvBias, mlpTimeEmbed,
-                pUncond > 0 ? n + 1 : n, clipDim, numClipToken, conv, skip, useCheckpoint, schedule, pUncond);
+                pUncond > 0 ? n + 1 : n, clipDim, numClipToken, conv, skip, useCheckpoint, schedule, pUncond, sample);
     }
 
     @Override
@@ -176,6 +214,11 @@ public record UViTConfig(String family, int imgSize, int patchSize, int inChans,
         m.put("conv", conv);
         m.put("skip", skip);
         m.put("p_uncond", pUncond);
+        Map<String, Object> smp = new LinkedHashMap<>();
+        smp.put("algorithm", sample.algorithm());
+        smp.put("sample_steps", sample.sampleSteps());
+        smp.put("scale", sample.scale());
+        m.put("sample", smp);
         return m;
     }
 
@@ -199,10 +242,24 @@ public record UViTConfig(String family, int imgSize, int patchSize, int inChans,
                     boolOf(m, "mlp_time_embed", false, source), t2i ? -1 : intOf(m, "num_classes", -1, source),
                     intOf(m, "clip_dim", 768, source), intOf(m, "num_clip_token", 77, source), boolOf(m, "conv", true, source),
                     boolOf(m, "skip", true, source), boolOf(m, "use_checkpoint", false, source),
-                    schedule != null ? (String) schedule : t2i ? DISCRETE : CONTINUOUS, numOf(m, "p_uncond", 0.0, source));
+                    schedule != null ? (String) schedule : t2i ? DISCRETE : CONTINUOUS, numOf(m, "p_uncond", 0.0, source),
+                    sampleOf(m.get("sample"), source));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage().startsWith(source) ? e.getMessage() : source + ": " + e.getMessage(), e);
         }
+    }
+
+    private static Sample sampleOf(Object v, String source) {
+        if (v == null) return Sample.DEFAULT;
+        if (!(v instanceof Map<?, ?> m)) throw new IllegalArgumentException(source + ": key 'sample' must be a mapping (algorithm, sample_steps, scale)");
+        for (Object k : m.keySet())
+            if (!List.of("algorithm", "sample_steps", "scale").contains(String.valueOf(k)))
+                throw new IllegalArgumentException(source + ": unknown key 'sample." + k + "' (expected algorithm, sample_steps, scale)");
+        Object algorithm = m.get("algorithm");
+        if (algorithm != null && !(algorithm instanceof String))
+            throw new IllegalArgumentException(source + ": key 'sample.algorithm' must be one of " + Sample.ALGORITHMS + ", found '" + algorithm + "'");
+        return new Sample(algorithm == null ? Sample.DEFAULT.algorithm() : (String) algorithm,
+                intOf(m, "sample_steps", Sample.DEFAULT.sampleSteps(), source), numOf(m, "scale", Sample.DEFAULT.scale(), source));
     }
 
     private static int intOf(Map<?, ?> m, String key, int def, String source) {

@@ -127,7 +127,7 @@ public final class UViTFamily implements ModelFamily {
                 w.containsKey("mid_block.attn.qkv.bias"), w.containsKey("time_embed.0.weight"),
                 label == null ? -1 : (int) label.size(0), ctx == null ? 768 : (int) ctx.size(1), clipTokens,
                 w.containsKey("final_layer.weight"), blocks == 0 || w.containsKey("out_blocks.0.skip_linear.weight"), false,
-                t2i ? UViTConfig.DISCRETE : UViTConfig.CONTINUOUS, 0);
+                t2i ? UViTConfig.DISCRETE : UViTConfig.CONTINUOUS, 0, UViTConfig.Sample.DEFAULT);
     }
 
     @Override

@@ -132,11 +132,11 @@ class UViTFamilyTest {
 
     @Test
     void theArchitectureIsInferredFromAReleasedWidthAndStrictLoadingNamesWhatIsWrong(@TempDir Path dir) throws Exception {
-        UViTConfig small = new UViTConfig("uvit", 8, 2, 4, 512, 4, 8, 4, false, true, 1001, 768, 77, true, true, false, "continuous", 0);
+        UViTConfig small = new UViTConfig("uvit", 8, 2, 4, 512, 4, 8, 4, false, true, 1001, 768, 77, true, true, false, "continuous", 0, UViTConfig.Sample.DEFAULT);
         UViTFamily f = new UViTFamily(UViTFamily.NAME);
         Map<String, INDArray> w = f.initialWeights(small, 1);
         assertEquals(small, f.infer(w, "w"));
-        UViTConfig t2i = new UViTConfig("uvit-t2i", 8, 2, 4, 512, 2, 8, 4, true, false, -1, 64, 77, false, false, false, "discrete", 0);
+        UViTConfig t2i = new UViTConfig("uvit-t2i", 8, 2, 4, 512, 2, 8, 4, true, false, -1, 64, 77, false, false, false, "discrete", 0, UViTConfig.Sample.DEFAULT);
         assertEquals(t2i, new UViTFamily(UViTFamily.T2I).infer(new UViTFamily(UViTFamily.T2I).initialWeights(t2i, 1), "w"));
         // a .pth with a missing tensor: the strict load names it
         Map<String, INDArray> file = org.dit4j.io.TorchCheckpoint.loadStateDict(dir("cond/weights/uvit-tiny-cond.pth"), org.dit4j.io.TorchCheckpoint.Pick.EMA);
@@ -151,7 +151,7 @@ class UViTFamilyTest {
     @Test
     void badConfigsAreOneLineErrorsNamingTheKey() {
         for (String bad : new String[]{"family: uvit\nschedule: cosine", "family: uvit\nnum_classes: 0", "family: uvit\nclip_dim: 8",
-                "family: uvit-t2i\nnum_classes: 10", "family: uvit\nqk_scale: 0.5", "family: uvit\nembed_dim: 100\nnum_heads: 12"}) {
+                "family: uvit-t2i\nnum_classes: 10", "family: uvit\nqk_scale: 0.5", "family: uvit\nsample:\n  algorithm: ddim", "family: uvit\nschedule: discrete\nsample:\n  algorithm: euler_maruyama_sde", "family: uvit\nembed_dim: 100\nnum_heads: 12"}) {
             var e = assertThrows(IllegalArgumentException.class, () -> ModelFamilies.fromYaml(bad + "\n", "bad.yaml"), bad);
             assertTrue(e.getMessage().startsWith("bad.yaml: ") && !e.getMessage().contains("\n"), e.getMessage());
         }
