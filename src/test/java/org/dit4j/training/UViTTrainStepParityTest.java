@@ -91,6 +91,23 @@ class UViTTrainStepParityTest {
         }
     }
 
+    /** The same step block by block ({@link TrainingStep} over the staged view, skips carried as states): the same gradients. */
+    @Test
+    void blockByBlockStepOverTheSkipStatesGivesTheSameGradients() {
+        UViTModel model = cond();
+        TrainingStep step = new TrainingStep(model, EpsilonObjective.stableDiffusionDiscrete());
+        TrainingStep.Result r = step.compute(npy(DIR + "x0.npy"), doubles(DIR + "n.npy"), npy(DIR + "noise.npy"),
+                Conditioning.labels(longs(DIR + "y.npy")));
+        Fixtures.assertClose(npy(DIR + "loss.npy"), r.loss(), 0, 1e-5, "loss");
+        assertEquals(npy(DIR + "loss_mean.npy").getDouble(0), r.lossMean(), 1e-5 * r.lossMean());
+        Map<String, INDArray> refGrads = TorchCheckpoint.loadStateDict(dir(DIR + "grads.pth"), TorchCheckpoint.Pick.EMA);
+        assertEquals(refGrads.keySet(), r.gradients().keySet());
+        for (var e : r.gradients().entrySet()) {
+            INDArray ref = refGrads.get(e.getKey());
+            Fixtures.assertClose(ref, e.getValue(), 1e-4 * ref.amaxNumber().doubleValue(), 0, "block-by-block grad " + e.getKey());
+        }
+    }
+
     private static void assertUlps(INDArray ref, INDArray got, int ulps, String what) {
         float[] r = ref.dup().data().asFloat(), o = got.dup().data().asFloat();
         assertEquals(r.length, o.length, what);
