@@ -222,6 +222,24 @@ public record UViTConfig(String family, int imgSize, int patchSize, int inChans,
         return m;
     }
 
+    /** One line per key, {@code sample} as a flow mapping (checkpoint folders indent these lines under {@code model:}). */
+    @Override
+    public String toYaml() {
+        StringBuilder sb = new StringBuilder();
+        toMap().forEach((k, v) -> {
+            sb.append(k).append(": ");
+            if (v instanceof Map<?, ?> m) {
+                StringJoiner j = new StringJoiner(", ", "{", "}");
+                m.forEach((a, b) -> j.add(a + ": " + b));
+                sb.append(j);
+            } else {
+                sb.append(v);
+            }
+            sb.append('\n');
+        });
+        return sb.toString();
+    }
+
     /** The constructor arguments of a config mapping (without its {@code family} key); absent keys take the official defaults. */
     static UViTConfig fromMap(String family, Map<?, ?> m, String source) {
         boolean t2i = family.equals(UViTFamily.T2I);
