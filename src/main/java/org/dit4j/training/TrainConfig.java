@@ -50,7 +50,7 @@ public final class TrainConfig {
         d.put("sample_every", 0);                // a sample grid from the EMA weights every N steps (0: never)
         d.put("sample_labels", "");              // their class ids, comma-separated; empty: the first (up to 8) classes
         d.put("sample_steps", 25);               // sampling steps of those samples
-        d.put("sample_sampler", "ddim");         // ddim, ddpm, dpm-solver or dpm-solver++
+        d.put("sample_sampler", "ddim");         // ddim, ddpm, dpm-solver, dpm-solver++ (U-ViT also euler-maruyama[-ode])
         d.put("seed", 0);
         d.put("init_from", null);                // weights to fine-tune from
         return Collections.unmodifiableMap(d);
@@ -116,7 +116,7 @@ public final class TrainConfig {
             case "ema_decay" -> (Double) v >= 0 && (Double) v <= 1 ? null : "must lie in [0, 1]";
             case "scheduler" -> v.equals("constant") || v.equals("cosine") || v.equals("customized") ? null : "must be constant, cosine or customized";
             case "sample_sampler" -> java.util.Arrays.stream(org.dit4j.pipeline.SampleRequest.SamplerKind.values())
-                    .anyMatch(k -> k.spelling().equals(v)) ? null : "must be ddim, ddpm, dpm-solver or dpm-solver++";
+                    .anyMatch(k -> k.spelling().equals(v)) ? null : "must be ddim, ddpm, dpm-solver, dpm-solver++, euler-maruyama or euler-maruyama-ode";
             default -> null;
         };
     }

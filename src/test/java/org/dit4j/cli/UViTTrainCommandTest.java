@@ -31,9 +31,11 @@ class UViTTrainCommandTest {
         Path run = dir.resolve("run");
         int code = Dit4j.run("train", "--model-config", yaml.toString(), "--data", "datasets/toy/train", "--vae", "none",
                 "--max-steps", "2", "--batch-size", "2", "--out", run.toString(), "--set", "ckpt_every=2", "--set", "beta1=0.99",
-                "--set", "scheduler=customized", "--set", "warmup_steps=1", "--set", "weight_decay=0.03");
+                "--set", "scheduler=customized", "--set", "warmup_steps=1", "--set", "weight_decay=0.03",
+                "--set", "sample_every=2", "--set", "sample_sampler=euler-maruyama", "--set", "sample_steps=2", "--set", "sample_labels=281");
         assertEquals(0, code);
         Path ckpt = run.resolve("checkpoints/step-00000002");
+        assertTrue(Files.isRegularFile(run.resolve("samples/step-00000002.png")), "the training grid");
         assertTrue(Checkpoint.config(ckpt) instanceof UViTConfig u && u.sample().algorithm().equals("euler_maruyama_sde"), "the config survives the checkpoint");
         int sampled = Dit4j.run("sample", "--ckpt", run.toString(), "--labels", "281,504", "--out", dir.resolve("samples").toString());
         assertEquals(0, sampled);
