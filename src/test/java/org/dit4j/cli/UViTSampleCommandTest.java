@@ -56,4 +56,30 @@ class UViTSampleCommandTest {
                 "--labels", "3", "--sampler", "ddim", "--no-decode", "--out", dir.resolve("bad").toString());
         assertEquals(2, bad);
     }
+
+    /** {@code dit4j forward} of the t2i model with {@code --context}: the official forward (fixtures/uvit/t2i/ctx8). */
+    @Test
+    void forwardTakesATextContextForTextToImageModels(@TempDir Path dir) throws Exception {
+        Path yaml = dir.resolve("t2i.yaml");
+        Files.writeString(yaml, """
+                family: uvit-t2i
+                img_size: 16
+                patch_size: 2
+                in_chans: 4
+                embed_dim: 32
+                depth: 4
+                num_heads: 2
+                clip_dim: 32
+                num_clip_token: 8
+                """);
+        Path out = dir.resolve("eps.npy");
+        String[] common = {"forward", "--model-config", yaml.toString(), "--ckpt", uvit("t2i/ctx8/weights/uvit-tiny-t2i-ctx8.pth").toString(),
+                "--x", uvit("t2i/ctx8/x.npy").toString(), "--t", uvit("t2i/ctx8/t.npy").toString(), "--out", out.toString()};
+        assertEquals(2, Dit4j.run(common), "no context");
+        String[] withContext = java.util.Arrays.copyOf(common, common.length + 2);
+        withContext[common.length] = "--context";
+        withContext[common.length + 1] = uvit("t2i/ctx8/context.npy").toString();
+        assertEquals(0, Dit4j.run(withContext));
+        Fixtures.assertClose(Npy.read(uvit("t2i/ctx8/forward_out.npy")), Npy.read(out), 1e-4, 1e-4, "t2i forward");
+    }
 }
