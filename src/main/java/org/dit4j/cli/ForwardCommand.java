@@ -54,6 +54,9 @@ public final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--y", description = "Class labels as .npy (N), integer (the null class = num_classes).")
     Path y;
 
+    @Option(names = "--context", description = "Text context as .npy (N, L, C), float32 or float64, for a text-to-image model (U-ViT t2i: 77 x 768).")
+    Path context;
+
     @Option(names = "--out", required = true, description = "The raw model output as .npy (N, out_channels, H, W), float32; FiT tokens give (N, p·p·C_out, T).")
     Path out;
 
@@ -88,8 +91,17 @@ public final class ForwardCommand implements Callable<Integer> {
         }
         if (times.length != xs.size(0))
             throw new IllegalArgumentException("--t " + t + " has " + times.length + " timesteps for " + xs.size(0) + " inputs");
-        long[] labels = labels(cfg, xs.size(0));
-        INDArray result = model.forward(xs, times, Conditioning.labels(labels));
+        if (context != null && !"uvit-t2i".equals(cfg.family()))
+            throw new IllegalArgumentException("--context is for text-to-image models; this " + cfg.family() + " model takes class labels");
+        Conditioning c;
+        if ("uvit-t2i".equals(cfg.family())) {
+            if (context == null) throw new IllegalArgumentException("--context is required: a text-to-image model needs a text context (N, L, C)");
+            c = new Conditioning(null, Npy.readFloat32(context), null);
+        } else {
+            // an unconditional model (no classes) takes no labels
+            c = Conditioning.labels(cfg.numClasses() == 0 && y == null ? new long[(int) xs.size(0)] : labels(cfg, xs.size(0)));
+        }
+        INDArray result = model.forward(xs, times, c);
         Npy.write(out, result);
         System.out.println("wrote " + Arrays.toString(result.shape()) + " to " + out);
         return 0;

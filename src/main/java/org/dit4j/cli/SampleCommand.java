@@ -110,7 +110,8 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--eta", defaultValue = "0.0", description = "DDIM eta (default: ${DEFAULT-VALUE}).")
     double eta;
 
-    @Option(names = "--cfg-scale", defaultValue = "4.0", description = "Classifier-free guidance scale; 1 disables guidance (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--cfg-scale", defaultValue = "4.0", description = "Classifier-free guidance scale: DiT's s in uncond + s·(cond − uncond), 1 disables guidance"
+            + " (default: ${DEFAULT-VALUE}); for U-ViT its s in cond + s·(cond − uncond) (= DiT's s − 1), 0 disables (default: the model config's sample.scale).")
     double cfgScale;
 
     @Option(names = "--cfg-channels", defaultValue = "3", converter = Converters.CfgChannels.class, completionCandidates = Converters.CfgChannels.class,
@@ -165,8 +166,7 @@ public final class SampleCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--order, --solver-method and --skip-type are DPM-Solver settings; --sampler " + sampler.spelling() + " takes none");
         if (sampler.isDpmSolver() && respacing != null) throw new IllegalArgumentException("--respacing is for ddpm/ddim; DPM-Solver takes --steps");
         if (sampler.isDpmSolver() && clipDenoised) throw new IllegalArgumentException("--clip-denoised is not available with DPM-Solver");
-        SampleRequest.Solver solver = new SampleRequest.Solver(order != null ? order : SampleRequest.Solver.DEFAULT.order(),
-                solverMethod != null ? solverMethod : SampleRequest.Solver.DEFAULT.method(), skipType != null ? skipType : SampleRequest.Solver.DEFAULT.skipType());
+        SampleRequest.Solver solver = solver();
         if (batchSize < 0) throw new IllegalArgumentException("--batch-size must be >= 0");
         if (gridNrow <= 0) throw new IllegalArgumentException("--grid-nrow must be positive");
         if (vaeTile < 0) throw new IllegalArgumentException("--vae-tile must be >= 0");
@@ -208,6 +208,7 @@ public final class SampleCommand implements Callable<Integer> {
             if (!applied.equals(cfg)) model = org.dit4j.models.ModelFamilies.of(applied).create(applied, model.stateDict(), resolved.toString());
             cfg = applied;
         }
+        if (cfg.officialSampling() != null) solver = applyOfficialSampling(cfg.officialSampling());
         boolean pixelSpace = cfg.inChannels() == 3;
         int[] latentSize = latentSize(cfg);
         AutoencoderKL autoencoder = pixelSpace || noDecode ? null : Vaes.load(vae, zoo);
@@ -329,6 +330,24 @@ public final class SampleCommand implements Callable<Integer> {
         return new int[]{h, w};
     }
 
+    private SampleRequest.Solver solver() {
+        return new SampleRequest.Solver(order != null ? order : SampleRequest.Solver.DEFAULT.order(),
+                solverMethod != null ? solverMethod : SampleRequest.Solver.DEFAULT.method(), skipType != null ? skipType : SampleRequest.Solver.DEFAULT.skipType());
+    }
+
+    /** A family whose official script samples otherwise (U-ViT's eval configs): its settings for every flag not given. */
+    private SampleRequest.Solver applyOfficialSampling(ModelConfig.SamplingDefaults d) {
+        if (!given("--sampler")) sampler = SampleRequest.SamplerKind.parse(d.sampler());
+        if (!given("--steps") && respacing == null) steps = d.steps();
+        if (!given("--cfg-scale")) cfgScale = d.scale();
+        if (sampler.isDpmSolver() && d.solverMethod() != null) {
+            if (order == null) order = d.order();
+            if (solverMethod == null) solverMethod = new Converters.SolverMethodConverter().convert(d.solverMethod());
+            if (skipType == null) skipType = new Converters.SkipTypeConverter().convert(d.skipType());
+        }
+        return solver();
+    }
+
     private boolean given(String flag) {
         return spec.commandLine().getParseResult().hasMatchedOption(flag);
     }
@@ -355,7 +374,7 @@ public final class SampleCommand implements Callable<Integer> {
         }
         if (interpolation != null) p.put("interpolation", interpolation + (decouple ? " (decoupled)" : ""));
         p.put("cfg_scale", String.valueOf(cfgScale));
-        p.put("cfg_channels", cfgChannels == GuidanceChannels.ALL ? "all" : "3");
+        if (cfg.guidanceRule() == ModelConfig.GuidanceRule.BATCHED) p.put("cfg_channels", cfgChannels == GuidanceChannels.ALL ? "all" : "3");
         p.put("clip_denoised", String.valueOf(clipDenoised));
         if (noise != null) p.put("noise", noise.toString());
         if (cfg.inChannels() != 3 && !noDecode) p.put("vae", vae);

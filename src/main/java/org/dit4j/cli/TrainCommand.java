@@ -231,7 +231,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     private static String describe(ModelConfig c) {
         Map<String, Object> m = c.toMap();
-        return c.family() + " (depth " + m.get("depth") + ", hidden " + m.get("hidden_size") + ", patch " + m.get("patch_size") + ", "
+        return c.family() + " (depth " + m.get("depth") + ", hidden " + m.getOrDefault("hidden_size", m.get("embed_dim")) + ", patch " + m.get("patch_size") + ", "
                 + c.inputSize() + "x" + c.inputSize() + "x" + c.inChannels() + ")";
     }
 

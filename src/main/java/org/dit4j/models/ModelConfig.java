@@ -60,6 +60,31 @@ public interface ModelConfig {
         return false;
     }
 
+    /** The diffusion process the model was trained on, which fixes its time convention and its samplers. */
+    enum Process {
+        /** ADM's discrete linear betas, t = 0..999 (DiT). */
+        ADM,
+        /** The continuous VP SDE, β 0.1 → 20, network time t·999 (U-ViT's {@code train.py}, {@code train_ldm.py}). */
+        VP_CONTINUOUS,
+        /** Stable Diffusion's scaled-linear betas, network time n = 1..1000 (U-ViT's discrete-time scripts). */
+        SD_DISCRETE
+    }
+
+    default Process process() {
+        return Process.ADM;
+    }
+
+    /**
+     * What the family's official sampling script uses for this model when a user names nothing: the sampler (CLI
+     * spelling), steps, guidance scale (in the family's own sense), DPM-Solver order, method and skip type (CLI
+     * spellings, or null). Null: the CLI's defaults, which are DiT's {@code sample.py}.
+     */
+    record SamplingDefaults(String sampler, int steps, double scale, int order, String solverMethod, String skipType) {}
+
+    default SamplingDefaults officialSampling() {
+        return null;
+    }
+
     ModelConfig withInputSize(int size);
 
     ModelConfig withNumClasses(int n);

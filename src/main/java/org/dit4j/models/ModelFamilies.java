@@ -4,6 +4,7 @@ import org.dit4j.models.dit.DiTFamily;
 import org.dit4j.models.fit.FiTFamily;
 import org.dit4j.models.fitmindone.MindOneFiTFamily;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.dit4j.models.uvit.UViTFamily;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -32,6 +33,8 @@ public final class ModelFamilies {
         register(new DiTFamily());
         register(new FiTFamily());
         register(new MindOneFiTFamily());
+        register(new UViTFamily(UViTFamily.NAME));
+        register(new UViTFamily(UViTFamily.T2I));
     }
 
     private ModelFamilies() {}

@@ -55,9 +55,12 @@ public final class DiffusionPipeline {
         for (long l : r.labels())
             if (l < 0 || l >= cfg.numClasses())
                 throw new IllegalArgumentException("class label " + l + " is outside [0, " + cfg.numClasses() + ")");
-        boolean guided = r.cfgScale() > 1.0;   // sample.py: using_cfg = cfg_scale > 1.0
+        // sample.py: using_cfg = cfg_scale > 1.0; U-ViT's eval scripts: scale > 0 (their s is DiT's scale − 1)
+        boolean twoPass = cfg.guidanceRule() == ModelConfig.GuidanceRule.TWO_PASS;
+        boolean guided = twoPass ? r.cfgScale() > 0 : r.cfgScale() > 1.0;
         if (guided && cfg.nullLabel() < 0)
-            throw new IllegalArgumentException("guidance (scale > 1) needs a null class, but this model was built with class_dropout_prob 0");
+            throw new IllegalArgumentException("guidance (scale > " + (twoPass ? "0" : "1") + ") needs a null class, but this model was built with "
+                    + (twoPass ? "p_uncond 0" : "class_dropout_prob 0"));
         int height = r.height() > 0 ? r.height() : cfg.inputSize(), width = r.width() > 0 ? r.width() : cfg.inputSize();
         cfg.checkSampleSize(height, width);
         long[] shape = {n, cfg.inChannels(), height, width};

@@ -31,6 +31,9 @@ public final class SampleGrids {
     public SampleGrids(ModelConfig cfg, AutoencoderKL vae, String labelSpec, SampleRequest.SamplerKind sampler, int steps) {
         if (cfg.inChannels() != 3 && vae == null) throw new IllegalArgumentException("a latent model needs an autoencoder to draw sample grids");
         if (steps <= 0) throw new IllegalArgumentException("sample_steps must be positive, got " + steps);
+        if (cfg.process() != ModelConfig.Process.ADM && !sampler.isDpmSolver() && !sampler.isEulerMaruyama())
+            throw new IllegalArgumentException("sample_sampler " + sampler.spelling() + " runs ADM's discrete process; this " + cfg.family()
+                    + " model's grids need dpm-solver, dpm-solver++ or euler-maruyama");
         this.cfg = cfg;
         this.vae = cfg.inChannels() == 3 ? null : vae;
         this.labels = labelSpec == null || labelSpec.isBlank()
@@ -60,6 +63,7 @@ public final class SampleGrids {
             pipeline.model().loadStateDict(weights, "training weights");
         }
         SampleRequest r = SampleRequest.of(labels).withSampler(sampler, String.valueOf(steps)).withSeed(0);
+        if (cfg.officialSampling() != null) r = r.withGuidance(cfg.officialSampling().scale(), GuidanceChannels.OFFICIAL);   // the family's own scale
         INDArray images = pipeline.images(r, null, 0);
         Files.createDirectories(file.getParent());
         Images.writePng(file, Images.grid(images, Math.min(8, labels.length)));

@@ -14,7 +14,9 @@ public record SampleRequest(long[] labels, SamplerKind sampler, String respacing
                             Solver solver, int height, int width) {
 
     public enum SamplerKind {
-        DDPM("ddpm"), DDIM("ddim"), DPM_SOLVER("dpm-solver"), DPM_SOLVER_PP("dpm-solver++");
+        DDPM("ddpm"), DDIM("ddim"), DPM_SOLVER("dpm-solver"), DPM_SOLVER_PP("dpm-solver++"),
+        /** U-ViT's {@code sde.euler_maruyama} on the reverse VP SDE, and on its probability-flow ODE. */
+        EULER_MARUYAMA("euler-maruyama"), EULER_MARUYAMA_ODE("euler-maruyama-ode");
 
         private final String spelling;
 
@@ -22,23 +24,27 @@ public record SampleRequest(long[] labels, SamplerKind sampler, String respacing
             this.spelling = spelling;
         }
 
-        /** The name users write: ddpm, ddim, dpm-solver, dpm-solver++. */
+        /** The name users write: ddpm, ddim, dpm-solver, dpm-solver++, euler-maruyama, euler-maruyama-ode. */
         public String spelling() {
             return spelling;
         }
 
         public static SamplerKind parse(String s) {
             for (SamplerKind k : values()) if (k.spelling.equals(s)) return k;
-            throw new IllegalArgumentException("unknown sampler '" + s + "' (expected ddpm, ddim, dpm-solver or dpm-solver++)");
+            throw new IllegalArgumentException("unknown sampler '" + s + "' (expected ddpm, ddim, dpm-solver, dpm-solver++, euler-maruyama or euler-maruyama-ode)");
         }
 
         public boolean isDpmSolver() {
             return this == DPM_SOLVER || this == DPM_SOLVER_PP;
         }
 
-        /** {@code sample.py} samples with 250 steps, the DPM-Solver release with 20. */
+        public boolean isEulerMaruyama() {
+            return this == EULER_MARUYAMA || this == EULER_MARUYAMA_ODE;
+        }
+
+        /** {@code sample.py} samples with 250 steps, the DPM-Solver release with 20, U-ViT's Euler–Maruyama with 1000. */
         public int defaultSteps() {
-            return isDpmSolver() ? 20 : 250;
+            return isDpmSolver() ? 20 : isEulerMaruyama() ? 1000 : 250;
         }
     }
 

@@ -32,11 +32,14 @@ public final class Ema {
 
     /** ema ← d·ema + (1 − d)·live for every tensor; {@code live} holds the model's current values under the same names. */
     public void update(Map<String, INDArray> live) {
-        float d = (float) decayAt(updates);
+        // Both factors are the float32 roundings of Python doubles, as torch's mul_(d).add_(p, alpha=1 − d) uses them
+        // (not 1 − float(d), which is 1.00017e-4 for d = 0.9999).
+        double decayNow = decayAt(updates);
+        float d = (float) decayNow, rest = (float) (1 - decayNow);
         for (var e : shadow.entrySet()) {
             INDArray w = live.get(e.getKey());
             if (w == null) throw new IllegalArgumentException("no live value for the EMA tensor " + e.getKey());
-            e.getValue().muli(d).addi(w.mul(1 - d));
+            e.getValue().muli(d).addi(w.mul(rest));
         }
         updates++;
     }

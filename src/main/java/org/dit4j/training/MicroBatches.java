@@ -2,6 +2,7 @@ package org.dit4j.training;
 
 import org.dit4j.data.DataOrder;
 import org.dit4j.data.TrainingData;
+import org.dit4j.diffusion.EpsilonObjective;
 import org.dit4j.models.ModelConfig;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -15,8 +16,11 @@ import java.util.SplittableRandom;
  * replicas, ParallelWrapper, Spark) take their batches from here, so they see the same data.
  */
 public final class MicroBatches {
-    /** x0 (B, C, H, W), respaced timesteps, Gaussian noise shaped like x0, labels after dropout. */
-    public record Draw(INDArray x0, long[] t, INDArray noise, long[] y) {}
+    /**
+     * x0 (B, C, H, W), the timesteps — ADM's respaced integer t, or (an {@link EpsilonObjective}) its continuous t or
+     * discrete n in {@code times}, the other null — Gaussian noise shaped like x0, labels after dropout.
+     */
+    public record Draw(INDArray x0, long[] t, double[] times, INDArray noise, long[] y) {}
 
     private final TrainingData data;
     private final DataOrder order;
@@ -24,8 +28,19 @@ public final class MicroBatches {
     private final long seed;
     private final boolean randomFlip;
     private final int numTimesteps;
+    private final EpsilonObjective objective;
 
     public MicroBatches(TrainingData data, ModelConfig model, TrainConfig cfg, int numTimesteps) {
+        this(data, model, cfg, numTimesteps, null);
+    }
+
+    /** Times drawn as {@code objective} draws them (U-ViT's t ~ U[0, 1) or n uniform in 1..N). */
+    public MicroBatches(TrainingData data, ModelConfig model, TrainConfig cfg, EpsilonObjective objective) {
+        this(data, model, cfg, 0, objective);
+    }
+
+    private MicroBatches(TrainingData data, ModelConfig model, TrainConfig cfg, int numTimesteps, EpsilonObjective objective) {
+        this.objective = objective;
         this.data = data;
         this.model = model;
         this.seed = cfg.integer("seed");
@@ -42,13 +57,14 @@ public final class MicroBatches {
         boolean[] flips = new boolean[batch];
         if (randomFlip) for (int i = 0; i < batch; i++) flips[i] = flipRng.nextDouble() < 0.5;
         TrainingData.Batch b = data.batch(indices, flips, draw);
-        long[] y = new long[batch], t = new long[batch];
+        long[] y = new long[batch], t = objective == null ? new long[batch] : null;
         for (int i = 0; i < batch; i++) {
             y[i] = dropRng.nextDouble() < model.labelDropout() ? model.nullLabel() : b.labels()[i];
-            t[i] = tRng.nextInt(numTimesteps);
+            if (t != null) t[i] = tRng.nextInt(numTimesteps);
         }
+        double[] times = objective == null ? null : objective.drawTimes(batch, tRng);
         float[] noise = new float[(int) b.x().length()];
         for (int i = 0; i < noise.length; i++) noise[i] = (float) noiseRng.nextGaussian();
-        return new Draw(b.x().castTo(DataType.FLOAT), t, Nd4j.create(noise, b.x().shape(), 'c'), y);
+        return new Draw(b.x().castTo(DataType.FLOAT), t, times, Nd4j.create(noise, b.x().shape(), 'c'), y);
     }
 }

@@ -31,9 +31,11 @@ public final class TrainConfig {
         d.put("gradient_accumulation_steps", 1);
         d.put("start_learning_rate", 1e-4);
         d.put("end_learning_rate", 0.0);         // cosine schedule's floor
-        d.put("scheduler", "constant");          // constant or cosine
+        d.put("scheduler", "constant");          // constant, cosine, or customized (U-ViT's min(step / warmup, 1))
         d.put("warmup_steps", 0);
         d.put("weight_decay", 0.0);
+        d.put("beta1", 0.9);                     // AdamW betas (U-ViT's configs: 0.99/0.99, 0.99/0.999, 0.9/0.9)
+        d.put("beta2", 0.999);
         d.put("epochs", 1400);
         d.put("max_steps", 0);                   // 0: as many as the epochs take
         d.put("use_ema", true);
@@ -48,7 +50,7 @@ public final class TrainConfig {
         d.put("sample_every", 0);                // a sample grid from the EMA weights every N steps (0: never)
         d.put("sample_labels", "");              // their class ids, comma-separated; empty: the first (up to 8) classes
         d.put("sample_steps", 25);               // sampling steps of those samples
-        d.put("sample_sampler", "ddim");         // ddim, ddpm, dpm-solver or dpm-solver++
+        d.put("sample_sampler", "ddim");         // ddim, ddpm, dpm-solver, dpm-solver++ (U-ViT also euler-maruyama[-ode])
         d.put("seed", 0);
         d.put("init_from", null);                // weights to fine-tune from
         return Collections.unmodifiableMap(d);
@@ -110,10 +112,11 @@ public final class TrainConfig {
             case "max_steps", "warmup_steps", "sample_every", "seed" -> (Integer) v >= 0 ? null : "must be 0 or more";
             case "start_learning_rate", "end_learning_rate", "weight_decay" -> (Double) v >= 0 ? null : "must be 0 or more";
             case "max_grad_norm" -> (Double) v > 0 ? null : "must be positive";
+            case "beta1", "beta2" -> (Double) v >= 0 && (Double) v < 1 ? null : "must lie in [0, 1)";
             case "ema_decay" -> (Double) v >= 0 && (Double) v <= 1 ? null : "must lie in [0, 1]";
-            case "scheduler" -> v.equals("constant") || v.equals("cosine") ? null : "must be constant or cosine";
+            case "scheduler" -> v.equals("constant") || v.equals("cosine") || v.equals("customized") ? null : "must be constant, cosine or customized";
             case "sample_sampler" -> java.util.Arrays.stream(org.dit4j.pipeline.SampleRequest.SamplerKind.values())
-                    .anyMatch(k -> k.spelling().equals(v)) ? null : "must be ddim, ddpm, dpm-solver or dpm-solver++";
+                    .anyMatch(k -> k.spelling().equals(v)) ? null : "must be ddim, ddpm, dpm-solver, dpm-solver++, euler-maruyama or euler-maruyama-ode";
             default -> null;
         };
     }
@@ -162,12 +165,15 @@ public final class TrainConfig {
 
     /** Learning rate at {@code step}: linear warm-up, then constant or cosine to {@code end_learning_rate}. */
     public double learningRate(long step, long totalSteps) {
+        // U-ViT's utils.customized_lr_scheduler: LambdaLR(min(step / warmup, 1)), so its first update runs at lr 0
+        if ("customized".equals(str("scheduler")))
+            return real("start_learning_rate") * (integer("warmup_steps") == 0 ? 1.0 : Math.min(1.0, (double) step / integer("warmup_steps")));
         return learningRate(real("start_learning_rate"), real("end_learning_rate"), integer("warmup_steps"), cosine(), step, totalSteps);
     }
 
     public boolean cosine() {
-        if (!"cosine".equals(str("scheduler")) && !"constant".equals(str("scheduler")))
-            throw new IllegalArgumentException("scheduler must be constant or cosine, got '" + str("scheduler") + "'");
+        if (!"cosine".equals(str("scheduler")) && !"constant".equals(str("scheduler")) && !"customized".equals(str("scheduler")))
+            throw new IllegalArgumentException("scheduler must be constant, cosine or customized, got '" + str("scheduler") + "'");
         return "cosine".equals(str("scheduler"));
     }
 

@@ -2,6 +2,7 @@ package org.dit4j.training;
 
 import org.dit4j.data.TrainingData;
 import org.dit4j.diffusion.DiffusionConfig;
+import org.dit4j.diffusion.EpsilonObjective;
 import org.dit4j.diffusion.GaussianDiffusion;
 import org.dit4j.models.Conditioning;
 import org.dit4j.models.ModelConfig;
@@ -39,6 +40,7 @@ public final class Trainer extends EngineBase {
     private final List<TrainingStep> replicaSteps = new ArrayList<>();
     private final ExecutorService pool;
     private final GaussianDiffusion diffusion;
+    private final EpsilonObjective objective;   // null: ADM's training_losses
     private final AdamW optimizer;
     private final MicroBatches batches;
 
@@ -58,17 +60,23 @@ public final class Trainer extends EngineBase {
             throw new IllegalArgumentException(workers + " devices exceed the batch size " + cfg.integer("train_batch_size") + " (each needs an example)");
         data.requireExampleShape(model.sampleShape());
         ModelConfig m = model.config();
-        data.requireLabels(m.numClasses());
+        if (m.numClasses() > 0) data.requireLabels(m.numClasses());   // an unconditional model ignores the labels
         this.model = model;
         this.diffusion = GaussianDiffusion.create(DiffusionConfig.of("").withLearnSigma(m.learnSigma()));
-        this.step = new TrainingStep(model, diffusion);
-        this.optimizer = new AdamW(cfg.real("start_learning_rate"), 0.9, 0.999, 1e-8, cfg.real("weight_decay"));
-        this.batches = new MicroBatches(data, m, cfg, diffusion.numTimesteps());
+        // U-ViT's processes train with their own objective: train.py/train_ldm.py's VP SDE, or the SD betas
+        this.objective = switch (m.process()) {
+            case ADM -> null;
+            case VP_CONTINUOUS -> EpsilonObjective.continuousVp();
+            case SD_DISCRETE -> EpsilonObjective.stableDiffusionDiscrete();
+        };
+        this.step = objective == null ? new TrainingStep(model, diffusion) : new TrainingStep(model, objective);
+        this.optimizer = new AdamW(cfg.real("start_learning_rate"), cfg.real("beta1"), cfg.real("beta2"), 1e-8, cfg.real("weight_decay"));
+        this.batches = objective == null ? new MicroBatches(data, m, cfg, diffusion.numTimesteps()) : new MicroBatches(data, m, cfg, objective);
         startEma(model.stateDict());
         for (int i = 1; i < workers; i++) {
             StagedModel r = (StagedModel) ModelFamilies.of(m).create(m, StateDicts.copy(model.stateDict()), "replica " + i);
             replicas.add(r);
-            replicaSteps.add(new TrainingStep(r, diffusion));
+            replicaSteps.add(objective == null ? new TrainingStep(r, diffusion) : new TrainingStep(r, objective));
         }
         pool = workers > 1 ? Executors.newFixedThreadPool(workers - 1, daemonThreads()) : null;
     }
@@ -130,7 +138,7 @@ public final class Trainer extends EngineBase {
         double loss = 0;
         for (int micro = 0; micro < accum; micro++) {
             MicroBatches.Draw d = batches.draw(current * accum + micro, batch);
-            TrainingStep.Result r = computeParallel(d.x0(), d.t(), d.noise(), d.y());
+            TrainingStep.Result r = computeParallel(d.x0(), d.t(), d.times(), d.noise(), d.y());
             if (!Double.isFinite(r.lossMean())) throw new DivergedException(current, r.lossMean());
             loss += r.lossMean() / accum;
             if (grads == null) {
@@ -156,11 +164,11 @@ public final class Trainer extends EngineBase {
     }
 
     /** One batch on the master alone, or split across the replicas: gradients and mean loss weighted by shard size. */
-    private TrainingStep.Result computeParallel(INDArray x0, long[] t, INDArray noise, long[] y) {
-        if (replicas.isEmpty()) return step.compute(x0, t, noise, Conditioning.labels(y), diffusion);
+    private TrainingStep.Result computeParallel(INDArray x0, long[] t, double[] times, INDArray noise, long[] y) {
+        if (replicas.isEmpty()) return compute(step, x0, t, times, noise, y);
         Map<String, INDArray> master = model.stateDict();
         for (StagedModel r : replicas) r.loadStateDict(master, "master weights");
-        int n = t.length, w = workers();
+        int n = y.length, w = workers();
         List<Callable<TrainingStep.Result>> jobs = new ArrayList<>();
         double[] shareOf = new double[w];
         for (int k = 0, start = 0; k < w; k++) {
@@ -168,8 +176,8 @@ public final class Trainer extends EngineBase {
             start = to;
             shareOf[k] = (double) size / n;
             TrainingStep s = k == 0 ? step : replicaSteps.get(k - 1);
-            jobs.add(() -> s.compute(Slices.range(x0, 0, from, to), Arrays.copyOfRange(t, from, to),
-                    Slices.range(noise, 0, from, to), Conditioning.labels(Arrays.copyOfRange(y, from, to)), diffusion));
+            jobs.add(() -> compute(s, Slices.range(x0, 0, from, to), t == null ? null : Arrays.copyOfRange(t, from, to),
+                    times == null ? null : Arrays.copyOfRange(times, from, to), Slices.range(noise, 0, from, to), Arrays.copyOfRange(y, from, to)));
         }
         List<Future<TrainingStep.Result>> others = new ArrayList<>();
         for (int k = 1; k < w; k++) others.add(pool.submit(jobs.get(k)));
@@ -190,6 +198,10 @@ public final class Trainer extends EngineBase {
             for (var e : results.get(k).gradients().entrySet()) grads.merge(e.getKey(), e.getValue().mul(share), INDArray::addi);
         }
         return new TrainingStep.Result(null, null, null, lossMean, grads);
+    }
+
+    private TrainingStep.Result compute(TrainingStep s, INDArray x0, long[] t, double[] times, INDArray noise, long[] y) {
+        return objective == null ? s.compute(x0, t, noise, Conditioning.labels(y), diffusion) : s.compute(x0, times, noise, Conditioning.labels(y));
     }
 
     private static TrainingStep.Result callOrThrow(Callable<TrainingStep.Result> job) {

@@ -1,6 +1,7 @@
 package org.dit4j.training;
 
 import org.dit4j.diffusion.DiffusionLoss;
+import org.dit4j.diffusion.EpsilonObjective;
 import org.dit4j.diffusion.GaussianDiffusion;
 import org.dit4j.models.Conditioning;
 import org.dit4j.models.StagedModel;
@@ -40,7 +41,8 @@ public final class TrainingStep {
     private final StagedModel model;
     private final Map<String, INDArray> weights;   // the model's live arrays, by official name
     private final Map<String, StateSpec> specs;
-    private final DiffusionLoss loss;
+    private final DiffusionLoss loss;               // ADM's training_losses (DiT), or null
+    private final EpsilonObjective epsilon;         // U-ViT's LSimple, or null
     private final SameDiff stem = Graphs.create(), head = Graphs.create();
     private final Map<String, BlockGraph> blocks = new LinkedHashMap<>();
     private final Map<String, String> stemOutputs = new LinkedHashMap<>();   // state name → stem graph variable
@@ -49,9 +51,19 @@ public final class TrainingStep {
     private final boolean learnedSigma;
 
     public TrainingStep(StagedModel model, GaussianDiffusion diffusion) {
+        this(model, new DiffusionLoss(diffusion), diffusion.varType() == GaussianDiffusion.VarType.LEARNED_RANGE, null);
+    }
+
+    /** U-ViT's objectives: {@code mos(ε − ε̂)}, the mean differentiated ({@link #compute(INDArray, double[], INDArray, Conditioning)}). */
+    public TrainingStep(StagedModel model, EpsilonObjective objective) {
+        this(model, null, false, objective);
+    }
+
+    private TrainingStep(StagedModel model, DiffusionLoss loss, boolean learnedSigma, EpsilonObjective epsilon) {
         this.model = model;
-        this.loss = new DiffusionLoss(diffusion);
-        this.learnedSigma = diffusion.varType() == GaussianDiffusion.VarType.LEARNED_RANGE;
+        this.loss = loss;
+        this.epsilon = epsilon;
+        this.learnedSigma = learnedSigma;
         this.weights = model.stateDict();
         this.specs = model.stateSpecs();
         for (String name : model.parameterShapes().keySet()) if (model.isTrainable(name)) trainable.add(name);
@@ -80,8 +92,9 @@ public final class TrainingStep {
         Map<String, SDVariable> headState = new LinkedHashMap<>();
         specs.forEach((name, spec) -> headState.put(name, head.placeHolder(name, DataType.FLOAT, batched(spec.shape()))));
         SDVariable prediction = model.head(hp, headState, model.declareInputs(head));
-        loss.build(head, prediction, model.sampleShape());
-        head.setLossVariables(DiffusionLoss.LOSS_MEAN);
+        if (loss != null) loss.build(head, prediction, model.sampleShape());
+        else EpsilonObjective.build(head, prediction, model.sampleShape());
+        head.setLossVariables(loss != null ? DiffusionLoss.LOSS_MEAN : EpsilonObjective.LOSS_MEAN);
         headParams.addAll(trainableOf(hp));
 
         // The placeholders whose gradients chain the stages are named: with a plain createGradFunction() the head's
@@ -133,8 +146,28 @@ public final class TrainingStep {
 
     /** One forward and backward pass: x0 (N, sample shape), respaced timesteps t, Gaussian noise, the conditioning (after any dropout). */
     public Result compute(INDArray x0, long[] t, INDArray noise, Conditioning cond, GaussianDiffusion diffusion) {
+        if (loss == null) throw new IllegalStateException("this step was built for an epsilon objective");
         Map<String, INDArray> lossPh = loss.placeholders(x0, t, noise);
         Map<String, INDArray> modelPh = model.inputs(lossPh.get(DiffusionLoss.X_T), diffusion.modelTimesteps(t), cond);
+        List<String> lossOutputs = learnedSigma
+                ? List.of(DiffusionLoss.MSE, DiffusionLoss.VB, DiffusionLoss.LOSS, DiffusionLoss.LOSS_MEAN)
+                : List.of(DiffusionLoss.MSE, DiffusionLoss.LOSS, DiffusionLoss.LOSS_MEAN);
+        return run(modelPh, lossPh, lossOutputs, x0.size(0));
+    }
+
+    /**
+     * The epsilon objective's step: x0 (N, sample shape), times (continuous t or discrete n, as
+     * {@link EpsilonObjective#drawTimes} gives them), ε, the conditioning. {@code mse} and {@code loss} are both the per-sample {@code mos}.
+     */
+    public Result compute(INDArray x0, double[] t, INDArray noise, Conditioning cond) {
+        if (epsilon == null) throw new IllegalStateException("this step was built for ADM's training_losses");
+        EpsilonObjective.Noised noised = epsilon.noise(x0, t, noise);
+        Map<String, INDArray> lossPh = Map.of(EpsilonObjective.NOISE, noise.castTo(DataType.FLOAT));
+        Map<String, INDArray> modelPh = model.inputs(noised.xt(), noised.modelTimes(), cond);
+        return run(modelPh, lossPh, List.of(EpsilonObjective.LOSS, EpsilonObjective.LOSS_MEAN), x0.size(0));
+    }
+
+    private Result run(Map<String, INDArray> modelPh, Map<String, INDArray> lossPh, List<String> lossOutputs, long batch) {
         Map<String, INDArray> grads = new HashMap<>();
 
         // Forward: SameDiff recycles output buffers on the next execution, so everything kept is a copy.
@@ -160,19 +193,27 @@ public final class TrainingStep {
         Map<String, INDArray> headPh = new HashMap<>(lossPh);
         headPh.putAll(modelPh);
         headPh.putAll(state);
-        List<String> lossOutputs = learnedSigma
-                ? List.of(DiffusionLoss.MSE, DiffusionLoss.VB, DiffusionLoss.LOSS, DiffusionLoss.LOSS_MEAN)
-                : List.of(DiffusionLoss.MSE, DiffusionLoss.LOSS, DiffusionLoss.LOSS_MEAN);
         List<String> headWrt = new ArrayList<>(headParams);
         headWrt.addAll(differentiable);
         var h = head.calculateGradientsAndOutputs(headPh, lossOutputs, headWrt);
         Map<String, INDArray> outs = h.getOutputs();
-        INDArray mse = outs.get(DiffusionLoss.MSE).dup(), vb = learnedSigma ? outs.get(DiffusionLoss.VB).dup() : null;
-        INDArray perSample = outs.get(DiffusionLoss.LOSS).dup();
-        double lossMean = outs.get(DiffusionLoss.LOSS_MEAN).getDouble(0);
+        INDArray mse, vb = null, perSample;
+        double lossMean;
+        if (loss != null) {
+            mse = outs.get(DiffusionLoss.MSE).dup();
+            if (learnedSigma) vb = outs.get(DiffusionLoss.VB).dup();
+            perSample = outs.get(DiffusionLoss.LOSS).dup();
+            lossMean = outs.get(DiffusionLoss.LOSS_MEAN).getDouble(0);
+        } else {
+            perSample = mse = outs.get(EpsilonObjective.LOSS).dup();
+            lossMean = outs.get(EpsilonObjective.LOSS_MEAN).getDouble(0);
+        }
         for (String name : headParams) grads.put(name, h.getGradients().get(name).dup());
         Map<String, INDArray> upstream = new HashMap<>();                        // ∂L/∂state
-        for (String name : differentiable) upstream.put(name, h.getGradients().get(name).dup());
+        for (String name : differentiable) {
+            INDArray g = h.getGradients().get(name);                              // null: a state the head does not read (U-ViT's skips)
+            if (g != null) upstream.put(name, g.dup());
+        }
 
         // Blocks in reverse, each recomputed from its stored inputs.
         for (int i = calls.size() - 1; i >= 0; i--) {
@@ -180,7 +221,7 @@ public final class TrainingStep {
             BlockGraph g = blocks.get(call.kind());
             loadBlock(g, call.prefix());
             Map<String, INDArray> ph = new HashMap<>(blockInputs.get(i));
-            for (String local : g.outputNames().keySet()) ph.put(UPSTREAM + local, upstreamOf(call, local, upstream, x0.size(0)));
+            for (String local : g.outputNames().keySet()) ph.put(UPSTREAM + local, upstreamOf(call, local, upstream, batch));
             Map<String, INDArray> gr = g.sd().calculateGradients(ph, g.wrt());
             for (String name : g.params()) grads.put(masterName(name, call.prefix()), gr.get(name).dup());
             // A written state's value before the block is only what the block read: its gradient restarts there.

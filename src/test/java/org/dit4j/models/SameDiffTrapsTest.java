@@ -47,6 +47,22 @@ class SameDiffTrapsTest {
         assertTrue(worstPrecise > 1e-5, "preciseGelu now matches tanh GELU: " + worstPrecise);
     }
 
+    /** U-ViT's {@code nn.GELU()} is the exact erf form; neither built-in is it, the composed {@code Ops.geluErf} is (to float32). */
+    @Test
+    void builtInGelusAreNotTheExactErfGeluButOursIs() {
+        double[] xs = {-3, -1.5, -0.5, 0.3, 1, 2.5};
+        double[] exact = {-0.004049694, -0.100210802, -0.154268769, 0.185373427, 0.841344746, 2.484475837};   // x·Φ(x), float64
+        SameDiff sd = SameDiff.create();
+        SDVariable x = sd.constant("x", Nd4j.createFromArray(xs).castTo(DataType.FLOAT));
+        INDArray builtIn = sd.nn.gelu(x).eval(), ours = Ops.geluErf(sd, x).eval();
+        double worstBuiltIn = 0;
+        for (int i = 0; i < xs.length; i++) {
+            worstBuiltIn = Math.max(worstBuiltIn, Math.abs(builtIn.getDouble(i) - exact[i]));
+            assertEquals(exact[i], ours.getDouble(i), 1e-6, "geluErf(" + xs[i] + ")");
+        }
+        assertTrue(worstBuiltIn > 1e-3, "nn.gelu now matches the exact GELU: " + worstBuiltIn);
+    }
+
     @Test
     void meanOverNegativeAxisIsWrongPositiveAxisIsRight() {
         INDArray m = Nd4j.rand(DataType.FLOAT, 2, 3, 4);

@@ -27,7 +27,7 @@ public final class FiTBlock {
             this.mlp = null;
         } else {
             this.swiglu = null;
-            this.mlp = new Mlp(p, name + ".mlp", hidden, cfg.mlpHidden(), tokens, cfg.ffnBias());
+            this.mlp = new Mlp(p, name + ".mlp", hidden, cfg.mlpHidden(), tokens, cfg.ffnBias(), false);
         }
         this.adaLN = new Linear(p, name + ".adaLN_modulation.1", hidden, 6L * hidden, cfg.adalnBias());
     }

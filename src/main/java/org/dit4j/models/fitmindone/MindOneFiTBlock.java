@@ -27,7 +27,7 @@ public final class MindOneFiTBlock {
             this.mlp = null;
         } else {
             this.swiglu = null;
-            this.mlp = new Mlp(p, name + ".ffn", hidden, cfg.mlpHidden(), tokens, true);
+            this.mlp = new Mlp(p, name + ".ffn", hidden, cfg.mlpHidden(), tokens);
         }
         this.adaLN = new Linear(p, name + ".adaLN_modulation.1", hidden, 6L * hidden);
     }

@@ -14,11 +14,16 @@ public final class Attention {
     private final long hidden;
 
     public Attention(Params p, String name, int hidden, int heads, int tokens) {
+        this(p, name, hidden, heads, tokens, true);
+    }
+
+    /** {@code qkvBias} false: U-ViT's default {@code nn.Linear(dim, 3·dim, bias=qkv_bias)}. */
+    public Attention(Params p, String name, int hidden, int heads, int tokens, boolean qkvBias) {
         this.hidden = hidden;
         this.heads = heads;
         this.headDim = hidden / heads;
         this.tokens = tokens;
-        this.qkv = new Linear(p, name + ".qkv", hidden, 3L * hidden);
+        this.qkv = new Linear(p, name + ".qkv", hidden, 3L * hidden, qkvBias);
         this.proj = new Linear(p, name + ".proj", hidden, hidden);
     }
 

@@ -3,7 +3,7 @@ package org.dit4j.models.nn;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 
-/** {@code nn.Linear} with PyTorch's (out, in) weight layout, kept so weights load without transposition. */
+/** {@code nn.Linear} with PyTorch's (out, in) weight layout, kept so weights load without transposition; the bias is optional. */
 public final class Linear {
     private final SDVariable weight;   // (out, in)
     private final SDVariable bias;     // (out), or null for bias=False
@@ -23,8 +23,7 @@ public final class Linear {
 
     /** x (M, in) → (M, out). */
     public SDVariable apply(SDVariable x) {
-        if (bias == null) return x.getSameDiff().mmul(x, weight, false, true, false);   // (M, out)
-        return project(x, weight, bias);
+        return bias == null ? x.getSameDiff().mmul(x, weight, false, true, false) : project(x, weight, bias);
     }
 
     /**

@@ -24,6 +24,11 @@ public final class Ops {
         return x.mul(sd.nn.sigmoid(twoU));
     }
 
+    /** {@code nn.GELU()} (exact): 0.5·x·(1 + erf(x/√2)); {@code nn.gelu} is neither this nor the tanh form. */
+    public static SDVariable geluErf(SameDiff sd, SDVariable x) {
+        return x.mul(sd.math.erf(x.mul(Math.sqrt(0.5))).add(1.0)).mul(0.5);
+    }
+
     /** {@code nn.SiLU}: x·σ(x). */
     public static SDVariable silu(SameDiff sd, SDVariable x) {
         return x.mul(sd.nn.sigmoid(x));

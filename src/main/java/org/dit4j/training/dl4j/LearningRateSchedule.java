@@ -14,7 +14,13 @@ public final class LearningRateSchedule implements ISchedule {
     private LearningRateSchedule() {}
 
     public LearningRateSchedule(TrainConfig cfg, long totalSteps) {
-        this(cfg.real("start_learning_rate"), cfg.real("end_learning_rate"), cfg.integer("warmup_steps"), cfg.cosine(), totalSteps);
+        this(cfg.real("start_learning_rate"), cfg.real("end_learning_rate"), cfg.integer("warmup_steps"), cosineOnly(cfg), totalSteps);
+    }
+
+    private static boolean cosineOnly(TrainConfig cfg) {
+        if ("customized".equals(cfg.str("scheduler")))
+            throw new IllegalArgumentException("scheduler customized (U-ViT's) is for the SameDiff trainer; the ComputationGraph engines take constant or cosine");
+        return cfg.cosine();
     }
 
     private LearningRateSchedule(double start, double end, int warmup, boolean cosine, long total) {
