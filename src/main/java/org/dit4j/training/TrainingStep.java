@@ -80,7 +80,7 @@ public final class TrainingStep {
         Map<String, SDVariable> headState = new LinkedHashMap<>();
         specs.forEach((name, spec) -> headState.put(name, head.placeHolder(name, DataType.FLOAT, batched(spec.shape()))));
         SDVariable prediction = model.head(hp, headState, model.declareInputs(head));
-        loss.build(head, prediction, model.sampleShape());
+        loss.build(head, prediction, model.paddedSamples(), model.sampleShape());
         head.setLossVariables(DiffusionLoss.LOSS_MEAN);
         headParams.addAll(trainableOf(hp));
 
@@ -134,6 +134,7 @@ public final class TrainingStep {
     /** One forward and backward pass: x0 (N, sample shape), respaced timesteps t, Gaussian noise, the conditioning (after any dropout). */
     public Result compute(INDArray x0, long[] t, INDArray noise, Conditioning cond, GaussianDiffusion diffusion) {
         Map<String, INDArray> lossPh = loss.placeholders(x0, t, noise);
+        if (model.paddedSamples()) lossPh.putAll(DiffusionLoss.maskPlaceholders(model.tokenMask(cond), model.sampleShape()[0]));
         Map<String, INDArray> modelPh = model.inputs(lossPh.get(DiffusionLoss.X_T), diffusion.modelTimesteps(t), cond);
         Map<String, INDArray> grads = new HashMap<>();
 
