@@ -22,14 +22,6 @@ class FitDataTest {
         return Npy.read(Fixtures.root().resolve("fit").resolve(rel));
     }
 
-    /** (C, H, W) mirrored along W (Nd4j.reverse would reverse every element). */
-    static INDArray flipW(INDArray x) {
-        long w = x.size(2);
-        long[] idx = new long[(int) w];
-        for (int i = 0; i < w; i++) idx[i] = w - 1 - i;
-        return x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.indices(idx)).dup('c');
-    }
-
     /** Values printed by the official resize_arr (numpy 2.4) for S = 256, 8·p = 16. */
     @Test
     void resizeFollowsResizeArr() {
@@ -60,7 +52,7 @@ class FitDataTest {
     void featuresArePatchifiedInCP1P2OrderWithTheMirrorSecond() {
         for (int i = 0; i < 3; i++) {
             INDArray latent = npy("data/sample" + i + "/latent.npy");
-            INDArray mirrored = flipW(latent);
+            INDArray mirrored = FitFixtureLatents.flipW(latent);
             Map<String, INDArray> t = FitLatents.item(latent, mirrored, 2, npy("data/sample" + i + "/label.npy").getLong(0));
             assertEquals(npy("data/sample" + i + "/feature.npy"), t.get("feature"), "feature " + i);
             assertEquals(npy("data/sample" + i + "/grid.npy"), t.get("grid"), "grid " + i);
@@ -69,15 +61,7 @@ class FitDataTest {
     }
 
     private static Path dataset(Path dir) throws IOException {
-        Path from = dir.resolve(FitLatents.fromFolder(64));
-        Files.createDirectories(from);
-        for (int i = 0; i < 3; i++) {
-            INDArray latent = npy("data/sample" + i + "/latent.npy");
-            INDArray mirrored = flipW(latent);
-            Map<String, INDArray> t = FitLatents.item(latent, mirrored, 2, npy("data/sample" + i + "/label.npy").getLong(0));
-            new FitLatents.Writer(dir, 64, 2, "ema", false, 0).write(from.resolve("sample" + i + ".safetensors"), t);
-        }
-        return dir;
+        return FitFixtureLatents.write(dir, 3, 7, 10);
     }
 
     /** The fixture's torch.manual_seed(6006) picked feature 0, 1, 0; the layout is what is compared. */
