@@ -24,8 +24,7 @@ class FiTTrainerTest {
     /** Batches of 2 from 3 examples: lengths 64 and 32 (and 30 + 32 = 32) both occur. */
     private static TrainConfig config() {
         return TrainConfig.defaultsOnly().set("train_batch_size", 2, "test").set("start_learning_rate", 1e-3, "test")
-                .set("max_steps", 4, "test").set("seed", 5, "test").set("clip_grad", true, "test").set("ema_decay", 0.9, "test")
-                .set("gradient_accumulation_steps", 2, "test");
+                .set("max_steps", 3, "test").set("seed", 5, "test").set("clip_grad", true, "test").set("ema_decay", 0.9, "test");
     }
 
     @Test
@@ -35,17 +34,17 @@ class FiTTrainerTest {
         Trainer a = new Trainer(straight, data, config());
         assertTrue(a.describeEngine().contains("longest"), a.describeEngine());
         double first = a.trainStep().loss();
-        for (int i = 1; i < 4; i++) assertTrue(Double.isFinite(a.trainStep().loss()));
+        for (int i = 1; i < 3; i++) assertTrue(Double.isFinite(a.trainStep().loss()));
         assertTrue(first > 0.5, "loss " + first);
 
         FiTModel before = fresh();
         Trainer b = new Trainer(before, data, config());
-        for (int i = 0; i < 2; i++) b.trainStep();
+        b.trainStep();
         Path ckpt = b.checkpoint(dir.resolve("run"));
         FiTModel after = fresh();
         Trainer c = new Trainer(after, data, config());
         c.restore(TrainingCheckpoint.load(ckpt));
-        assertEquals(2, c.currentStep());
+        assertEquals(1, c.currentStep());
         for (int i = 0; i < 2; i++) c.trainStep();
 
         Map<String, INDArray> wa = straight.stateDict(), wc = after.stateDict();
