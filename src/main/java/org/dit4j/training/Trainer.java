@@ -25,7 +25,8 @@ import java.util.concurrent.Future;
  * The official {@code train.py} loop on one device: x0 from the data, t uniform over the 1000 training steps, labels
  * dropped to the null class with {@code class_dropout_prob}, the learned-σ loss, AdamW, and an EMA of the weights
  * updated every step. Every random draw of step k comes from (seed, k) alone, so a run resumed from a checkpoint at
- * step k reaches the same weights as one that never stopped. Any family with a {@link StagedModel} view trains here.
+ * step k reaches the same weights as one that never stopped. Any family with a {@link StagedModel} view trains here;
+ * FiT trains on padded batches of {@link FitLatents} through one staged view per sequence length, on one device.
  */
 public final class Trainer extends EngineBase {
     /** Raised on a NaN or infinite loss; the last checkpoint written before it is intact. */
@@ -70,6 +71,8 @@ public final class Trainer extends EngineBase {
     public Trainer(StagedModel model, TrainingData data, TrainConfig cfg, int workers) {
         super(cfg, data);
         if (workers < 1) throw new IllegalArgumentException("the number of devices must be at least 1, got " + workers);
+        if (model.paddedSamples())
+            throw new IllegalArgumentException("a " + model.config().family() + " model trains on padded batches: use Trainer(FiTModel, FitLatents, TrainConfig)");
         if (workers > cfg.integer("train_batch_size"))
             throw new IllegalArgumentException(workers + " devices exceed the batch size " + cfg.integer("train_batch_size") + " (each needs an example)");
         data.requireExampleShape(model.sampleShape());
