@@ -59,11 +59,11 @@ public final class FitLatents implements TrainingData {
                     + "/ (make them with dit4j extract-features --fit --max-tokens " + targetLen + ")");
         // The official order is os.listdir's; here every listing is sorted by name so runs are reproducible.
         List<String> f1 = list(from), f2 = list(resize), f3 = list(crop);
-        Set<String> cropped = new HashSet<>(f3);
+        Set<String> cropped = new HashSet<>(f3), resized = new HashSet<>(f2);
         for (String f : f1) files.add(new Path[]{from.resolve(f)});
         for (String f : f2) if (!cropped.contains(f)) files.add(new Path[]{resize.resolve(f)});
         for (String f : f3) {
-            if (!f2.contains(f)) throw new IllegalArgumentException(crop.resolve(f) + ": a crop without its resized copy in " + resizeFolder(targetLen));
+            if (!resized.contains(f)) throw new IllegalArgumentException(crop.resolve(f) + ": a crop without its resized copy in " + resizeFolder(targetLen));
             files.add(new Path[]{resize.resolve(f), crop.resolve(f)});
         }
         if (files.isEmpty()) throw new IllegalArgumentException("FiT latents " + root + ": no .safetensors files");
