@@ -3,9 +3,14 @@ package org.dit4j.cli;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.dit4j.data.CenterCrop;
+import org.dit4j.data.FitLatents;
+import org.dit4j.data.FitResize;
 import org.dit4j.data.ImageFolderData;
 import org.dit4j.data.LatentShards;
 import org.dit4j.diffusion.NoiseSource;
+import org.dit4j.io.Images;
+import org.dit4j.io.WeightsFormatException;
 import org.dit4j.models.vae.AutoencoderKL;
 import org.dit4j.pipeline.Vaes;
 import org.dit4j.zoo.Zoo;
@@ -14,9 +19,11 @@ import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "extract-features", mixinStandardHelpOptions = true,
@@ -49,8 +56,20 @@ public final class ExtractFeaturesCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the posterior samples (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--fit", description = "FiT latents: each image at its own aspect ratio with at most --max-tokens tokens (FiT's resize rule,"
+            + " a centre crop too when both sides exceed S), image and mirror, one file per image in the official folders.")
+    boolean fit;
+
+    @Option(names = "--max-tokens", defaultValue = "256", description = "With --fit: tokens per image at most, a square L; S = 8·p·sqrt(L) pixels"
+            + " (default: ${DEFAULT-VALUE}, S = 256).")
+    int maxTokens;
+
+    @Option(names = "--patch-size", defaultValue = "2", description = "With --fit: the model's patch size p (default: ${DEFAULT-VALUE}).")
+    int patchSize;
+
     @Override
     public Integer call() throws Exception {
+        if (fit) return extractFit();
         if (shardSize <= 0 || batchSize <= 0) throw new IllegalArgumentException("--shard-size and --batch-size must be positive");
         ImageFolderData images = new ImageFolderData(data, imageSize);
         LatentShards.Writer writer = new LatentShards.Writer(out, imageSize, vae, flip, mode, seed);
@@ -85,6 +104,69 @@ public final class ExtractFeaturesCommand implements Callable<Integer> {
         }
         System.out.println("extracted " + writer.done() + " latents to " + out + " (" + images.describe() + ")");
         return 0;
+    }
+
+    /**
+     * FiT's preprocessing ({@link FitResize}), resumable: an image whose resized file exists is done (its crop is
+     * written first, so a crash leaves no resized copy without its crop). Images under 16 tokens are skipped, as the
+     * official dataset's {@code less_than_16} folder is not read by training.
+     */
+    private Integer extractFit() throws Exception {
+        int root = (int) Math.round(Math.sqrt(maxTokens));
+        if (maxTokens < 16 || root * root != maxTokens) throw new IllegalArgumentException("--max-tokens must be a square of at least 16 (256, 1024, ...), got " + maxTokens);
+        if (patchSize < 1 || patchSize > 16) throw new IllegalArgumentException("--patch-size must be in [1, 16], got " + patchSize);
+        AutoencoderKL model = Vaes.load(vae, Zoo.standard());
+        int multiple = model.config().downFactor() * patchSize, size = root * multiple;
+        ImageFolderData images = new ImageFolderData(data, size);
+        FitLatents.Writer writer = new FitLatents.Writer(out, maxTokens, patchSize, vae, mode, seed);
+        long written = 0, small = 0, unreadable = 0, crops = 0;
+        try (ProgressBar bar = System.console() == null ? null : new ProgressBarBuilder().setTaskName("encoding")
+                .setStyle(ProgressBarStyle.ASCII).setInitialMax(images.size()).setUnit(" images", 1).build()) {
+            for (int i = 0; i < images.size(); i++) {
+                if (bar != null) bar.stepTo(i);
+                String name = String.format("%08d", i);
+                if (Files.exists(writer.file(FitResize.Kind.FROM_16, false, name)) || Files.exists(writer.file(FitResize.Kind.GREATER, false, name))) continue;
+                CenterCrop.Rgb rgb;
+                try {
+                    rgb = CenterCrop.Rgb.of(Images.decode(images.file(i)).image());
+                } catch (WeightsFormatException e) {
+                    System.err.println("dit4j extract-features: warning: skipping " + e.getMessage());
+                    unreadable++;
+                    continue;
+                }
+                FitResize.Kind kind = FitResize.kind(rgb.width(), rgb.height(), size, multiple);
+                if (kind == FitResize.Kind.LESS_THAN_16) {
+                    small++;
+                    continue;
+                }
+                if (kind == FitResize.Kind.GREATER && FitResize.cropsToo(rgb.width(), rgb.height(), size)) {
+                    writer.write(writer.file(kind, true, name), encodeFit(model, CenterCrop.apply(rgb, size), images.label(i), i, "crop"));
+                    crops++;
+                }
+                writer.write(writer.file(kind, false, name), encodeFit(model, FitResize.resize(rgb, size, multiple), images.label(i), i, "resize"));
+                written++;
+            }
+        }
+        System.out.println("extracted FiT latents of " + written + " images (" + crops + " with a crop) to " + out + "; skipped " + small
+                + " under 16 tokens and " + unreadable + " unreadable (" + images.describe() + ")");
+        return 0;
+    }
+
+    /** One image and its mirror → the file's tensors (latents × 0.18215, patchified). */
+    private Map<String, INDArray> encodeFit(AutoencoderKL model, CenterCrop.Rgb img, long label, int index, String variant) {
+        int w = img.width(), h = img.height();
+        float[] plain = new float[3 * w * h], mirror = new float[3 * w * h];
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) {
+                    float v = (img.planes()[c][y * w + x] / 255f - 0.5f) / 0.5f;
+                    plain[(c * h + y) * w + x] = v;
+                    mirror[(c * h + y) * w + (w - 1 - x)] = v;
+                }
+        long first = index;
+        INDArray z = encode(model, Nd4j.create(plain, new long[]{1, 3, h, w}, 'c'), first, variant);
+        INDArray zm = encode(model, Nd4j.create(mirror, new long[]{1, 3, h, w}, 'c'), first, variant + "-flipped");
+        return FitLatents.item(z.slice(0), zm.slice(0), patchSize, label);
     }
 
     /** Posterior sample (seeded by the position of the first image, so a resumed run draws the same) × 0.18215. */

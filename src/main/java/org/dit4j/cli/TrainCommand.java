@@ -4,6 +4,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.dit4j.data.EncodedImages;
+import org.dit4j.data.FitLatents;
 import org.dit4j.data.ImageFolderData;
 import org.dit4j.data.LatentShards;
 import org.dit4j.data.TrainingData;
@@ -14,6 +15,8 @@ import org.dit4j.models.ModelConfig;
 import org.dit4j.models.ModelFamilies;
 import org.dit4j.models.ModelFamily;
 import org.dit4j.models.StagedModel;
+import org.dit4j.models.fit.FiTConfig;
+import org.dit4j.models.fit.FiTModel;
 import org.dit4j.pipeline.SampleGrids;
 import org.dit4j.pipeline.Vaes;
 import org.dit4j.training.TrainConfig;
@@ -134,6 +137,7 @@ public final class TrainCommand implements Callable<Integer> {
         set.forEach((k, v) -> cfg.set(k, v, "--set " + k));
 
         ModelConfig arch = architecture(cfg);
+        if (arch instanceof FiTConfig) refuseFitEngines();
         ModelFamily family = ModelFamilies.of(arch);
         TrainingData dataset = dataset(cfg, arch);
         Map<String, INDArray> initial;
@@ -204,7 +208,16 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /** The DL4J engines wrap one fixed-shape DiT ComputationGraph; FiT's batches change length and carry a grid and a mask. */
+    private void refuseFitEngines() {
+        String why = ": FiT trains on one device only (the DL4J engines take fixed-shape DiT batches, not padded sequences with masks)";
+        if (spark != null) throw new IllegalArgumentException("--spark" + why);
+        if (parallel != Converters.Parallel.REPLICAS) throw new IllegalArgumentException("--parallel " + parallel.name().toLowerCase(Locale.ROOT).replace('_', '-') + why);
+        if (devices > 1) throw new IllegalArgumentException("--devices " + devices + ": FiT trains on one device only (replicas of its per-length stage graphs are not implemented)");
+    }
+
     private TrainingLoop engine(Denoiser net, TrainingData dataset, TrainConfig cfg) {
+        if (net instanceof FiTModel fit) return new Trainer(fit, (FitLatents) dataset, cfg);
         if (spark != null) {
             int every = cfg.integer("log_every");
             long[] rounds = {0};
@@ -249,6 +262,12 @@ public final class TrainCommand implements Callable<Integer> {
     static TrainingData dataset(TrainConfig cfg, ModelConfig arch) throws Exception {
         if (cfg.str("features_path") != null && cfg.str("data_path") != null)
             throw new IllegalArgumentException("give --data or --features, not both");
+        if (arch instanceof FiTConfig fit) {
+            if (cfg.str("features_path") == null)
+                throw new IllegalArgumentException("FiT trains from latents of native aspect ratio: make them with dit4j extract-features --fit, then give --features DIR");
+            int len = cfg.integer("target_len") > 0 ? cfg.integer("target_len") : fit.contextSize();
+            return new FitLatents(Path.of(cfg.str("features_path")), len, cfg.str("latent_copy"));
+        }
         if (cfg.str("features_path") != null) return new LatentShards(Path.of(cfg.str("features_path")));
         if (cfg.str("data_path") == null) throw new IllegalArgumentException("no training data: give --data DIR or --features DIR");
         if ("none".equals(cfg.str("vae"))) return new ImageFolderData(Path.of(cfg.str("data_path")), arch.inputSize());

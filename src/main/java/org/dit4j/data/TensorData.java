@@ -3,6 +3,7 @@ package org.dit4j.data;
 import org.dit4j.util.Slices;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.Arrays;
 
@@ -39,10 +40,18 @@ public final class TensorData implements TrainingData {
         long[] ys = new long[indices.length];
         for (int k = 0; k < indices.length; k++) {
             INDArray one = Slices.range(x, 0, indices[k], indices[k] + 1);
-            xs[k] = flips[k] ? Nd4j.reverse(one.permute(3, 0, 1, 2).dup('c')).permute(1, 2, 3, 0).dup('c') : one;
+            xs[k] = flips[k] ? mirrored(one) : one;
             ys[k] = labels[(int) indices[k]];
         }
         return new Batch(Nd4j.concat(0, xs), ys);
+    }
+
+    /** (1, C, H, W) mirrored along W (Nd4j.reverse reverses every element, channels and rows too). */
+    private static INDArray mirrored(INDArray one) {
+        long w = one.size(3);
+        long[] columns = new long[(int) w];
+        for (int i = 0; i < w; i++) columns[i] = w - 1 - i;
+        return one.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.indices(columns)).dup('c');
     }
 
     @Override

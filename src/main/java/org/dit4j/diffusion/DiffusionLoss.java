@@ -46,8 +46,8 @@ public final class DiffusionLoss {
     }
 
     /**
-     * With {@code masked}, padded batches (FiT): the squared error is multiplied by the {@link #MASK} and both terms by
-     * the per-sample {@link #RATIO} N / real, as FiT's masked {@code training_losses} does (it does not mask the VB term).
+     * With {@code masked}, padded batches (FiT): the target is multiplied by the {@link #MASK} and both terms by the
+     * per-sample {@link #RATIO} N / real, as FiT's masked {@code training_losses} does (it does not mask the VB term).
      */
     public SDVariable build(SameDiff sd, SDVariable modelOutput, boolean masked, long... sampleShape) {
         long[] batched = batched(sampleShape), perSample = perSample(sampleShape.length);
@@ -115,10 +115,9 @@ public final class DiffusionLoss {
         boolean learned = diffusion.varType == GaussianDiffusion.VarType.LEARNED_RANGE;
         SDVariable out = learned ? modelOutput.get(SDIndex.all(), SDIndex.interval(0L, channels)) : modelOutput;   // (N, C, ...)
         SDVariable target = diffusion.meanType == GaussianDiffusion.MeanType.EPSILON ? noise : xStart;
-        SDVariable diff = target.sub(out);
-        SDVariable squared = diff.mul(diff);
-        if (in.mask() != null) squared = squared.mul(in.mask());
-        SDVariable mse = meanFlat(squared, rank);                                                                          // (N)
+        // FiT: mean_flat((target·mask − output)²), so padding counts (target 0 there) wherever the output is not 0.
+        SDVariable diff = (in.mask() != null ? target.mul(in.mask()) : target).sub(out);
+        SDVariable mse = meanFlat(diff.mul(diff), rank);                                                                          // (N)
         if (in.ratio() != null) mse = mse.mul(in.ratio());
         mse = mse.rename(MSE);
         SDVariable loss = mse;
@@ -199,6 +198,27 @@ public final class DiffusionLoss {
             for (int i = 0; i < t.length; i++) z[i] = t[i] == 0 ? 1f : 0f;
             ph.put(T_IS_ZERO, Nd4j.createFromArray(z));
         }
+        return ph;
+    }
+
+    /**
+     * {@code get_flexible_mask_and_ratio} of a token mask (N, T): {@link #MASK} broadcast to (N, {@code channels}, T) and
+     * {@link #RATIO} = T / (real tokens) in float32.
+     */
+    public static Map<String, INDArray> maskPlaceholders(INDArray tokenMask, long channels) {
+        if (tokenMask.rank() != 2) throw new IllegalArgumentException("token mask has shape " + java.util.Arrays.toString(tokenMask.shape()) + ", expected (N, T)");
+        long n = tokenMask.size(0), tokens = tokenMask.size(1);
+        INDArray m = tokenMask.castTo(DataType.FLOAT);
+        float[] ratio = new float[(int) n];
+        for (int i = 0; i < n; i++) {
+            long real = 0;
+            for (long j = 0; j < tokens; j++) if (m.getFloat(i, j) != 0f) real++;
+            if (real == 0) throw new IllegalArgumentException("sample " + i + " of the batch has no real token");
+            ratio[i] = (float) tokens / real;
+        }
+        Map<String, INDArray> ph = new HashMap<>();
+        ph.put(MASK, m.reshape(n, 1, tokens).broadcast(n, channels, tokens).dup('c'));
+        ph.put(RATIO, Nd4j.createFromArray(ratio));
         return ph;
     }
 

@@ -27,6 +27,19 @@ public interface StagedModel extends Denoiser {
     /** The per-sample shape of x_t, which is also the shape the diffusion loss compares. */
     long[] sampleShape();
 
+    /**
+     * Whether samples are padded sequences (FiT): the loss then masks the target and scales both terms by the
+     * sequence length over the real tokens of {@link #tokenMask}.
+     */
+    default boolean paddedSamples() {
+        return false;
+    }
+
+    /** The (N, T) mask of real tokens of a batch, for {@link #paddedSamples} models. */
+    default INDArray tokenMask(Conditioning c) {
+        throw new UnsupportedOperationException("samples of this model are not padded");
+    }
+
     /** The input placeholders' values for one pass (names as {@link #declareInputs}). */
     Map<String, INDArray> inputs(INDArray x, double[] t, Conditioning c);
 

@@ -1,9 +1,11 @@
 package org.dit4j.training;
 
 import org.dit4j.data.DataOrder;
+import org.dit4j.data.FitLatents;
 import org.dit4j.data.TrainingData;
 import org.dit4j.diffusion.EpsilonObjective;
 import org.dit4j.models.ModelConfig;
+import org.dit4j.models.TokenLayout;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -47,6 +49,37 @@ public final class MicroBatches {
         this.randomFlip = cfg.bool("random_flip");
         this.numTimesteps = numTimesteps;
         this.order = new DataOrder(data.size(), seed);
+    }
+
+    /** A padded micro-batch (FiT): tokens x0 (B, p·p·C, N), timesteps, noise shaped like x0, labels after dropout, the layout. */
+    public record PaddedDraw(INDArray x0, long[] t, INDArray noise, long[] y, TokenLayout layout) {}
+
+    /**
+     * Micro-batch number {@code draw} of FiT latents, padded to its longest sequence ({@code padTo} 0, as train_fit.py
+     * trims) or to {@code padTo} tokens; the draws are {@link #draw}'s, plus which copy ("copy") under {@code random}.
+     */
+    public PaddedDraw drawPadded(long draw, int batch, int padTo) {
+        if (!(data instanceof FitLatents fit)) throw new IllegalStateException("padded batches need FiT latents");
+        long[] indices = order.indices(draw * batch, batch);
+        SplittableRandom flipRng = DataOrder.stream(seed, draw, "flip"), copyRng = DataOrder.stream(seed, draw, "copy"),
+                dropRng = DataOrder.stream(seed, draw, "label-drop"), tRng = DataOrder.stream(seed, draw, "t"),
+                noiseRng = DataOrder.stream(seed, draw, "noise");
+        boolean[] flips = new boolean[batch];
+        double[] copy = new double[batch];
+        for (int i = 0; i < batch; i++) {
+            flips[i] = randomFlip && flipRng.nextDouble() < 0.5;
+            copy[i] = copyRng.nextDouble();
+        }
+        FitLatents.Padded b = fit.batch(indices, flips, copy, padTo);
+        long[] y = new long[batch], t = new long[batch];
+        for (int i = 0; i < batch; i++) {
+            y[i] = dropRng.nextDouble() < model.labelDropout() ? model.nullLabel() : b.labels()[i];
+            t[i] = tRng.nextInt(numTimesteps);
+        }
+        // train_fit.py's randn_like(x_start): noise at the padding too.
+        float[] noise = new float[(int) b.x().length()];
+        for (int i = 0; i < noise.length; i++) noise[i] = (float) noiseRng.nextGaussian();
+        return new PaddedDraw(b.x(), t, Nd4j.create(noise, b.x().shape(), 'c'), y, new TokenLayout(b.grid(), b.mask(), b.sizes()));
     }
 
     /** Micro-batch number {@code draw} (= step · accumulation + micro) of {@code batch} examples. */

@@ -44,6 +44,9 @@ public final class TrainConfig {
         d.put("clip_grad", false);
         d.put("max_grad_norm", 1.0);
         d.put("random_flip", true);
+        d.put("target_len", 0);                  // FiT: tokens of the latent dataset (its folders' <L>); 0: the model's context_size
+        d.put("latent_copy", "resize");          // FiT: resize, crop or random (the official data.random)
+        d.put("pad_to", "longest");              // FiT: longest (train_fit.py's trim to the batch's longest) or target_len
         d.put("ckpt_every", 50000);
         d.put("ckpt_max_keep", 3);
         d.put("log_every", 100);
@@ -109,7 +112,9 @@ public final class TrainConfig {
         return switch (key) {
             case "train_batch_size", "gradient_accumulation_steps", "ckpt_every", "log_every", "ckpt_max_keep", "epochs", "sample_steps",
                  "image_size", "num_classes" -> (Integer) v >= 1 ? null : "must be at least 1";
-            case "max_steps", "warmup_steps", "sample_every", "seed" -> (Integer) v >= 0 ? null : "must be 0 or more";
+            case "latent_copy" -> org.dit4j.data.FitLatents.VARIANTS.contains(v) ? null : "must be resize, crop or random";
+            case "pad_to" -> v.equals("longest") || v.equals("target_len") ? null : "must be longest or target_len";
+            case "max_steps", "warmup_steps", "sample_every", "seed", "target_len" -> (Integer) v >= 0 ? null : "must be 0 or more";
             case "start_learning_rate", "end_learning_rate", "weight_decay" -> (Double) v >= 0 ? null : "must be 0 or more";
             case "max_grad_norm" -> (Double) v > 0 ? null : "must be positive";
             case "beta1", "beta2" -> (Double) v >= 0 && (Double) v < 1 ? null : "must lie in [0, 1)";

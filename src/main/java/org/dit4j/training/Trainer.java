@@ -1,5 +1,6 @@
 package org.dit4j.training;
 
+import org.dit4j.data.FitLatents;
 import org.dit4j.data.TrainingData;
 import org.dit4j.diffusion.DiffusionConfig;
 import org.dit4j.diffusion.EpsilonObjective;
@@ -9,6 +10,8 @@ import org.dit4j.models.ModelConfig;
 import org.dit4j.models.ModelFamilies;
 import org.dit4j.models.StagedModel;
 import org.dit4j.models.StateDicts;
+import org.dit4j.models.fit.FiTConfig;
+import org.dit4j.models.fit.FiTModel;
 import org.dit4j.util.Slices;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -23,7 +26,8 @@ import java.util.concurrent.Future;
  * The official {@code train.py} loop on one device: x0 from the data, t uniform over the 1000 training steps, labels
  * dropped to the null class with {@code class_dropout_prob}, the learned-σ loss, AdamW, and an EMA of the weights
  * updated every step. Every random draw of step k comes from (seed, k) alone, so a run resumed from a checkpoint at
- * step k reaches the same weights as one that never stopped. Any family with a {@link StagedModel} view trains here.
+ * step k reaches the same weights as one that never stopped. Any family with a {@link StagedModel} view trains here;
+ * FiT trains on padded batches of {@link FitLatents} through one staged view per sequence length, on one device.
  */
 public final class Trainer extends EngineBase {
     /** Raised on a NaN or infinite loss; the last checkpoint written before it is intact. */
@@ -34,7 +38,20 @@ public final class Trainer extends EngineBase {
     }
 
     private final StagedModel model;
+    /** The step of the fixed-shape model, or null when steps are made per padded length ({@link #stepFor}). */
     private final TrainingStep step;
+    /** FiT: one step per sequence length, the most recently used kept (each holds its stage graphs and one block's weights). */
+    private final Map<Integer, TrainingStep> padded = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Integer, TrainingStep> e) {
+            return size() > PADDED_STEPS_KEPT;
+        }
+    };
+    static final int PADDED_STEPS_KEPT = 8;
+    private final FiTModel fit;
+    private final int padTo;
+    /** The trainable parameters: the model's live arrays, which the optimiser updates in place. */
+    private final Map<String, INDArray> trainable;
     /** Data-parallel workers beyond the first: replicas of the model that receive its weights before every step. */
     private final List<StagedModel> replicas = new ArrayList<>();
     private final List<TrainingStep> replicaSteps = new ArrayList<>();
@@ -56,6 +73,8 @@ public final class Trainer extends EngineBase {
     public Trainer(StagedModel model, TrainingData data, TrainConfig cfg, int workers) {
         super(cfg, data);
         if (workers < 1) throw new IllegalArgumentException("the number of devices must be at least 1, got " + workers);
+        if (model.paddedSamples())
+            throw new IllegalArgumentException("a " + model.config().family() + " model trains on padded batches: use Trainer(FiTModel, FitLatents, TrainConfig)");
         if (workers > cfg.integer("train_batch_size"))
             throw new IllegalArgumentException(workers + " devices exceed the batch size " + cfg.integer("train_batch_size") + " (each needs an example)");
         data.requireExampleShape(model.sampleShape());
@@ -70,6 +89,9 @@ public final class Trainer extends EngineBase {
             case SD_DISCRETE -> EpsilonObjective.stableDiffusionDiscrete();
         };
         this.step = objective == null ? new TrainingStep(model, diffusion) : new TrainingStep(model, objective);
+        this.trainable = step.trainableParameters();
+        this.fit = null;
+        this.padTo = 0;
         this.optimizer = new AdamW(cfg.real("start_learning_rate"), cfg.real("beta1"), cfg.real("beta2"), 1e-8, cfg.real("weight_decay"));
         this.batches = objective == null ? new MicroBatches(data, m, cfg, diffusion.numTimesteps()) : new MicroBatches(data, m, cfg, objective);
         startEma(model.stateDict());
@@ -79,6 +101,36 @@ public final class Trainer extends EngineBase {
             replicaSteps.add(objective == null ? new TrainingStep(r, diffusion) : new TrainingStep(r, objective));
         }
         pool = workers > 1 ? Executors.newFixedThreadPool(workers - 1, daemonThreads()) : null;
+    }
+
+    /**
+     * FiT on one device (train_fit.py): padded batches of {@code data}, each through the staged view of its length —
+     * the batch's longest sequence ({@code pad_to: longest}, the official trim) or {@code target_len} (one graph; the
+     * same gradients, a larger VB value since the official loss counts padding there).
+     */
+    public Trainer(FiTModel model, FitLatents data, TrainConfig cfg) {
+        super(cfg, data);
+        FiTConfig m = model.config();
+        data.requireExampleShape(new long[]{m.tokenChannels(), data.targetLen()});
+        data.requireLabels(m.numClasses());
+        this.fit = model;
+        this.padTo = "target_len".equals(cfg.str("pad_to")) ? data.targetLen() : 0;
+        this.model = model.staged(data.targetLen());
+        this.diffusion = GaussianDiffusion.create(DiffusionConfig.of("").withLearnSigma(m.learnSigma()));
+        this.step = null;
+        this.objective = null;
+        Map<String, INDArray> live = new LinkedHashMap<>();
+        model.parameterShapes().keySet().stream().filter(model::isTrainable).forEach(k -> live.put(k, model.stateDict().get(k)));
+        this.trainable = live;
+        this.optimizer = new AdamW(cfg.real("start_learning_rate"), cfg.real("beta1"), cfg.real("beta2"), 1e-8, cfg.real("weight_decay"));
+        this.batches = new MicroBatches(data, m, cfg, diffusion.numTimesteps());
+        startEma(model.stateDict());
+        this.pool = null;
+    }
+
+    /** The step for padded sequences of {@code tokens} tokens. */
+    private TrainingStep stepFor(int tokens) {
+        return padded.computeIfAbsent(tokens, n -> new TrainingStep(fit.staged(n), diffusion));
     }
 
     private static java.util.concurrent.ThreadFactory daemonThreads() {
@@ -95,6 +147,7 @@ public final class Trainer extends EngineBase {
 
     @Override
     public String describeEngine() {
+        if (fit != null) return "SameDiff, one device, padded to " + (padTo > 0 ? padTo + " tokens" : "each batch's longest sequence");
         return workers() == 1 ? "SameDiff, one device" : "SameDiff, " + workers() + " synchronous data-parallel replicas";
     }
 
@@ -116,7 +169,7 @@ public final class Trainer extends EngineBase {
     @Override
     public void restore(TrainingCheckpoint.State s) {
         String source = "checkpoint at step " + s.step();
-        TrainingCheckpoint.checkOptimizerState(s, step.trainableParameters(), source);
+        TrainingCheckpoint.checkOptimizerState(s, trainable, source);
         model.loadStateDict(s.weights(), source);
         if (ema != null) ema.restore(s.ema() != null ? s.ema() : s.weights(), s.step());
         optimizer.restore(s.expAvg(), s.expAvgSq(), s.optimizerSteps());
@@ -137,8 +190,14 @@ public final class Trainer extends EngineBase {
         Map<String, INDArray> grads = null;
         double loss = 0;
         for (int micro = 0; micro < accum; micro++) {
-            MicroBatches.Draw d = batches.draw(current * accum + micro, batch);
-            TrainingStep.Result r = computeParallel(d.x0(), d.t(), d.times(), d.noise(), d.y());
+            TrainingStep.Result r;
+            if (fit != null) {
+                MicroBatches.PaddedDraw d = batches.drawPadded(current * accum + micro, batch, padTo);
+                r = stepFor((int) d.x0().size(2)).compute(d.x0(), d.t(), d.noise(), new Conditioning(d.y(), null, d.layout()), diffusion);
+            } else {
+                MicroBatches.Draw d = batches.draw(current * accum + micro, batch);
+                r = computeParallel(d.x0(), d.t(), d.times(), d.noise(), d.y());
+            }
             if (!Double.isFinite(r.lossMean())) throw new DivergedException(current, r.lossMean());
             loss += r.lossMean() / accum;
             if (grads == null) {
@@ -156,7 +215,7 @@ public final class Trainer extends EngineBase {
             grads.values().forEach(g -> g.muli(scale));
         }
         double lr = cfg.learningRate(current, totalSteps());
-        optimizer.step(step.trainableParameters(), grads, lr);
+        optimizer.step(trainable, grads, lr);
         if (ema != null) ema.update(model.stateDict());
         current++;
         double seconds = (System.nanoTime() - t0) / 1e9;

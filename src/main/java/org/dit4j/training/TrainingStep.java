@@ -92,7 +92,7 @@ public final class TrainingStep {
         Map<String, SDVariable> headState = new LinkedHashMap<>();
         specs.forEach((name, spec) -> headState.put(name, head.placeHolder(name, DataType.FLOAT, batched(spec.shape()))));
         SDVariable prediction = model.head(hp, headState, model.declareInputs(head));
-        if (loss != null) loss.build(head, prediction, model.sampleShape());
+        if (loss != null) loss.build(head, prediction, model.paddedSamples(), model.sampleShape());
         else EpsilonObjective.build(head, prediction, model.sampleShape());
         head.setLossVariables(loss != null ? DiffusionLoss.LOSS_MEAN : EpsilonObjective.LOSS_MEAN);
         headParams.addAll(trainableOf(hp));
@@ -148,6 +148,7 @@ public final class TrainingStep {
     public Result compute(INDArray x0, long[] t, INDArray noise, Conditioning cond, GaussianDiffusion diffusion) {
         if (loss == null) throw new IllegalStateException("this step was built for an epsilon objective");
         Map<String, INDArray> lossPh = loss.placeholders(x0, t, noise);
+        if (model.paddedSamples()) lossPh.putAll(DiffusionLoss.maskPlaceholders(model.tokenMask(cond), model.sampleShape()[0]));
         Map<String, INDArray> modelPh = model.inputs(lossPh.get(DiffusionLoss.X_T), diffusion.modelTimesteps(t), cond);
         List<String> lossOutputs = learnedSigma
                 ? List.of(DiffusionLoss.MSE, DiffusionLoss.VB, DiffusionLoss.LOSS, DiffusionLoss.LOSS_MEAN)

@@ -47,7 +47,7 @@ class DiffusionLossTest {
     }
 
     @Test
-    void theMaskHidesPaddedPositionsFromTheMseAndTheRatioScalesBothTerms() {
+    void theMaskZeroesTheTargetAtPaddingAndTheRatioScalesBothTerms() {
         INDArray mask = Nd4j.ones(DataType.FLOAT, 3, C, T);
         mask.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.all(),
                 org.nd4j.linalg.indexing.NDArrayIndex.interval(2, 4)).assign(0);
@@ -55,8 +55,8 @@ class DiffusionLossTest {
         Map<String, INDArray> plain = run(false, true, null, null), masked = run(true, true, mask, ratio);
         INDArray eps = masked.get("out").get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(0, C),
                 org.nd4j.linalg.indexing.NDArrayIndex.all());
-        INDArray sq = masked.get("noise").sub(eps);
-        sq.muli(sq).muli(mask);
+        INDArray sq = masked.get("noise").mul(mask).sub(eps);
+        sq.muli(sq);
         for (int i = 0; i < 3; i++) {
             double expected = sq.slice(i).sumNumber().doubleValue() / (C * T) * 2;
             assertEquals(expected, masked.get(DiffusionLoss.MSE).getDouble(i), 1e-5 * Math.abs(expected), "masked mse " + i);

@@ -241,4 +241,27 @@ class SameDiffTrapsTest {
             else assertTrue(orth > 1e-3, "M2.1's eigenvectors are orthogonal at n = 200 now (" + orth + "): the trap is gone");
         }
     }
+
+    @Test
+    void float32SumsAccumulateSequentially() {
+        // 1000 then 4096 × 0.01: torch and numpy sum pairwise (error ~1e-5); ND4J adds each term to a float32 total, so the
+        // small terms after a large one round away ~2e-5 of the sum. Loss values (FiT's padding terms) differ from the
+        // official ones by that much; the double sum is exact to float precision.
+        float[] v = new float[4097];
+        v[0] = 1000f;
+        java.util.Arrays.fill(v, 1, v.length, 0.01f);
+        double exact = 1000 + 4096 * (double) 0.01f;
+        INDArray x = Nd4j.createFromArray(v);
+        assertTrue(Math.abs(x.sumNumber().doubleValue() - exact) > 1e-2, "ND4J's float32 sum became accurate");
+        assertEquals(exact, x.castTo(DataType.DOUBLE).sumNumber().doubleValue(), 1e-9);
+    }
+
+    @Test
+    void nd4jReverseReversesEveryElementNotTheFirstAxis() {
+        INDArray x = Nd4j.createFromArray(new float[][]{{1, 2, 3}, {4, 5, 6}});
+        assertEquals(Nd4j.createFromArray(new float[][]{{6, 5, 4}, {3, 2, 1}}), Nd4j.reverse(x.dup()));
+        // A flip along one axis: index it with the reversed positions.
+        assertEquals(Nd4j.createFromArray(new float[][]{{3, 2, 1}, {6, 5, 4}}),
+                x.get(NDArrayIndex.all(), NDArrayIndex.indices(2, 1, 0)).dup());
+    }
 }

@@ -101,6 +101,11 @@ public final class FiTModel implements Denoiser {
         });
     }
 
+    /** This model as stages over padded sequences of {@code tokens} tokens, for training block by block (one view per length). */
+    public FiTStaged staged(int tokens) {
+        return new FiTStaged(this, tokens);
+    }
+
     /** What the timestep embedder sees: {@code time_shifting·t / (1 + (time_shifting − 1)·t)} in float32, clamped to 1 with {@code time_clamp}. */
     public double[] modelTime(double[] t) {
         double[] out = new double[t.length];
