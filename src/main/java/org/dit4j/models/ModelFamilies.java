@@ -25,8 +25,6 @@ import java.util.*;
  */
 public final class ModelFamilies {
     public static final String FAMILY_KEY = "family", DEFAULT = "dit";
-    /** Families the configs may name; those without an implementation yet are refused by name. */
-    private static final List<String> PLANNED = List.of("dit", "fit", "fit-mindone", "uvit", "uvit-t2i");
     private static final Map<String, ModelFamily> FAMILIES = new LinkedHashMap<>();
 
     static {
@@ -46,10 +44,7 @@ public final class ModelFamilies {
     public static ModelFamily get(String name) {
         ModelFamily f = FAMILIES.get(name);
         if (f != null) return f;
-        if (PLANNED.contains(name))
-            throw new IllegalArgumentException("model family '" + name + "' is not available in this version of dit4j (available: "
-                    + String.join(", ", FAMILIES.keySet()) + ")");
-        throw new IllegalArgumentException("unknown model family '" + name + "' (expected one of " + String.join(", ", PLANNED) + ")");
+        throw new IllegalArgumentException("unknown model family '" + name + "' (expected one of " + String.join(", ", FAMILIES.keySet()) + ")");
     }
 
     public static ModelFamily of(ModelConfig cfg) {

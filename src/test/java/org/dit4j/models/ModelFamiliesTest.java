@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -25,11 +26,13 @@ class ModelFamiliesTest {
     }
 
     @Test
-    void familiesNotYetImplementedAndUnknownOnesAreRefusedByName() {
-        var planned = assertThrows(IllegalArgumentException.class, () -> ModelFamilies.fromYaml("family: fit\ndepth: 13\n", "f.yaml"));
-        assertTrue(planned.getMessage().startsWith("f.yaml: ") && planned.getMessage().contains("'fit' is not available"), planned.getMessage());
+    void unknownFamiliesAndKeysAreRefusedByName() {
+        assertEquals(List.of("dit", "fit", "fit-mindone", "uvit", "uvit-t2i"), ModelFamilies.all().stream().map(ModelFamily::name).toList());
         var unknown = assertThrows(IllegalArgumentException.class, () -> ModelFamilies.fromYaml("family: sit\n", "s.yaml"));
-        assertTrue(unknown.getMessage().contains("unknown model family 'sit'"), unknown.getMessage());
+        assertTrue(unknown.getMessage().startsWith("s.yaml: ") && unknown.getMessage().contains("unknown model family 'sit' (expected one of dit, fit, fit-mindone, uvit, uvit-t2i)"),
+                unknown.getMessage());
+        var fitKey = assertThrows(IllegalArgumentException.class, () -> ModelFamilies.fromYaml("family: fit\ninput_size: 32\n", "f.yaml"));
+        assertTrue(fitKey.getMessage().contains("unknown FiT config key 'input_size'"), fitKey.getMessage());
         var typo = assertThrows(IllegalArgumentException.class, () -> ModelFamilies.fromYaml("family: dit\ndepht: 2\n", "t.yaml"));
         assertTrue(typo.getMessage().contains("unknown model config key 'depht'"), typo.getMessage());
     }
