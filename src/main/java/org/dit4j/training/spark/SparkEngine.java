@@ -33,6 +33,7 @@ public final class SparkEngine implements GraphTrainer.Engine {
 
     /** Starts a Spark context for {@code master} ({@code local[2]}, {@code spark://host:7077}, {@code yarn}, …). */
     public static SparkEngine start(String master, int workers, boolean sparkUi, boolean collectStats, Consumer<String> log) {
+        requireReachable(master);
         return new SparkEngine(new JavaSparkContext(sparkConf(master, sparkUi)), true, workers, collectStats, log);
     }
 
@@ -52,7 +53,8 @@ public final class SparkEngine implements GraphTrainer.Engine {
 
     /**
      * Kryo with ND4J's registrator, as dl4j-spark requires. A master given by spark-submit wins over {@code master};
-     * local masters bind to loopback.
+     * local masters, and masters on a loopback address, bind the driver to loopback. Outside spark-submit, a cluster's
+     * executors fetch the classes from the jar this class was loaded from (the self-contained jar).
      */
     public static SparkConf sparkConf(String master, boolean sparkUi) {
         SparkConf conf = new SparkConf().setAppName("dit4j-train")
@@ -60,10 +62,57 @@ public final class SparkEngine implements GraphTrainer.Engine {
                 .set("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator")
                 .set("spark.ui.enabled", Boolean.toString(sparkUi));
         if (!conf.contains("spark.master")) conf.setMaster(master);
-        if (conf.get("spark.master").startsWith("local")) {
+        String m = conf.get("spark.master");
+        if (m.startsWith("local") || isLoopbackMaster(m)) {
             conf.set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1");
         }
+        if (!m.startsWith("local") && !conf.contains("spark.jars")) {
+            String jar = ownJar();
+            if (jar != null) conf.set("spark.jars", jar);
+        }
         return conf;
+    }
+
+    /**
+     * A standalone master that does not answer fails here, in one line, rather than after Spark's minute of
+     * registration retries. {@code spark://h1:7077,h2:7077} (standby masters) needs one of them up.
+     */
+    static void requireReachable(String master) {
+        if (!master.startsWith("spark://")) return;
+        String reason = null;
+        for (String hostPort : master.substring("spark://".length()).split(",")) {
+            int colon = hostPort.lastIndexOf(':');
+            if (colon < 0) throw new IllegalArgumentException("--spark " + master + ": expected spark://HOST:PORT");
+            int port;
+            try {
+                port = Integer.parseInt(hostPort.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--spark " + master + ": the port '" + hostPort.substring(colon + 1) + "' is not a number");
+            }
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(new java.net.InetSocketAddress(hostPort.substring(0, colon), port), 5000);
+                return;
+            } catch (java.io.IOException e) {
+                reason = e.getClass().getSimpleName() + ": " + e.getMessage();
+            }
+        }
+        throw new IllegalArgumentException("--spark " + master + ": cannot reach the Spark master (" + reason + ")");
+    }
+
+    /** spark://127.0.0.1:7077, spark://localhost:7077 (a standalone master on this machine's loopback). */
+    static boolean isLoopbackMaster(String master) {
+        if (!master.startsWith("spark://")) return false;
+        String host = master.substring("spark://".length()).replaceFirst(":\\d+$", "");
+        return host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]");
+    }
+
+    private static String ownJar() {
+        try {
+            java.nio.file.Path p = java.nio.file.Path.of(SparkEngine.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return p.toString().endsWith(".jar") ? p.toString() : null;
+        } catch (Exception e) {
+            return null;
+        }
     }
 
     public JavaSparkContext context() {
