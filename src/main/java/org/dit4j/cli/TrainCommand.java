@@ -5,8 +5,10 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.dit4j.data.EncodedImages;
 import org.dit4j.data.ImageFolderData;
+import org.dit4j.data.LatentShardFiles;
 import org.dit4j.data.LatentShards;
 import org.dit4j.data.TrainingData;
+import org.dit4j.io.HadoopFiles;
 import org.dit4j.io.TorchCheckpoint;
 import org.dit4j.io.Weights;
 import org.dit4j.models.Denoiser;
@@ -14,6 +16,7 @@ import org.dit4j.models.ModelConfig;
 import org.dit4j.models.ModelFamilies;
 import org.dit4j.models.ModelFamily;
 import org.dit4j.models.StagedModel;
+import org.dit4j.models.dit.DiTConfig;
 import org.dit4j.pipeline.SampleGrids;
 import org.dit4j.pipeline.Vaes;
 import org.dit4j.training.TrainConfig;
@@ -23,6 +26,7 @@ import org.dit4j.training.TrainingLoop;
 import org.dit4j.training.TrainingRun;
 import org.dit4j.training.dl4j.GraphTrainer;
 import org.dit4j.training.dl4j.ParallelWrapperEngine;
+import org.dit4j.training.spark.ExecutorShards;
 import org.dit4j.training.spark.SparkEngine;
 import org.dit4j.zoo.Zoo;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -43,8 +47,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", description = "ImageNet-format folder (root/<class>/<images>); needs a VAE unless the model is pixel-space.")
     Path data;
 
-    @Option(names = "--features", description = "Latents from dit4j extract-features.")
-    Path features;
+    @Option(names = "--features", description = "Latents from dit4j extract-features: a folder or a Hadoop URI (hdfs://, file://, ...);"
+            + " on --spark each executor reads its own examples.")
+    String features;
 
     @Option(names = "--model", description = "Official architecture name, e.g. DiT-S/2.")
     String model;
@@ -122,7 +127,7 @@ public final class TrainCommand implements Callable<Integer> {
         flags.put("vae", vae);
         flags.put("image_size", imageSize);
         flags.put("data_path", data == null ? null : data.toString());
-        flags.put("features_path", features == null ? null : features.toString());
+        flags.put("features_path", features);
         flags.put("max_steps", maxSteps);
         flags.put("ckpt_every", ckptEvery);
         flags.put("log_every", logEvery);
@@ -135,7 +140,7 @@ public final class TrainCommand implements Callable<Integer> {
 
         ModelConfig arch = architecture(cfg);
         ModelFamily family = ModelFamilies.of(arch);
-        TrainingData dataset = dataset(cfg, arch);
+        TrainingData dataset = dataset(cfg, arch, spark != null);
         Map<String, INDArray> initial;
         if (cfg.str("init_from") != null) {
             Path init = Path.of(cfg.str("init_from"));
@@ -213,6 +218,8 @@ public final class TrainCommand implements Callable<Integer> {
                 if (++rounds[0] % every == 0) System.err.println(line);
             });
             try {
+                if (dataset instanceof LatentShardFiles files && net.config() instanceof DiTConfig dit)
+                    engine.readingOnExecutors(new ExecutorShards(files.location(), dit, cfg, devices));
                 return new GraphTrainer(net, dataset, cfg, engine);
             } catch (RuntimeException e) {
                 engine.close();
@@ -246,10 +253,15 @@ public final class TrainCommand implements Callable<Integer> {
         return c;
     }
 
-    static TrainingData dataset(TrainConfig cfg, ModelConfig arch) throws Exception {
+    static TrainingData dataset(TrainConfig cfg, ModelConfig arch, boolean spark) throws Exception {
         if (cfg.str("features_path") != null && cfg.str("data_path") != null)
             throw new IllegalArgumentException("give --data or --features, not both");
-        if (cfg.str("features_path") != null) return new LatentShards(Path.of(cfg.str("features_path")));
+        if (cfg.str("features_path") != null) {
+            String f = cfg.str("features_path");
+            // Spark executors read the folder themselves (absolute, as their working folders differ); URIs are read lazily.
+            if (spark) return new LatentShardFiles(HadoopFiles.isUri(f) ? f : Path.of(f).toAbsolutePath().toString());
+            return HadoopFiles.isUri(f) ? new LatentShardFiles(f) : new LatentShards(Path.of(f));
+        }
         if (cfg.str("data_path") == null) throw new IllegalArgumentException("no training data: give --data DIR or --features DIR");
         if ("none".equals(cfg.str("vae"))) return new ImageFolderData(Path.of(cfg.str("data_path")), arch.inputSize());
         var vae = Vaes.load(cfg.str("vae"), Zoo.standard());

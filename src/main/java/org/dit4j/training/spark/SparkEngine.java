@@ -14,6 +14,7 @@ import org.nd4j.linalg.dataset.DataSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.LongFunction;
 
 /**
  * Training rounds on Apache Spark with dl4j-spark's {@link SparkComputationGraph} and
@@ -29,6 +30,7 @@ public final class SparkEngine implements GraphTrainer.Engine {
     private final boolean collectStats;
     private final Consumer<String> log;
     private SparkComputationGraph net;
+    private ExecutorShards executorShards;
     private long round;
 
     /** Starts a Spark context for {@code master} ({@code local[2]}, {@code spark://host:7077}, {@code yarn}, …). */
@@ -119,22 +121,44 @@ public final class SparkEngine implements GraphTrainer.Engine {
         return sc;
     }
 
+    /**
+     * From now on each executor builds its own shards ({@link ExecutorShards}) instead of receiving them from the
+     * driver.
+     */
+    public SparkEngine readingOnExecutors(ExecutorShards shards) {
+        if (shards.workers() != workers) throw new IllegalArgumentException(shards.workers() + " executor shards for " + workers + " workers");
+        this.executorShards = shards;
+        return this;
+    }
+
     @Override
     public double fitRound(ComputationGraph graph, List<DataSet> shards) {
         if (shards.size() != workers) throw new IllegalArgumentException(shards.size() + " shards for " + workers + " workers");
         for (DataSet d : shards)
             if (d.numExamples() != shards.get(0).numExamples())
                 throw new IllegalArgumentException("train_batch_size must be a multiple of the " + workers + " Spark workers (equal shards per worker)");
-        if (net == null) net = new SparkComputationGraph(sc, graph, trainingMaster(shards.get(0).numExamples()));
+        return fit(graph, sc.parallelize(shards, workers), shards.get(0).numExamples(), "from the driver");
+    }
+
+    @Override
+    public double fitStep(ComputationGraph graph, long step, LongFunction<List<DataSet>> shards) {
+        if (executorShards == null) return fitRound(graph, shards.apply(step));
+        ExecutorShards spec = executorShards;   // the task closure carries the spec and the step, not this engine
+        List<Integer> workerIds = new ArrayList<>();
+        for (int k = 0; k < workers; k++) workerIds.add(k);
+        JavaRDD<DataSet> rdd = sc.parallelize(workerIds, workers).map(k -> spec.shard(step, k));
+        return fit(graph, rdd, spec.examplesPerWorker(), "read by the executors");
+    }
+
+    private double fit(ComputationGraph graph, JavaRDD<DataSet> rdd, int perWorker, String what) {
+        if (net == null) net = new SparkComputationGraph(sc, graph, trainingMaster(perWorker));
         else if (net.getNetwork() != graph) throw new IllegalStateException("a SparkEngine trains one graph");
         long t0 = System.nanoTime();
-        JavaRDD<DataSet> rdd = sc.parallelize(shards, workers);
         net.fit(rdd);
         round++;
-        List<Integer> sizes = new ArrayList<>();
-        for (DataSet d : shards) sizes.add(d.numExamples());
-        StringBuilder line = new StringBuilder(String.format(java.util.Locale.ROOT, "spark round %d: examples per worker %s, %.0f ms",
-                round, sizes, (System.nanoTime() - t0) / 1e6));
+        List<Integer> sizes = new ArrayList<>(java.util.Collections.nCopies(workers, perWorker));
+        StringBuilder line = new StringBuilder(String.format(java.util.Locale.ROOT, "spark round %d: examples per worker %s (%s), %.0f ms",
+                round, sizes, what, (System.nanoTime() - t0) / 1e6));
         if (collectStats && net.getSparkTrainingStats() != null) line.append('\n').append(net.getSparkTrainingStats().statsAsString());
         log.accept(line.toString());
         return net.getScore();
@@ -159,7 +183,8 @@ public final class SparkEngine implements GraphTrainer.Engine {
 
     @Override
     public String describe() {
-        return "Spark " + sc.master() + ", " + workers + " workers, parameter averaging every round";
+        return "Spark " + sc.master() + ", " + workers + " workers, parameter averaging every round"
+                + (executorShards != null ? ", executors read " + executorShards.features() : "");
     }
 
     @Override
