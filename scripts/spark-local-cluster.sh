@@ -4,27 +4,32 @@
 #   scripts/spark-local-cluster.sh start 2     # prints spark://127.0.0.1:PORT
 #   scripts/dit4j train --spark spark://127.0.0.1:PORT --devices 2 ...
 #   scripts/spark-local-cluster.sh stop
+#   scripts/spark-local-cluster.sh classpath   # the Spark jars it runs from (spark-submit-train.sh uses them)
 # State (pids, logs, work dirs) lives in $DIT4J_SPARK_CLUSTER_DIR (default target/spark-local-cluster).
 # Each worker offers DIT4J_WORKER_CORES cores (default 1) and DIT4J_WORKER_MEMORY (default 2g) to executors.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 state="${DIT4J_SPARK_CLUSTER_DIR:-$root/target/spark-local-cluster}"
-usage() { echo "usage: $0 start N | stop | status" >&2; exit 2; }
+usage() { echo "usage: $0 start N | stop | status | classpath" >&2; exit 2; }
 
-# Spark's launcher finds executor jars under $SPARK_HOME/jars: a home made of links to the jars of Spark's own
-# dependency tree (scripts/spark-runtime/pom.xml), which Maven resolves once.
-spark_home() {
-  local cp_file="$state/spark-runtime-classpath.txt" jar
+# The jars of Spark's own dependency tree (scripts/spark-runtime/pom.xml), which Maven resolves once.
+runtime_classpath() {
+  local cp_file="$state/spark-runtime-classpath.txt"
   if [[ ! -s "$cp_file" ]]; then
     mvn -B -q -Dstyle.color=never -f "$root/scripts/spark-runtime/pom.xml" dependency:build-classpath \
       -Dmdep.outputFile="$cp_file" 2>&1 | sed -u $'s/\x1b\[[0-9;]*[A-Za-z]//g' >&2
   fi
+  cat "$cp_file"
+}
+
+# Spark's launcher finds executor jars under $SPARK_HOME/jars: a home made of links to those jars.
+spark_home() {
+  local jar
   rm -rf "$state/home"
   mkdir -p "$state/home/jars"
-  tr ":" "\n" < "$cp_file" | while read -r jar || [[ -n "$jar" ]]; do
+  tr ":" "\n" <<< "$1" | while read -r jar || [[ -n "$jar" ]]; do
     [[ -n "$jar" ]] && ln -s "$jar" "$state/home/jars/$(basename "$jar")"
   done
-  cat "$cp_file"
 }
 
 opens=(-XX:+IgnoreUnrecognizedVMOptions -Djdk.reflect.useDirectMethodHandle=false
@@ -71,7 +76,8 @@ case "${1:-}" in
     [[ $# -eq 2 && "$2" =~ ^[1-9][0-9]*$ ]] || usage
     if [[ -f "$state/master-url" ]]; then echo "spark-local-cluster: already running at $(cat "$state/master-url") (stop it first)" >&2; exit 1; fi
     mkdir -p "$state"
-    cp="$(spark_home)"
+    cp="$(runtime_classpath)"
+    spark_home "$cp"
     trap 'stop' ERR
     launch master org.apache.spark.deploy.master.Master --host 127.0.0.1 --port 0 --webui-port 0
     await "$state/master.log" "Starting Spark master at spark://" 60 "$(cat "$state/master.pid")"
@@ -95,6 +101,11 @@ case "${1:-}" in
     [[ -f "$state/master-url" ]] || { echo "spark-local-cluster: not running" >&2; exit 1; }
     cat "$state/master-url"
     for f in "$state"/*.pid; do echo "$(basename "$f" .pid) pid $(cat "$f")"; done
+    ;;
+  classpath)
+    [[ $# -eq 1 ]] || usage
+    mkdir -p "$state"
+    runtime_classpath
     ;;
   *) usage ;;
 esac
