@@ -159,6 +159,12 @@ public final class HadoopFiles {
 
     /** Everything that names Hadoop's classes. */
     private static final class Hadoop {
+        static {
+            // Hadoop's pure-Java code paths are what dit4j uses; its warning that no native library was found is noise.
+            System.setProperty("org.slf4j.simpleLogger.log.org.apache.hadoop.util.NativeCodeLoader",
+                    System.getProperty("org.slf4j.simpleLogger.log.org.apache.hadoop.util.NativeCodeLoader", "error"));
+        }
+
         interface Call<T> {
             T run() throws IOException;
         }

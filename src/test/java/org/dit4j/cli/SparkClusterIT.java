@@ -142,6 +142,7 @@ class SparkClusterIT {
         String stderr = Files.readString(err);
         assertEquals(0, p.exitValue(), "the job continues on the remaining worker: " + stderr.lines().filter(l -> !l.contains(" INFO ")).toList());
         assertTrue(stderr.contains("spark round 8:"), stderr);
+        assertTrue(stderr.contains("Lost executor"), "the driver saw the executor go: " + stderr);
         double diff = maxAbsDiff(uninterrupted, finalWeights(run, 8));
         assertTrue(diff < 1e-6, "the same weights as the uninterrupted run: max |Δ| = " + diff);
     }
