@@ -167,4 +167,12 @@ class SparkTrainingTest {
         assertTrue(moved > 1e-3, "3 steps moved the weights by " + moved);
         assertEquals(0, diff, 1e-7, "same weights whoever reads the data: max |Δ| = " + diff);
     }
+
+    @Test
+    void anUnreachableMasterFailsAtOnceInOneLineNamingIt() {
+        var e = assertThrows(IllegalArgumentException.class, () -> SparkEngine.start("spark://127.0.0.1:1", 2, false, false, line -> {}));
+        assertTrue(e.getMessage().startsWith("--spark spark://127.0.0.1:1: cannot reach the Spark master") && !e.getMessage().contains("\n"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> SparkEngine.start("spark://127.0.0.1:port", 2, false, false, line -> {}));
+        assertTrue(e.getMessage().contains("'port' is not a number"), e.getMessage());
+    }
 }
