@@ -6,8 +6,11 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import org.dit4j.data.EncodedImages;
 import org.dit4j.data.FitLatents;
 import org.dit4j.data.ImageFolderData;
+import org.dit4j.data.LatentShardFiles;
 import org.dit4j.data.LatentShards;
 import org.dit4j.data.TrainingData;
+import org.dit4j.io.AtomicFiles;
+import org.dit4j.io.HadoopFiles;
 import org.dit4j.io.TorchCheckpoint;
 import org.dit4j.io.Weights;
 import org.dit4j.models.Denoiser;
@@ -17,15 +20,18 @@ import org.dit4j.models.ModelFamily;
 import org.dit4j.models.StagedModel;
 import org.dit4j.models.fit.FiTConfig;
 import org.dit4j.models.fit.FiTModel;
+import org.dit4j.models.dit.DiTConfig;
 import org.dit4j.pipeline.SampleGrids;
 import org.dit4j.pipeline.Vaes;
 import org.dit4j.training.TrainConfig;
 import org.dit4j.training.Trainer;
 import org.dit4j.training.TrainingCheckpoint;
 import org.dit4j.training.TrainingLoop;
+import org.dit4j.training.RemoteRun;
 import org.dit4j.training.TrainingRun;
 import org.dit4j.training.dl4j.GraphTrainer;
 import org.dit4j.training.dl4j.ParallelWrapperEngine;
+import org.dit4j.training.spark.ExecutorShards;
 import org.dit4j.training.spark.SparkEngine;
 import org.dit4j.zoo.Zoo;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -46,8 +52,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", description = "ImageNet-format folder (root/<class>/<images>); needs a VAE unless the model is pixel-space.")
     Path data;
 
-    @Option(names = "--features", description = "Latents from dit4j extract-features.")
-    Path features;
+    @Option(names = "--features", description = "Latents from dit4j extract-features: a folder or a Hadoop URI (hdfs://, file://, ...);"
+            + " on --spark each executor reads its own examples.")
+    String features;
 
     @Option(names = "--model", description = "Official architecture name, e.g. DiT-S/2.")
     String model;
@@ -61,8 +68,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--image-size", description = "Image size in pixels.")
     Integer imageSize;
 
-    @Option(names = "--out", required = true, description = "Run directory: checkpoints/, log.csv, loss.png.")
-    Path out;
+    @Option(names = "--out", required = true, description = "Run directory: checkpoints/, log.csv, loss.png; a folder or a Hadoop URI"
+            + " (written in a local staging folder and copied up as each checkpoint completes).")
+    String out;
 
     @Option(names = "--max-steps", description = "Stop after this many optimiser steps.")
     Integer maxSteps;
@@ -82,8 +90,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--batch-size", description = "Batch size per optimiser micro-step (train_batch_size).")
     Integer batchSize;
 
-    @Option(names = "--resume", description = "Continue from the newest checkpoint of this run directory (or this checkpoint).")
-    Path resume;
+    @Option(names = "--resume", description = "Continue from the newest checkpoint of this run directory (or this checkpoint); a path or a Hadoop URI.")
+    String resume;
 
     @Option(names = "--init-from", description = "Start from these weights (a zoo name, .pt, .safetensors, dit4j or diffusers folder): fine-tuning.")
     String initFrom;
@@ -114,7 +122,16 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (devices < 1) throw new IllegalArgumentException("--devices must be at least 1, got " + devices);
         TrainConfig cfg = config != null ? TrainConfig.load(config) : TrainConfig.defaultsOnly();
-        Path resumeFrom = resume == null ? null : TrainingCheckpoint.latest(resume);
+        RemoteRun remote = HadoopFiles.isUri(out) ? new RemoteRun(out) : null;
+        Path resumeCopy = resume != null && HadoopFiles.isUri(resume) ? Files.createTempDirectory("dit4j-resume-") : null;
+        Path resumeFrom;
+        try {
+            resumeFrom = resume == null ? null : resumeCopy != null
+                    ? RemoteRun.fetchLatestCheckpoint(resume, resumeCopy) : TrainingCheckpoint.latest(Path.of(resume));
+        } catch (RuntimeException e) {
+            if (resumeCopy != null) AtomicFiles.deleteRecursively(resumeCopy);
+            throw e;
+        }
         if (resumeFrom != null && config == null) {
             // A resumed run keeps its own settings unless flags override them.
             TrainingCheckpoint.load(resumeFrom).trainConfig().forEach((k, v) -> cfg.set(k, v, "checkpoint " + resumeFrom));
@@ -125,7 +142,7 @@ public final class TrainCommand implements Callable<Integer> {
         flags.put("vae", vae);
         flags.put("image_size", imageSize);
         flags.put("data_path", data == null ? null : data.toString());
-        flags.put("features_path", features == null ? null : features.toString());
+        flags.put("features_path", features);
         flags.put("max_steps", maxSteps);
         flags.put("ckpt_every", ckptEvery);
         flags.put("log_every", logEvery);
@@ -136,10 +153,12 @@ public final class TrainCommand implements Callable<Integer> {
         flags.forEach((k, v) -> { if (v != null) cfg.set(k, v, "--" + k.replace('_', '-')); });
         set.forEach((k, v) -> cfg.set(k, v, "--set " + k));
 
+        if (remote != null) remote.start(cfg, resumeFrom != null);
+        Path runDir = remote != null ? remote.staging() : Path.of(out);
         ModelConfig arch = architecture(cfg);
         if (arch instanceof FiTConfig) refuseFitEngines();
         ModelFamily family = ModelFamilies.of(arch);
-        TrainingData dataset = dataset(cfg, arch);
+        TrainingData dataset = dataset(cfg, arch, spark != null);
         Map<String, INDArray> initial;
         if (cfg.str("init_from") != null) {
             Path init = Path.of(cfg.str("init_from"));
@@ -153,23 +172,41 @@ public final class TrainCommand implements Callable<Integer> {
                 : Vaes.load(cfg.str("vae"), Zoo.standard()), cfg.str("sample_labels"),
                 org.dit4j.pipeline.SampleRequest.SamplerKind.parse(cfg.str("sample_sampler")), cfg.integer("sample_steps")) : null;
         try (TrainingLoop trainer = engine(net, dataset, cfg)) {
-            TrainingRun run = new TrainingRun(trainer, out, grids);
+            TrainingRun run = new TrainingRun(trainer, runDir, grids);
             if (resumeFrom != null) {
                 run.resumeFrom(resumeFrom);
-                System.out.println("resumed from " + resumeFrom + " at step " + trainer.currentStep());
+                System.out.println("resumed from " + (resumeCopy != null ? resume : resumeFrom) + " at step " + trainer.currentStep());
+                if (resumeCopy != null) AtomicFiles.deleteRecursively(resumeCopy);
             }
             Path last;
-            try (Reporter reporter = new Reporter()) {
+            Reporter reporter = new Reporter(remote, cfg.integer("ckpt_max_keep"));
+            try (reporter) {
                 last = run.run("training " + describe(arch) + " on " + dataset.describe(), reporter);
             }
-            System.out.println("done: " + trainer.currentStep() + " steps; sample with: dit4j sample --ckpt " + last);
+            if (remote != null) {
+                // Everything is in the remote folder now; a failed run leaves its staging folder for inspection.
+                remote.finish();
+                AtomicFiles.deleteRecursively(remote.staging());
+                System.out.println("done: " + trainer.currentStep() + " steps; the newest checkpoint is " + reporter.lastCheckpoint
+                        + " (copy it to a local folder to sample it)");
+            } else {
+                System.out.println("done: " + trainer.currentStep() + " steps; sample with: dit4j sample --ckpt " + last);
+            }
         }
         return 0;
     }
 
     /** Log lines, or a progress bar on an interactive terminal. */
     private static final class Reporter implements TrainingRun.Reporter, AutoCloseable {
+        private final RemoteRun remote;
+        private final int keep;
         private ProgressBar bar;
+        String lastCheckpoint;
+
+        Reporter(RemoteRun remote, int keep) {
+            this.remote = remote;
+            this.keep = keep;
+        }
 
         @Override
         public void started(String description, long fromStep, long totalSteps) {
@@ -192,7 +229,9 @@ public final class TrainCommand implements Callable<Integer> {
 
         @Override
         public void wrote(String what, Path path) {
-            if (bar == null) System.out.println(what + " " + path);
+            String where = remote != null ? remote.upload(what, path, keep) : path.toString();
+            if (what.equals("checkpoint")) lastCheckpoint = where;
+            if (bar == null) System.out.println(what + " " + where);
         }
 
         @Override
@@ -226,6 +265,8 @@ public final class TrainCommand implements Callable<Integer> {
                 if (++rounds[0] % every == 0) System.err.println(line);
             });
             try {
+                if (dataset instanceof LatentShardFiles files && net.config() instanceof DiTConfig dit)
+                    engine.readingOnExecutors(new ExecutorShards(files.location(), dit, cfg, devices));
                 return new GraphTrainer(net, dataset, cfg, engine);
             } catch (RuntimeException e) {
                 engine.close();
@@ -259,7 +300,7 @@ public final class TrainCommand implements Callable<Integer> {
         return c;
     }
 
-    static TrainingData dataset(TrainConfig cfg, ModelConfig arch) throws Exception {
+    static TrainingData dataset(TrainConfig cfg, ModelConfig arch, boolean spark) throws Exception {
         if (cfg.str("features_path") != null && cfg.str("data_path") != null)
             throw new IllegalArgumentException("give --data or --features, not both");
         if (arch instanceof FiTConfig fit) {
@@ -268,8 +309,16 @@ public final class TrainCommand implements Callable<Integer> {
             int len = cfg.integer("target_len") > 0 ? cfg.integer("target_len") : fit.contextSize();
             return new FitLatents(Path.of(cfg.str("features_path")), len, cfg.str("latent_copy"));
         }
-        if (cfg.str("features_path") != null) return new LatentShards(Path.of(cfg.str("features_path")));
+        if (cfg.str("features_path") != null) {
+            String f = cfg.str("features_path");
+            // Spark executors read the folder themselves (absolute, as their working folders differ); URIs are read lazily.
+            if (spark) return new LatentShardFiles(HadoopFiles.isUri(f) ? f : Path.of(f).toAbsolutePath().toString());
+            return HadoopFiles.isUri(f) ? new LatentShardFiles(f) : new LatentShards(Path.of(f));
+        }
         if (cfg.str("data_path") == null) throw new IllegalArgumentException("no training data: give --data DIR or --features DIR");
+        if (HadoopFiles.isUri(cfg.str("data_path")))
+            throw new IllegalArgumentException("--data " + cfg.str("data_path") + ": image folders are read from local or mounted paths only;"
+                    + " extract latents with dit4j extract-features and train from --features URI");
         if ("none".equals(cfg.str("vae"))) return new ImageFolderData(Path.of(cfg.str("data_path")), arch.inputSize());
         var vae = Vaes.load(cfg.str("vae"), Zoo.standard());
         if (vae.config().embedDim() != arch.inChannels())

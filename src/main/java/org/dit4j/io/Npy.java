@@ -103,6 +103,49 @@ public final class Npy {
         return TensorShapes.fromLittleEndian(data, type, shape);
     }
 
+    /** The array in {@code bytes}, read from {@code source} (a path or a URI, which errors name). */
+    public static INDArray read(String source, byte[] bytes) {
+        try {
+            return parse(PLACEHOLDER, bytes);
+        } catch (WeightsFormatException e) {
+            throw new IllegalArgumentException(source + e.getMessage().substring(PLACEHOLDER.toString().length()), e);
+        }
+    }
+
+    private static final Path PLACEHOLDER = Path.of("npy");
+
+    /** Where an array's data starts in a .npy file and what it holds: for reading rows without the whole file. */
+    public record Layout(DataType type, long[] shape, long dataOffset, int elementBytes) {}
+
+    /** The layout from the first bytes of a .npy file ({@code prefix}: at least its header). */
+    public static Layout layout(String source, byte[] prefix) {
+        if (prefix.length < 10 || !Arrays.equals(Arrays.copyOf(prefix, 6), MAGIC))
+            throw new IllegalArgumentException(source + ": not a .npy file (missing \\x93NUMPY magic)");
+        ByteBuffer bb = ByteBuffer.wrap(prefix).order(ByteOrder.LITTLE_ENDIAN);
+        int major = prefix[6], headerStart = major == 1 ? 10 : 12;
+        if (major < 1 || major > 3) throw new IllegalArgumentException(source + ": unsupported .npy format version " + major);
+        long headerLen = major == 1 ? Short.toUnsignedInt(bb.getShort(8)) : Integer.toUnsignedLong(bb.getInt(8));
+        if (headerStart + headerLen > prefix.length) throw new IllegalArgumentException(source + ": .npy header longer than " + prefix.length + " bytes");
+        String header = new String(prefix, headerStart, (int) headerLen, StandardCharsets.ISO_8859_1);
+        Matcher d = DESCR.matcher(header), o = ORDER.matcher(header), s = SHAPE.matcher(header);
+        if (!d.find() || !o.find() || !s.find()) throw new IllegalArgumentException(source + ": malformed .npy header: " + header.trim());
+        if (o.group(1).equals("True") || d.group(1).equals(">"))
+            throw new IllegalArgumentException(source + ": only C-order little-endian arrays can be read by rows");
+        DataType type = switch (d.group(2) + d.group(3)) {
+            case "f4" -> DataType.FLOAT;
+            case "f8" -> DataType.DOUBLE;
+            case "f2" -> DataType.HALF;
+            default -> throw new IllegalArgumentException(source + ": dtype '" + d.group(2) + d.group(3) + "', expected float32, float64 or float16");
+        };
+        long[] shape;
+        try {
+            shape = parseShape(PLACEHOLDER, s.group(1));
+        } catch (WeightsFormatException e) {
+            throw new IllegalArgumentException(source + e.getMessage().substring(PLACEHOLDER.toString().length()), e);
+        }
+        return new Layout(type, shape, headerStart + headerLen, Integer.parseInt(d.group(3)));
+    }
+
     private static long[] parseShape(Path file, String s) {
         String t = s.trim();
         if (t.isEmpty()) return new long[0];

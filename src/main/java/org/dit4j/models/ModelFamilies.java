@@ -109,7 +109,7 @@ public final class ModelFamilies {
     public static ModelConfig fromMap(Map<?, ?> m, String source) {
         Object family = m.get(FAMILY_KEY);
         if (family != null && !(family instanceof String))
-            throw new IllegalArgumentException(source + ": key 'family' must be one of " + PLANNED + ", found '" + family + "'");
+            throw new IllegalArgumentException(source + ": key 'family' must be one of " + FAMILIES.keySet() + ", found '" + family + "'");
         ModelFamily f;
         try {
             f = get(family == null ? DEFAULT : (String) family);

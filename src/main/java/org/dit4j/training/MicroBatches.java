@@ -100,4 +100,37 @@ public final class MicroBatches {
         for (int i = 0; i < noise.length; i++) noise[i] = (float) noiseRng.nextGaussian();
         return new Draw(b.x().castTo(DataType.FLOAT), t, times, Nd4j.create(noise, b.x().shape(), 'c'), y);
     }
+
+    /**
+     * Rows [from, to) of {@code draw(draw, batch)}, reading only their examples: how a Spark executor builds its own
+     * shard of a batch from data it reads itself. Each generator is run past the rows before {@code from}, so the rows
+     * equal the full draw's for data whose examples do not depend on the rest of the batch (latents, images).
+     */
+    public Draw rows(long draw, int batch, int from, int to) {
+        if (from < 0 || to > batch || from >= to) throw new IllegalArgumentException("rows [" + from + ", " + to + ") of a batch of " + batch);
+        if (objective != null) throw new IllegalStateException("executor rows are drawn for ADM's process only (Spark trains DiT)");
+        int n = to - from;
+        long[] indices = order.indices(draw * batch + from, n);
+        SplittableRandom flipRng = DataOrder.stream(seed, draw, "flip"), dropRng = DataOrder.stream(seed, draw, "label-drop"),
+                tRng = DataOrder.stream(seed, draw, "t"), noiseRng = DataOrder.stream(seed, draw, "noise");
+        boolean[] flips = new boolean[n];
+        if (randomFlip) for (int i = 0; i < to; i++) {
+            boolean f = flipRng.nextDouble() < 0.5;
+            if (i >= from) flips[i - from] = f;
+        }
+        TrainingData.Batch b = data.batch(indices, flips, draw);
+        long[] y = new long[n], t = new long[n];
+        for (int i = 0; i < to; i++) {
+            boolean drop = dropRng.nextDouble() < model.labelDropout();
+            int ti = tRng.nextInt(numTimesteps);
+            if (i < from) continue;
+            y[i - from] = drop ? model.nullLabel() : b.labels()[i - from];
+            t[i - from] = ti;
+        }
+        long perRow = b.x().length() / n;
+        for (long i = 0; i < from * perRow; i++) noiseRng.nextGaussian();
+        float[] noise = new float[(int) b.x().length()];
+        for (int i = 0; i < noise.length; i++) noise[i] = (float) noiseRng.nextGaussian();
+        return new Draw(b.x().castTo(DataType.FLOAT), t, null, Nd4j.create(noise, b.x().shape(), 'c'), y);
+    }
 }

@@ -15,6 +15,7 @@ import org.dit4j.models.dit.DiTModel;
 import org.dit4j.training.dl4j.DiTGraph;
 import org.dit4j.training.dl4j.GraphTrainer;
 import org.dit4j.training.dl4j.ParallelWrapperEngine;
+import org.dit4j.training.spark.ExecutorShards;
 import org.dit4j.training.spark.SparkEngine;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,6 +28,7 @@ import org.nd4j.linalg.learning.config.Sgd;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.dit4j.training.TrainerTest.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -117,5 +119,60 @@ class SparkTrainingTest {
         single.fit(DataSet.merge(shards));
         double diff = cluster.params().sub(single.params()).norm2Number().doubleValue();
         assertTrue(diff < 1e-5 * single.params().norm2Number().doubleValue(), "after the retry the round equals the union step: |Δ| = " + diff);
+    }
+
+    /**
+     * The colour examples as a latent-shard folder of two shards with mirrored copies (the flips are then real data,
+     * as with extract-features --flip).
+     */
+    private static Path colourShards(Path dir) throws Exception {
+        var data = colours(4);
+        long[] all = new long[data.size()];
+        for (int i = 0; i < all.length; i++) all[i] = i;
+        var b = data.batch(all, new boolean[all.length]);
+        boolean[] flips = new boolean[all.length];
+        java.util.Arrays.fill(flips, true);
+        var mirrored = data.batch(all, flips);
+        var w = new org.dit4j.data.LatentShards.Writer(dir, 16, "none", true, false, 0);
+        w.append(org.dit4j.util.Slices.range(b.x(), 0, 0, 7).dup(), java.util.Arrays.copyOfRange(b.labels(), 0, 7),
+                org.dit4j.util.Slices.range(mirrored.x(), 0, 0, 7).dup());
+        w.append(org.dit4j.util.Slices.range(b.x(), 0, 7, 12).dup(), java.util.Arrays.copyOfRange(b.labels(), 7, 12),
+                org.dit4j.util.Slices.range(mirrored.x(), 0, 7, 12).dup());
+        return dir;
+    }
+
+    @Test
+    void executorsReadingTheirOwnShardsTrainTheWeightsOfShardsShippedByTheDriver(@TempDir Path dir) throws Exception {
+        Path features = colourShards(dir.resolve("features"));
+        TrainConfig cfg = config(3).set("random_flip", true, "test");
+        List<String> log = new ArrayList<>();
+        Map<String, INDArray> shipped, read;
+        try (GraphTrainer t = new GraphTrainer(initialised(), new org.dit4j.data.LatentShards(features), cfg, new SparkEngine(sc, 2, false, log::add))) {
+            for (int i = 0; i < 3; i++) t.trainStep();
+            shipped = DiTGraph.stateDict(t.graph());
+        }
+        var files = new org.dit4j.data.LatentShardFiles(features.toUri().toString());
+        SparkEngine engine = new SparkEngine(sc, 2, false, log::add).readingOnExecutors(new ExecutorShards(files.location(), pixelDiT(), cfg, 2));
+        try (GraphTrainer t = new GraphTrainer(initialised(), files, cfg, engine)) {
+            for (int i = 0; i < 3; i++) t.trainStep();
+            read = DiTGraph.stateDict(t.graph());
+        }
+        assertTrue(log.get(0).contains("from the driver") && log.get(3).contains("read by the executors"), log.toString());
+        double moved = 0, diff = 0;
+        Map<String, INDArray> start = initialised().stateDict();
+        for (String k : shipped.keySet()) {
+            moved = Math.max(moved, shipped.get(k).sub(start.get(k)).amaxNumber().doubleValue());
+            diff = Math.max(diff, shipped.get(k).sub(read.get(k)).amaxNumber().doubleValue());
+        }
+        assertTrue(moved > 1e-3, "3 steps moved the weights by " + moved);
+        assertEquals(0, diff, 1e-7, "same weights whoever reads the data: max |Δ| = " + diff);
+    }
+
+    @Test
+    void anUnreachableMasterFailsAtOnceInOneLineNamingIt() {
+        var e = assertThrows(IllegalArgumentException.class, () -> SparkEngine.start("spark://127.0.0.1:1", 2, false, false, line -> {}));
+        assertTrue(e.getMessage().startsWith("--spark spark://127.0.0.1:1: cannot reach the Spark master") && !e.getMessage().contains("\n"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> SparkEngine.start("spark://127.0.0.1:port", 2, false, false, line -> {}));
+        assertTrue(e.getMessage().contains("'port' is not a number"), e.getMessage());
     }
 }

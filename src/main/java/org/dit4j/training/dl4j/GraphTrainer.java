@@ -38,6 +38,14 @@ public final class GraphTrainer extends EngineBase {
 
         String describe();
 
+        /**
+         * Trains the round of step {@code step}; {@code shards} builds its shards on the driver. Engines whose
+         * workers read their own data override it and never call {@code shards}.
+         */
+        default double fitStep(ComputationGraph graph, long step, java.util.function.LongFunction<List<DataSet>> shards) {
+            return fitRound(graph, shards.apply(step));
+        }
+
         @Override
         default void close() {}
     }
@@ -106,11 +114,11 @@ public final class GraphTrainer extends EngineBase {
     public Log trainStep() {
         long t0 = System.nanoTime();
         double lr = cfg.learningRate(current, totalSteps());
-        List<DataSet> shards = shards(current);
+        long step = current;
         double[] loss = new double[1];
         // The first round builds the SameDiff gradient functions, which print a line per op on stdout.
-        if (!started) Quiet.run(() -> loss[0] = engine.fitRound(graph, shards));
-        else loss[0] = engine.fitRound(graph, shards);
+        if (!started) Quiet.run(() -> loss[0] = engine.fitStep(graph, step, this::shards));
+        else loss[0] = engine.fitStep(graph, step, this::shards);
         started = true;
         if (!Double.isFinite(loss[0])) throw new Trainer.DivergedException(current, loss[0]);
         if (ema != null) ema.update(DiTGraph.liveStateDict(graph));

@@ -14,6 +14,7 @@ import org.nd4j.linalg.dataset.DataSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.LongFunction;
 
 /**
  * Training rounds on Apache Spark with dl4j-spark's {@link SparkComputationGraph} and
@@ -29,10 +30,12 @@ public final class SparkEngine implements GraphTrainer.Engine {
     private final boolean collectStats;
     private final Consumer<String> log;
     private SparkComputationGraph net;
+    private ExecutorShards executorShards;
     private long round;
 
     /** Starts a Spark context for {@code master} ({@code local[2]}, {@code spark://host:7077}, {@code yarn}, …). */
     public static SparkEngine start(String master, int workers, boolean sparkUi, boolean collectStats, Consumer<String> log) {
+        requireReachable(master);
         return new SparkEngine(new JavaSparkContext(sparkConf(master, sparkUi)), true, workers, collectStats, log);
     }
 
@@ -52,7 +55,8 @@ public final class SparkEngine implements GraphTrainer.Engine {
 
     /**
      * Kryo with ND4J's registrator, as dl4j-spark requires. A master given by spark-submit wins over {@code master};
-     * local masters bind to loopback.
+     * local masters, and masters on a loopback address, bind the driver to loopback. Outside spark-submit, a cluster's
+     * executors fetch the classes from the jar this class was loaded from (the self-contained jar).
      */
     public static SparkConf sparkConf(String master, boolean sparkUi) {
         SparkConf conf = new SparkConf().setAppName("dit4j-train")
@@ -60,14 +64,71 @@ public final class SparkEngine implements GraphTrainer.Engine {
                 .set("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator")
                 .set("spark.ui.enabled", Boolean.toString(sparkUi));
         if (!conf.contains("spark.master")) conf.setMaster(master);
-        if (conf.get("spark.master").startsWith("local")) {
+        String m = conf.get("spark.master");
+        if (m.startsWith("local") || isLoopbackMaster(m)) {
             conf.set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1");
+        }
+        if (!m.startsWith("local") && !conf.contains("spark.jars")) {
+            String jar = ownJar();
+            if (jar != null) conf.set("spark.jars", jar);
         }
         return conf;
     }
 
+    /**
+     * A standalone master that does not answer fails here, in one line, rather than after Spark's minute of
+     * registration retries. {@code spark://h1:7077,h2:7077} (standby masters) needs one of them up.
+     */
+    static void requireReachable(String master) {
+        if (!master.startsWith("spark://")) return;
+        String reason = null;
+        for (String hostPort : master.substring("spark://".length()).split(",")) {
+            int colon = hostPort.lastIndexOf(':');
+            if (colon < 0) throw new IllegalArgumentException("--spark " + master + ": expected spark://HOST:PORT");
+            int port;
+            try {
+                port = Integer.parseInt(hostPort.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--spark " + master + ": the port '" + hostPort.substring(colon + 1) + "' is not a number");
+            }
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(new java.net.InetSocketAddress(hostPort.substring(0, colon), port), 5000);
+                return;
+            } catch (java.io.IOException e) {
+                reason = e.getClass().getSimpleName() + ": " + e.getMessage();
+            }
+        }
+        throw new IllegalArgumentException("--spark " + master + ": cannot reach the Spark master (" + reason + ")");
+    }
+
+    /** spark://127.0.0.1:7077, spark://localhost:7077 (a standalone master on this machine's loopback). */
+    static boolean isLoopbackMaster(String master) {
+        if (!master.startsWith("spark://")) return false;
+        String host = master.substring("spark://".length()).replaceFirst(":\\d+$", "");
+        return host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]");
+    }
+
+    private static String ownJar() {
+        try {
+            java.nio.file.Path p = java.nio.file.Path.of(SparkEngine.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return p.toString().endsWith(".jar") ? p.toString() : null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
     public JavaSparkContext context() {
         return sc;
+    }
+
+    /**
+     * From now on each executor builds its own shards ({@link ExecutorShards}) instead of receiving them from the
+     * driver.
+     */
+    public SparkEngine readingOnExecutors(ExecutorShards shards) {
+        if (shards.workers() != workers) throw new IllegalArgumentException(shards.workers() + " executor shards for " + workers + " workers");
+        this.executorShards = shards;
+        return this;
     }
 
     @Override
@@ -76,16 +137,28 @@ public final class SparkEngine implements GraphTrainer.Engine {
         for (DataSet d : shards)
             if (d.numExamples() != shards.get(0).numExamples())
                 throw new IllegalArgumentException("train_batch_size must be a multiple of the " + workers + " Spark workers (equal shards per worker)");
-        if (net == null) net = new SparkComputationGraph(sc, graph, trainingMaster(shards.get(0).numExamples()));
+        return fit(graph, sc.parallelize(shards, workers), shards.get(0).numExamples(), "from the driver");
+    }
+
+    @Override
+    public double fitStep(ComputationGraph graph, long step, LongFunction<List<DataSet>> shards) {
+        if (executorShards == null) return fitRound(graph, shards.apply(step));
+        ExecutorShards spec = executorShards;   // the task closure carries the spec and the step, not this engine
+        List<Integer> workerIds = new ArrayList<>();
+        for (int k = 0; k < workers; k++) workerIds.add(k);
+        JavaRDD<DataSet> rdd = sc.parallelize(workerIds, workers).map(k -> spec.shard(step, k));
+        return fit(graph, rdd, spec.examplesPerWorker(), "read by the executors");
+    }
+
+    private double fit(ComputationGraph graph, JavaRDD<DataSet> rdd, int perWorker, String what) {
+        if (net == null) net = new SparkComputationGraph(sc, graph, trainingMaster(perWorker));
         else if (net.getNetwork() != graph) throw new IllegalStateException("a SparkEngine trains one graph");
         long t0 = System.nanoTime();
-        JavaRDD<DataSet> rdd = sc.parallelize(shards, workers);
         net.fit(rdd);
         round++;
-        List<Integer> sizes = new ArrayList<>();
-        for (DataSet d : shards) sizes.add(d.numExamples());
-        StringBuilder line = new StringBuilder(String.format(java.util.Locale.ROOT, "spark round %d: examples per worker %s, %.0f ms",
-                round, sizes, (System.nanoTime() - t0) / 1e6));
+        List<Integer> sizes = new ArrayList<>(java.util.Collections.nCopies(workers, perWorker));
+        StringBuilder line = new StringBuilder(String.format(java.util.Locale.ROOT, "spark round %d: examples per worker %s (%s), %.0f ms",
+                round, sizes, what, (System.nanoTime() - t0) / 1e6));
         if (collectStats && net.getSparkTrainingStats() != null) line.append('\n').append(net.getSparkTrainingStats().statsAsString());
         log.accept(line.toString());
         return net.getScore();
@@ -110,7 +183,8 @@ public final class SparkEngine implements GraphTrainer.Engine {
 
     @Override
     public String describe() {
-        return "Spark " + sc.master() + ", " + workers + " workers, parameter averaging every round";
+        return "Spark " + sc.master() + ", " + workers + " workers, parameter averaging every round"
+                + (executorShards != null ? ", executors read " + executorShards.features() : "");
     }
 
     @Override
