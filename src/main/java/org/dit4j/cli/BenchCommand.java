@@ -222,14 +222,17 @@ public final class BenchCommand implements Callable<Integer> {
      * The same work by both executors in one process: warm-up for each, then --repeats pairs, the order inside a pair
      * alternating, so both see the same machine load. Prints each executor's median and the median of the pairs' ratios.
      */
-    private void compared(String row, Runnable work) {
+    private void compared(String row, java.util.function.Supplier<INDArray> work) {
         org.dit4j.runtime.Execution.Mode before = org.dit4j.runtime.Execution.mode();
         org.dit4j.runtime.Execution.Mode[] modes = org.dit4j.runtime.Execution.Mode.values();   // SAMEDIFF, PLANNED
         try {
             for (org.dit4j.runtime.Execution.Mode m : modes) {
                 org.dit4j.runtime.Execution.use(m);
-                for (int i = 0; i < warmup; i++) work.run();
+                for (int i = 0; i < warmup; i++) work.get();
             }
+            INDArray planned = work.get();
+            org.dit4j.runtime.Execution.use(modes[0]);
+            double diff = org.nd4j.linalg.ops.transforms.Transforms.abs(planned.sub(work.get())).maxNumber().doubleValue();
             double[][] ms = new double[modes.length][repeats];
             double[] ratio = new double[repeats];
             for (int i = 0; i < repeats; i++) {
@@ -237,7 +240,7 @@ public final class BenchCommand implements Callable<Integer> {
                     int m = (i % 2 == 0) ? k : modes.length - 1 - k;
                     org.dit4j.runtime.Execution.use(modes[m]);
                     long t0 = System.nanoTime();
-                    work.run();
+                    work.get();
                     ms[m][i] = (System.nanoTime() - t0) / 1e6;
                 }
                 ratio[i] = ms[1][i] / ms[0][i];
@@ -247,8 +250,8 @@ public final class BenchCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "%s_%s\t%.1f\t%.1f\t%d%n", row, modes[m].name().toLowerCase(Locale.ROOT), ms[m][repeats / 2], ms[m][0], repeats);
             }
             Arrays.sort(ratio);
-            System.out.printf(Locale.ROOT, "# %s: planned / samediff, median of %d pairs %.3f (quartiles %.3f-%.3f)%n", row.replace('\t', ' '),
-                    repeats, ratio[repeats / 2], ratio[repeats / 4], ratio[(3 * repeats) / 4]);
+            System.out.printf(Locale.ROOT, "# %s: planned / samediff, median of %d pairs %.3f (quartiles %.3f-%.3f); max |planned - samediff| %.2e%n",
+                    row.replace('\t', ' '), repeats, ratio[repeats / 2], ratio[repeats / 4], ratio[(3 * repeats) / 4], diff);
         } finally {
             org.dit4j.runtime.Execution.use(before);
         }
@@ -267,8 +270,9 @@ public final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i < repeats; i++) work.run();
         double wall = (System.nanoTime() - t0) / 1e6 / repeats;
         ex.stopProfile();
-        System.out.printf(Locale.ROOT, "# planned profile: %s (%.1f ms per call, %.1f ms in the plan: %.1f ms inside %d ops, %.1f ms between)%n",
-                what, wall, p.wallNanosPerCall() / 1e6, p.opNanosPerCall() / 1e6, p.opsPerCall(), (p.wallNanosPerCall() - p.opNanosPerCall()) / 1e6);
+        System.out.printf(Locale.ROOT, "# planned profile: %s (%.1f ms per call, %.1f ms in the plan: %.1f ms inside %d ops, %.1f ms between;"
+                        + " plans hold %.0f MB of buffers)%n", what, wall, p.wallNanosPerCall() / 1e6, p.opNanosPerCall() / 1e6, p.opsPerCall(),
+                (p.wallNanosPerCall() - p.opNanosPerCall()) / 1e6, ex.bufferBytes() / 1e6);
         p.msPerCallByOp().entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue())).limit(12)
                 .forEach(e -> System.out.printf(Locale.ROOT, "#   %-24s %8.1f ms%n", e.getKey(), e.getValue()));
         INDArray a = org.nd4j.linalg.factory.Nd4j.ones(1), out = a.dup();

@@ -87,6 +87,11 @@ public final class PlannedExecutor {
         return plans.size();
     }
 
+    /** Bytes of the buffers the plans hold (intermediates, outputs and placeholder copies; not the weights). */
+    public synchronized long bufferBytes() {
+        return plans.values().stream().mapToLong(p -> p.bytes).sum();
+    }
+
     /** Forgets every plan and its buffers. */
     public synchronized void clear() {
         plans.clear();
@@ -143,6 +148,7 @@ public final class PlannedExecutor {
         /** The variable and constant arrays the steps were given, to notice a replaced one. */
         private final Map<String, INDArray> bound = new HashMap<>();
         private final Map<String, INDArray> results = new HashMap<>();
+        private long bytes;
 
         Plan(List<String> outputs, Set<String> placeholderNames) {
             this.outputs = outputs;
@@ -233,10 +239,12 @@ public final class PlannedExecutor {
                 for (String in : new LinkedHashSet<>(ins)) release(in, i, lastUse, values, readers, pool);
                 for (String o : outs) release(o, i, lastUse, values, readers, pool);
             }
-            for (String o : outputs) {
-                INDArray v = input(o, values);
-                results.put(o, v);
-            }
+            for (String o : outputs) results.put(o, input(o, values));
+            Set<INDArray> held = Collections.newSetFromMap(new IdentityHashMap<>());
+            held.addAll(pool.made);
+            held.addAll(results.values());
+            held.addAll(placeholderBuffers.values());
+            for (INDArray a : held) bytes += a.length() * a.dataType().width();
             return results;
         }
 
@@ -338,7 +346,8 @@ public final class PlannedExecutor {
 
     private static boolean inPlaceSafe(DifferentialFunction df) {
         if (df instanceof CustomOp) return ELEMENTWISE.contains(df.opName());
-        return df instanceof TransformOp || df instanceof ScalarOp;
+        // Legacy transforms and scalar ops are elementwise, except is_max (a reduction along dimensions written as a transform).
+        return (df instanceof TransformOp || df instanceof ScalarOp) && !df.opName().equalsIgnoreCase("ismax");
     }
 
     private static void exec(DifferentialFunction df, OpContext oc) {
