@@ -269,7 +269,7 @@ public final class BenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         for (int i = 0; i < repeats; i++) work.run();
         double wall = (System.nanoTime() - t0) / 1e6 / repeats;
-        ex.stopProfile();
+        ex.profile(null);
         System.out.printf(Locale.ROOT, "# planned profile: %s (%.1f ms per call, %.1f ms in the plan: %.1f ms inside %d ops, %.1f ms between;"
                         + " plans hold %.0f MB of buffers)%n", what, wall, p.wallNanosPerCall() / 1e6, p.opNanosPerCall() / 1e6, p.opsPerCall(),
                 (p.wallNanosPerCall() - p.opNanosPerCall()) / 1e6, ex.bufferBytes() / 1e6);

@@ -47,13 +47,9 @@ public final class PlannedExecutor {
         this.sd = sd;
     }
 
-    /** Starts timing every op of later calls (until {@link #stopProfile()}); {@code null} to stop. */
+    /** Times every op of later planned calls into {@code p}; {@code null} stops it. */
     public synchronized void profile(Profile p) {
         this.profile = p;
-    }
-
-    public synchronized void stopProfile() {
-        this.profile = null;
     }
 
     /** {@code sd.output(placeholders, outputs)}, as copies the caller owns. */
