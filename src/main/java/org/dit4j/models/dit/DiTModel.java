@@ -33,6 +33,7 @@ public final class DiTModel implements StagedModel {
     private final SameDiffParams params;
     /** Graphs for other grids (h, w), on the same weights with an interpolated position table: experimental. */
     private final Map<List<Integer>, SameDiff> resized = new HashMap<>();
+    private final Execution execution = new Execution();
 
     private DiTModel(DiTConfig cfg, Map<String, INDArray> initial) {
         this.cfg = cfg;
@@ -136,7 +137,7 @@ public final class DiTModel implements StagedModel {
 
     /** Several named graph values of one forward pass (intermediates for tests and debugging). */
     public Map<String, INDArray> forward(INDArray x, double[] t, long[] y, String... outputs) {
-        return Execution.output(graph((int) x.size(2), (int) x.size(3)), placeholders(x, t, y), outputs);   // copies the caller owns
+        return execution.output(graph((int) x.size(2), (int) x.size(3)), placeholders(x, t, y), outputs);   // copies the caller owns
     }
 
     /** The graph for (H, W) inputs: the model's own, or one over an interpolated sin-cos table (see {@link DiTConfig#checkSampleSize}). */

@@ -28,6 +28,7 @@ public final class FiTModel implements Denoiser {
     private final Map<String, INDArray> weights;
     private final Map<String, long[]> shapes;
     private final Map<Integer, SameDiff> graphs = new LinkedHashMap<>();
+    private final Execution execution = new Execution();
 
     private FiTModel(FiTConfig cfg, Map<String, INDArray> weights) {
         this.cfg = cfg;
@@ -173,7 +174,7 @@ public final class FiTModel implements Denoiser {
     /** Several named graph values of one pass (intermediates for tests and debugging). */
     public Map<String, INDArray> forwardTokens(INDArray x, double[] t, long[] y, TokenLayout layout, String... outputs) {
         Map<String, INDArray> ph = placeholders(x, t, y, layout);
-        return Execution.output(graph((int) x.size(2)), ph, outputs);   // copies the caller owns
+        return execution.output(graph((int) x.size(2)), ph, outputs);   // copies the caller owns
     }
 
     /** Latents x_t (N, C, H, W) of any size that is a multiple of the patch → (N, C_out, H, W); every token is real. */
