@@ -50,7 +50,7 @@ public final class BenchCommand implements Callable<Integer> {
     boolean profile;
 
     @Option(names = "--executor", description = "samediff (sd.output), planned (runtime.PlannedExecutor) or compare: both on each"
-            + " forward in one process, alternating call by call, with the per-pair ratio (default: the -Ddit4j.executor default).")
+            + " forward and DDIM sample in one process, alternating call by call, with the per-pair ratio (default: the -Ddit4j.executor default).")
     String executor;
 
     @Option(names = "--fit-models", split = ",", description = "FiT architectures to time, e.g. FiT-XL/2 (none by default).")
@@ -137,8 +137,12 @@ public final class BenchCommand implements Callable<Integer> {
             }
             if (ddimSteps > 0) {
                 SampleRequest req = SampleRequest.of(207).withSampler(SampleRequest.SamplerKind.DDIM, String.valueOf(ddimSteps));
-                double[] ms = time(() -> new DiffusionPipeline(model, null).latents(req, null));
-                System.out.printf(Locale.ROOT, "%s\t%d\t1\tddim%d_cfg\t%.1f\t%.1f\t%d%n", name, inputSize, ddimSteps, ms[0], ms[1], repeats);
+                if ("compare".equalsIgnoreCase(executor)) {
+                    compared(name + "\t" + inputSize + "\t1\tddim" + ddimSteps + "_cfg", () -> new DiffusionPipeline(model, null).latents(req, null));
+                } else {
+                    double[] ms = time(() -> new DiffusionPipeline(model, null).latents(req, null));
+                    System.out.printf(Locale.ROOT, "%s\t%d\t1\tddim%d_cfg\t%.1f\t%.1f\t%d%n", name, inputSize, ddimSteps, ms[0], ms[1], repeats);
+                }
             }
             if (dpmSteps > 0) {
                 SampleRequest req = SampleRequest.of(207).withSampler(SampleRequest.SamplerKind.DPM_SOLVER_PP, String.valueOf(dpmSteps))
