@@ -49,6 +49,10 @@ public final class BenchCommand implements Callable<Integer> {
             + " with an op-by-op profile and print where the time goes.")
     boolean profile;
 
+    @Option(names = "--executor", description = "samediff (sd.output), planned (runtime.PlannedExecutor) or compare: both on each"
+            + " forward and DDIM sample in one process, alternating call by call, with the per-pair ratio (default: the -Ddit4j.executor default).")
+    String executor;
+
     @Option(names = "--fit-models", split = ",", description = "FiT architectures to time, e.g. FiT-XL/2 (none by default).")
     List<String> fitModels;
 
@@ -77,6 +81,8 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--input-size must be positive and --train-batch, --ddim-steps, --dpm-steps, --vae-tile >= 0");
         if (vaeSizes != null && vaeSizes.stream().anyMatch(s -> s < 8 || s % 8 != 0))
             throw new IllegalArgumentException("--vae-sizes must be positive multiples of 8 pixels, got " + vaeSizes);
+        boolean compare = "compare".equalsIgnoreCase(executor);
+        if (executor != null && !compare) org.dit4j.runtime.Execution.use(org.dit4j.runtime.Execution.parse(executor, "--executor"));
         System.out.println("model\tinput\tbatch\twork\tmedian_ms\tmin_ms\trepeats");
         for (String name : models) {
             if (name.isBlank()) continue;   // --models= times no DiT
@@ -87,9 +93,19 @@ public final class BenchCommand implements Callable<Integer> {
                 double[] t = new double[b];
                 long[] y = new long[b];
                 Arrays.fill(t, 500);
-                double[] ms = time(() -> model.forward(x, t, y));
-                System.out.printf(Locale.ROOT, "%s\t%d\t%d\tforward\t%.1f\t%.1f\t%d%n", name, inputSize, b, ms[0], ms[1], repeats);
-                if (profile) profiled(name + " forward, batch " + b, List.of(model.sameDiff()), () -> model.forward(x, t, y));
+                if (compare) {
+                    compared(name + "\t" + inputSize + "\t" + b + "\tforward", () -> model.forward(x, t, y));
+                } else {
+                    double[] ms = time(() -> model.forward(x, t, y));
+                    System.out.printf(Locale.ROOT, "%s\t%d\t%d\tforward\t%.1f\t%.1f\t%d%n", name, inputSize, b, ms[0], ms[1], repeats);
+                }
+                if (profile) {
+                    org.dit4j.runtime.Execution.Mode before = org.dit4j.runtime.Execution.mode();
+                    org.dit4j.runtime.Execution.use(org.dit4j.runtime.Execution.Mode.SAMEDIFF);
+                    profiled(name + " forward, batch " + b, List.of(model.sameDiff()), () -> model.forward(x, t, y));
+                    profiledPlanned(name + " forward, batch " + b, model.sameDiff(), model.placeholders(x, t, y));
+                    org.dit4j.runtime.Execution.use(before);
+                }
             }
             if (trainBatch > 0) {
                 org.dit4j.models.dit.DiTInit.initialize(model, 0);
@@ -124,8 +140,12 @@ public final class BenchCommand implements Callable<Integer> {
             }
             if (ddimSteps > 0) {
                 SampleRequest req = SampleRequest.of(207).withSampler(SampleRequest.SamplerKind.DDIM, String.valueOf(ddimSteps));
-                double[] ms = time(() -> new DiffusionPipeline(model, null).latents(req, null));
-                System.out.printf(Locale.ROOT, "%s\t%d\t1\tddim%d_cfg\t%.1f\t%.1f\t%d%n", name, inputSize, ddimSteps, ms[0], ms[1], repeats);
+                if ("compare".equalsIgnoreCase(executor)) {
+                    compared(name + "\t" + inputSize + "\t1\tddim" + ddimSteps + "_cfg", () -> new DiffusionPipeline(model, null).latents(req, null));
+                } else {
+                    double[] ms = time(() -> new DiffusionPipeline(model, null).latents(req, null));
+                    System.out.printf(Locale.ROOT, "%s\t%d\t1\tddim%d_cfg\t%.1f\t%.1f\t%d%n", name, inputSize, ddimSteps, ms[0], ms[1], repeats);
+                }
             }
             if (dpmSteps > 0) {
                 SampleRequest req = SampleRequest.of(207).withSampler(SampleRequest.SamplerKind.DPM_SOLVER_PP, String.valueOf(dpmSteps))
@@ -183,6 +203,10 @@ public final class BenchCommand implements Callable<Integer> {
                 double[] t = new double[b];
                 Arrays.fill(t, 500);
                 long[] y = new long[b];
+                if ("compare".equalsIgnoreCase(executor)) {
+                    compared(name + "\t" + size + "\t" + b + "\tforward", () -> model.forward(x, t, org.dit4j.models.Conditioning.labels(y)));
+                    continue;
+                }
                 double[] ms = time(() -> model.forward(x, t, org.dit4j.models.Conditioning.labels(y)));
                 System.out.printf(Locale.ROOT, "%s	%s	%d	forward	%.1f	%.1f	%d%n", name, size, b, ms[0], ms[1], repeats);
             }
@@ -214,6 +238,76 @@ public final class BenchCommand implements Callable<Integer> {
         graphs.forEach(g -> g.getListeners().remove(times));
         System.out.printf(Locale.ROOT, "# profile: %s (%.1f ms per call, listener included)%n", what, wall);
         times.report(repeats).lines().forEach(l -> System.out.println("#   " + l));
+    }
+
+    /**
+     * The same work by both executors in one process: warm-up for each, then --repeats pairs, the order inside a pair
+     * alternating, so both see the same machine load. Prints each executor's median and the median of the pairs' ratios.
+     */
+    private void compared(String row, java.util.function.Supplier<INDArray> work) {
+        org.dit4j.runtime.Execution.Mode before = org.dit4j.runtime.Execution.mode();
+        org.dit4j.runtime.Execution.Mode[] modes = org.dit4j.runtime.Execution.Mode.values();   // SAMEDIFF, PLANNED
+        try {
+            for (org.dit4j.runtime.Execution.Mode m : modes) {
+                org.dit4j.runtime.Execution.use(m);
+                for (int i = 0; i < warmup; i++) work.get();
+            }
+            INDArray planned = work.get();
+            org.dit4j.runtime.Execution.use(modes[0]);
+            double diff = org.nd4j.linalg.ops.transforms.Transforms.abs(planned.sub(work.get())).maxNumber().doubleValue();
+            double[][] ms = new double[modes.length][repeats];
+            double[] ratio = new double[repeats];
+            for (int i = 0; i < repeats; i++) {
+                for (int k = 0; k < modes.length; k++) {
+                    int m = (i % 2 == 0) ? k : modes.length - 1 - k;
+                    org.dit4j.runtime.Execution.use(modes[m]);
+                    long t0 = System.nanoTime();
+                    work.get();
+                    ms[m][i] = (System.nanoTime() - t0) / 1e6;
+                }
+                ratio[i] = ms[1][i] / ms[0][i];
+            }
+            for (int m = 0; m < modes.length; m++) {
+                Arrays.sort(ms[m]);
+                System.out.printf(Locale.ROOT, "%s_%s\t%.1f\t%.1f\t%d%n", row, modes[m].name().toLowerCase(Locale.ROOT), ms[m][repeats / 2], ms[m][0], repeats);
+            }
+            Arrays.sort(ratio);
+            System.out.printf(Locale.ROOT, "# %s: planned / samediff, median of %d pairs %.3f (quartiles %.3f-%.3f); max |planned - samediff| %.2e%n",
+                    row.replace('\t', ' '), repeats, ratio[repeats / 2], ratio[repeats / 4], ratio[(3 * repeats) / 4], diff);
+        } finally {
+            org.dit4j.runtime.Execution.use(before);
+        }
+    }
+
+    /**
+     * The planned executor's profile: time inside each op's native call and the rest of the wall time, plus the fixed cost
+     * of one native call (a one-element add through the same path), which no executor can remove.
+     */
+    private void profiledPlanned(String what, org.nd4j.autodiff.samediff.SameDiff graph, Map<String, INDArray> placeholders) {
+        org.dit4j.runtime.PlannedExecutor.Profile p = new org.dit4j.runtime.PlannedExecutor.Profile();
+        org.dit4j.runtime.PlannedExecutor ex = new org.dit4j.runtime.PlannedExecutor(graph);
+        Runnable work = () -> ex.output(placeholders, DiTModel.OUTPUT);
+        work.run();
+        ex.profile(p);
+        long t0 = System.nanoTime();
+        for (int i = 0; i < repeats; i++) work.run();
+        double wall = (System.nanoTime() - t0) / 1e6 / repeats;
+        ex.profile(null);
+        System.out.printf(Locale.ROOT, "# planned profile: %s (%.1f ms per call, %.1f ms in the plan: %.1f ms inside %d ops, %.1f ms between;"
+                        + " plans hold %.0f MB of buffers)%n", what, wall, p.wallNanosPerCall() / 1e6, p.opNanosPerCall() / 1e6, p.opsPerCall(),
+                (p.wallNanosPerCall() - p.opNanosPerCall()) / 1e6, ex.bufferBytes() / 1e6);
+        p.msPerCallByOp().entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue())).limit(12)
+                .forEach(e -> System.out.printf(Locale.ROOT, "#   %-24s %8.1f ms%n", e.getKey(), e.getValue()));
+        INDArray a = org.nd4j.linalg.factory.Nd4j.ones(1), out = a.dup();
+        var ctx = org.nd4j.linalg.factory.Nd4j.getExecutioner().buildContext();
+        var add = new org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp();
+        ctx.setInputArrays(a, a);
+        ctx.setOutputArrays(out);
+        int n = 20_000;
+        for (int i = 0; i < n; i++) org.nd4j.linalg.factory.Nd4j.exec(add, ctx);
+        long c0 = System.nanoTime();
+        for (int i = 0; i < n; i++) org.nd4j.linalg.factory.Nd4j.exec(add, ctx);
+        System.out.printf(Locale.ROOT, "#   fixed cost of one native op call (1-element add): %.1f us%n", (System.nanoTime() - c0) / 1e3 / n);
     }
 
     private double[] time(Runnable work) {

@@ -34,6 +34,12 @@ class HostileFlagsTest {
     }
 
     @Test
+    void anUnknownBenchExecutorIsRefused() {
+        String err = refused("bench", "--models", "DiT-S/2", "--executor", "fast");
+        assertTrue(err.contains("--executor") && err.contains("samediff or planned"), err);
+    }
+
+    @Test
     void emptyRespacingSectionsAreRefused(@TempDir Path dir) {
         for (String spec : new String[]{",,,", "10,", ",10", "5,,5"}) {
             String err = refused(sample(dir.resolve("o"), "--respacing", spec));

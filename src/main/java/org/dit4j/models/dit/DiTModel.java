@@ -7,6 +7,7 @@ import org.dit4j.models.nn.Params;
 import org.dit4j.models.nn.PosEmbed;
 import org.dit4j.models.nn.SameDiffParams;
 import org.dit4j.models.nn.TimestepEmbedder;
+import org.dit4j.runtime.Execution;
 import org.dit4j.util.Graphs;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -32,6 +33,7 @@ public final class DiTModel implements StagedModel {
     private final SameDiffParams params;
     /** Graphs for other grids (h, w), on the same weights with an interpolated position table: experimental. */
     private final Map<List<Integer>, SameDiff> resized = new HashMap<>();
+    private final Execution execution = new Execution();
 
     private DiTModel(DiTConfig cfg, Map<String, INDArray> initial) {
         this.cfg = cfg;
@@ -135,10 +137,7 @@ public final class DiTModel implements StagedModel {
 
     /** Several named graph values of one forward pass (intermediates for tests and debugging). */
     public Map<String, INDArray> forward(INDArray x, double[] t, long[] y, String... outputs) {
-        Map<String, INDArray> out = new HashMap<>();
-        // SameDiff recycles its output buffers on the next call: hand out copies the caller owns.
-        graph((int) x.size(2), (int) x.size(3)).output(placeholders(x, t, y), outputs).forEach((k, v) -> out.put(k, v.dup()));
-        return out;
+        return execution.output(graph((int) x.size(2), (int) x.size(3)), placeholders(x, t, y), outputs);   // copies the caller owns
     }
 
     /** The graph for (H, W) inputs: the model's own, or one over an interpolated sin-cos table (see {@link DiTConfig#checkSampleSize}). */

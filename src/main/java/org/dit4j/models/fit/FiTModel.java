@@ -6,6 +6,7 @@ import org.dit4j.models.StateDicts;
 import org.dit4j.models.TokenLayout;
 import org.dit4j.models.nn.SameDiffParams;
 import org.dit4j.models.nn.TimestepEmbedder;
+import org.dit4j.runtime.Execution;
 import org.dit4j.util.Graphs;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -27,6 +28,7 @@ public final class FiTModel implements Denoiser {
     private final Map<String, INDArray> weights;
     private final Map<String, long[]> shapes;
     private final Map<Integer, SameDiff> graphs = new LinkedHashMap<>();
+    private final Execution execution = new Execution();
 
     private FiTModel(FiTConfig cfg, Map<String, INDArray> weights) {
         this.cfg = cfg;
@@ -177,10 +179,7 @@ public final class FiTModel implements Denoiser {
     /** Several named graph values of one pass (intermediates for tests and debugging). */
     public Map<String, INDArray> forwardTokens(INDArray x, double[] t, long[] y, TokenLayout layout, String... outputs) {
         Map<String, INDArray> ph = placeholders(x, t, y, layout);
-        Map<String, INDArray> out = new HashMap<>();
-        // SameDiff recycles its output buffers on the next call: hand out copies the caller owns.
-        graph((int) x.size(2)).output(ph, outputs).forEach((k, v) -> out.put(k, v.dup()));
-        return out;
+        return execution.output(graph((int) x.size(2)), ph, outputs);   // copies the caller owns
     }
 
     /** Latents x_t (N, C, H, W) of any size that is a multiple of the patch → (N, C_out, H, W); every token is real. */

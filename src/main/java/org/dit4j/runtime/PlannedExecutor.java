@@ -1,0 +1,378 @@
+package org.dit4j.runtime;
+
+import org.nd4j.autodiff.functions.DifferentialFunction;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
+import org.nd4j.autodiff.samediff.internal.Variable;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.*;
+import org.nd4j.linalg.api.ops.impl.transforms.same.Identity;
+import org.nd4j.linalg.api.shape.LongShapeDescriptor;
+import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.*;
+
+/**
+ * Inference over a SameDiff graph without SameDiff's per-op work: for one set of placeholder shapes and requested outputs,
+ * the first call resolves the ops the outputs need (in a topological order), every op's inputs, arguments, output shapes
+ * and output buffers, and keeps one {@link OpContext} per op; later calls with the same shapes copy the placeholders in
+ * and run the ops' native kernels over the same buffers, with no shape inference, allocation or dependency tracking.
+ * <p>
+ * Buffers are shared between ops whose values are not alive at the same time (each intermediate is returned to a pool
+ * after its last reader), and elementwise ops write over an input that dies with them, so a plan holds about what
+ * SameDiff's own session holds at its peak. Outputs are copies the caller owns.
+ * <p>
+ * What a plan assumes, true of dit4j's inference graphs: output shapes depend on input shapes only (not on placeholder
+ * values), the graph has no control flow, tensor arrays or control dependencies (a plan refuses them), and variables
+ * are changed in place ({@code assign}), not replaced — a replaced variable array is noticed and the plan rebuilt.
+ * Not thread-safe: one caller at a time, like the graph itself.
+ */
+public final class PlannedExecutor {
+    /** Custom ops whose output may be written over an input of the same shape (each element read once, before it is written). */
+    private static final Set<String> ELEMENTWISE = Set.of("add", "subtract", "multiply", "divide", "realdiv", "maximum",
+            "minimum", "squaredsubtract", "reversesubtract", "reversedivide", "bias_add", "sigmoid", "tanh", "relu", "gelu",
+            "cast");
+    private static final int MAX_PLANS = 4;
+
+    private final SameDiff sd;
+    /** Plans by (outputs, placeholder shapes and types), least recently used first. */
+    private final LinkedHashMap<String, Plan> plans = new LinkedHashMap<>(8, 0.75f, true);
+    private Profile profile;
+
+    public PlannedExecutor(SameDiff sd) {
+        this.sd = sd;
+    }
+
+    /** Times every op of later planned calls into {@code p}; {@code null} stops it. */
+    public synchronized void profile(Profile p) {
+        this.profile = p;
+    }
+
+    /** {@code sd.output(placeholders, outputs)}, as copies the caller owns. */
+    public synchronized Map<String, INDArray> output(Map<String, INDArray> placeholders, String... outputs) {
+        String key = key(placeholders, outputs);
+        Plan plan = plans.get(key);
+        if (plan != null && !plan.current()) {
+            plans.remove(key);
+            plan = null;
+        }
+        Map<String, INDArray> values;
+        if (plan == null) {
+            plan = new Plan(List.of(outputs), placeholders.keySet());
+            values = plan.build(placeholders);
+            plans.put(key, plan);
+            if (plans.size() > MAX_PLANS) {
+                Iterator<String> eldest = plans.keySet().iterator();
+                eldest.next();
+                eldest.remove();
+            }
+        } else {
+            values = plan.run(placeholders, profile);
+        }
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (String o : outputs) out.put(o, values.get(o).dup());
+        return out;
+    }
+
+    /** How many plans are held (one per distinct placeholder shapes and outputs, at most {@value MAX_PLANS}). */
+    public synchronized int plans() {
+        return plans.size();
+    }
+
+    /** Bytes of the buffers the plans hold (intermediates, outputs and placeholder copies; not the weights). */
+    public synchronized long bufferBytes() {
+        return plans.values().stream().mapToLong(p -> p.bytes).sum();
+    }
+
+    /** Forgets every plan and its buffers. */
+    public synchronized void clear() {
+        plans.clear();
+    }
+
+    private static String key(Map<String, INDArray> placeholders, String[] outputs) {
+        StringBuilder sb = new StringBuilder(String.join(",", outputs)).append('|');
+        new TreeMap<>(placeholders).forEach((k, v) -> sb.append(k).append(Arrays.toString(v.shape())).append(v.dataType()).append(';'));
+        return sb.toString();
+    }
+
+    /** Nanoseconds inside each kind of op, and the whole calls' wall time: the rest is the executor's own work. */
+    public static final class Profile {
+        private final Map<String, long[]> byOp = new TreeMap<>();
+        private long wallNanos;
+        private int calls;
+
+        void op(String name, long nanos) {
+            long[] t = byOp.computeIfAbsent(name, k -> new long[2]);
+            t[0] += nanos;
+            t[1]++;
+        }
+
+        /** Nanoseconds inside ops per call. */
+        public double opNanosPerCall() {
+            return byOp.values().stream().mapToLong(t -> t[0]).sum() / (double) Math.max(1, calls);
+        }
+
+        public double wallNanosPerCall() {
+            return wallNanos / (double) Math.max(1, calls);
+        }
+
+        public long opsPerCall() {
+            return byOp.values().stream().mapToLong(t -> t[1]).sum() / Math.max(1, calls);
+        }
+
+        /** Milliseconds per call in each kind of op. */
+        public Map<String, Double> msPerCallByOp() {
+            Map<String, Double> m = new TreeMap<>();
+            byOp.forEach((k, t) -> m.put(k, t[0] / 1e6 / Math.max(1, calls)));
+            return m;
+        }
+    }
+
+    /** One op, ready to run: its context holds its inputs, arguments and output buffers. */
+    private record Step(DifferentialFunction op, OpContext ctx, INDArray scalarArg) {}
+
+    private final class Plan {
+        private final List<String> outputs;
+        private final Set<String> placeholderNames;
+        private final List<Step> steps = new ArrayList<>();
+        /** The plan's own copies of the placeholders, which the steps read. */
+        private final Map<String, INDArray> placeholderBuffers = new HashMap<>();
+        /** The variable and constant arrays the steps were given, to notice a replaced one. */
+        private final Map<String, INDArray> bound = new HashMap<>();
+        private final Map<String, INDArray> results = new HashMap<>();
+        private long bytes;
+
+        Plan(List<String> outputs, Set<String> placeholderNames) {
+            this.outputs = outputs;
+            this.placeholderNames = placeholderNames;
+        }
+
+        boolean current() {
+            for (Map.Entry<String, INDArray> e : bound.entrySet())
+                if (sd.getArrForVarName(e.getKey()) != e.getValue()) return false;
+            return true;
+        }
+
+        /** Plans while executing once: each op's shapes are computed from its real inputs. */
+        Map<String, INDArray> build(Map<String, INDArray> placeholders) {
+            List<SameDiffOp> order = order();
+            // Last step reading each value; requested outputs are read after the last step.
+            Map<String, Integer> lastUse = new HashMap<>();
+            for (int i = 0; i < order.size(); i++)
+                for (String in : inputs(order.get(i))) lastUse.put(in, i);
+            for (String o : outputs) lastUse.put(o, Integer.MAX_VALUE);
+
+            for (Map.Entry<String, INDArray> e : placeholders.entrySet()) {
+                DataType dt = sd.getVariable(e.getKey()).dataType();
+                INDArray own = Nd4j.createUninitialized(dt, e.getValue().shape(), 'c');
+                own.assign(e.getValue());
+                placeholderBuffers.put(e.getKey(), own);
+            }
+            Map<String, INDArray> values = new HashMap<>();
+            // Values sharing a buffer (Identity passes its input through): buffer → names still to be read.
+            Map<INDArray, Set<String>> readers = new IdentityHashMap<>();
+            Pool pool = new Pool();
+            for (int i = 0; i < order.size(); i++) {
+                SameDiffOp sdo = order.get(i);
+                DifferentialFunction df = sdo.getOp();
+                List<String> ins = inputs(sdo);
+                INDArray[] args = new INDArray[ins.size()];
+                for (int a = 0; a < args.length; a++) args[a] = input(ins.get(a), values);
+                List<String> outs = sdo.getOutputsOfOp();
+                OpContext oc = Nd4j.getExecutioner().buildContext();
+                INDArray scalarArg = null;
+                INDArray[] outArrs;
+                if (df instanceof Identity) {
+                    outArrs = new INDArray[]{args[0]};
+                } else {
+                    List<LongShapeDescriptor> shapes;
+                    if (df instanceof CustomOp) {
+                        DynamicCustomOp op = (DynamicCustomOp) df;
+                        oc.setArgs(args, op.iArgs(), op.dArgs(), op.tArgs(), op.bArgs());
+                        shapes = op.calculateOutputShape(oc);
+                    } else if (df instanceof Op) {
+                        boolean axisArg = false;
+                        if (df instanceof ReduceOp && ((ReduceOp) df).getOpType() != Op.Type.REDUCE3 && args.length == 2) {
+                            if (args[1].isEmpty()) throw new UnsupportedOperationException("reduction over an empty axis list in " + df.getOwnName());
+                            df.setDimensions(Shape.normalizeAxis(args[0].rank(), args[1].toIntVector()));
+                            ((BaseReduceOp) df).setEmptyReduce(false);
+                            axisArg = true;
+                        } else if (df instanceof ScalarOp && args.length == 2) {
+                            scalarArg = args[1];
+                            ((ScalarOp) df).setScalar(scalarArg);
+                        }
+                        if (args.length > 0) oc.setInputArray(0, args[0]);
+                        if (args.length == 2 && !axisArg) oc.setInputArray(1, args[1]);
+                        shapes = df.calculateOutputShape(oc);
+                    } else {
+                        throw new UnsupportedOperationException("op " + df.opName() + " (" + df.getClass().getSimpleName() + ") cannot be planned");
+                    }
+                    if (shapes == null || shapes.size() != outs.size())
+                        throw new IllegalStateException("op " + df.getOwnName() + ": " + (shapes == null ? 0 : shapes.size()) + " output shapes for " + outs.size() + " outputs");
+                    // An elementwise op may write over an input that dies with it.
+                    if (inPlaceSafe(df))
+                        for (String in : new LinkedHashSet<>(ins)) release(in, i, lastUse, values, readers, pool);
+                    outArrs = new INDArray[outs.size()];
+                    for (int k = 0; k < outArrs.length; k++) {
+                        LongShapeDescriptor s = shapes.get(k);
+                        DataType dt = sd.getVariable(outs.get(k)).dataType();   // as SameDiff's session: the variable's type wins
+                        if (s.dataType() != dt) s = s.asDataType(dt);
+                        outArrs[k] = lastUse.getOrDefault(outs.get(k), -1) == Integer.MAX_VALUE ? Nd4j.create(s, false) : pool.take(s);
+                    }
+                    oc.setOutputArrays(outArrs);
+                    exec(df, oc);
+                }
+                for (int k = 0; k < outs.size(); k++) {
+                    values.put(outs.get(k), outArrs[k]);
+                    readers.computeIfAbsent(outArrs[k], a -> Collections.newSetFromMap(new HashMap<>())).add(outs.get(k));
+                }
+                if (!(df instanceof Identity)) steps.add(new Step(df, oc, scalarArg));
+                // Values nobody reads later go back to the pool (outputs never read at all, too).
+                for (String in : new LinkedHashSet<>(ins)) release(in, i, lastUse, values, readers, pool);
+                for (String o : outs) release(o, i, lastUse, values, readers, pool);
+            }
+            for (String o : outputs) results.put(o, input(o, values));
+            Set<INDArray> held = Collections.newSetFromMap(new IdentityHashMap<>());
+            held.addAll(pool.made);
+            held.addAll(results.values());
+            held.addAll(placeholderBuffers.values());
+            for (INDArray a : held) bytes += a.length() * a.dataType().width();
+            return results;
+        }
+
+        /** Returns a value's buffer to the pool when no later step reads it or any value sharing it. */
+        private void release(String name, int step, Map<String, Integer> lastUse, Map<String, INDArray> values,
+                             Map<INDArray, Set<String>> readers, Pool pool) {
+            INDArray arr = values.get(name);
+            if (arr == null || lastUse.getOrDefault(name, -1) > step) return;
+            Set<String> r = readers.get(arr);
+            if (r == null || !r.remove(name) || !r.isEmpty()) return;
+            readers.remove(arr);
+            pool.give(arr);
+        }
+
+        Map<String, INDArray> run(Map<String, INDArray> placeholders, Profile p) {
+            long start = System.nanoTime();
+            for (Map.Entry<String, INDArray> e : placeholders.entrySet()) placeholderBuffers.get(e.getKey()).assign(e.getValue());
+            for (Step s : steps) {
+                if (s.scalarArg() != null) ((ScalarOp) s.op()).setScalar(s.scalarArg());
+                if (p == null) {
+                    exec(s.op(), s.ctx());
+                } else {
+                    long t = System.nanoTime();
+                    exec(s.op(), s.ctx());
+                    p.op(s.op().opName(), System.nanoTime() - t);
+                }
+            }
+            if (p != null) {
+                p.wallNanos += System.nanoTime() - start;
+                p.calls++;
+            }
+            return results;
+        }
+
+        private INDArray input(String name, Map<String, INDArray> values) {
+            SDVariable v = sd.getVariable(name);
+            if (v.getVariableType() == VariableType.PLACEHOLDER) {
+                INDArray ph = placeholderBuffers.get(name);
+                if (ph == null) throw new IllegalArgumentException("no array was given for placeholder '" + name + "'");
+                return ph;
+            }
+            if (v.getVariableType() == VariableType.VARIABLE || v.isConstant()) {
+                INDArray arr = sd.getArrForVarName(name);
+                bound.put(name, arr);
+                return arr;
+            }
+            INDArray arr = values.get(name);
+            if (arr == null) throw new IllegalStateException("value '" + name + "' is read before it is computed");
+            return arr;
+        }
+
+        private List<String> inputs(SameDiffOp sdo) {
+            return sdo.getInputsToOp() == null ? List.of() : sdo.getInputsToOp();
+        }
+
+        /** The ops the outputs need, each after the ops it reads from (depth-first, iterative: graphs are deep). */
+        private List<SameDiffOp> order() {
+            Map<String, SameDiffOp> ops = sd.getOps();
+            Map<String, Variable> vars = sd.getVariables();
+            List<SameDiffOp> order = new ArrayList<>();
+            Set<String> done = new HashSet<>(), entered = new HashSet<>();
+            Deque<String> stack = new ArrayDeque<>();
+            for (String o : outputs) {
+                if (!vars.containsKey(o)) throw new IllegalArgumentException("the graph has no variable '" + o + "'");
+                String producer = vars.get(o).getOutputOfOp();
+                if (producer != null) stack.push(producer);
+                else if (placeholderNames.contains(o)) throw new IllegalArgumentException("'" + o + "' is a placeholder, not an output");
+            }
+            while (!stack.isEmpty()) {
+                String name = stack.peek();
+                if (done.contains(name)) {
+                    stack.pop();
+                    continue;
+                }
+                SameDiffOp sdo = ops.get(name);
+                if (entered.add(name)) {
+                    if (notEmpty(sdo.getControlDeps()) || notEmpty(sdo.getVarControlDeps()))
+                        throw new UnsupportedOperationException("op " + name + " has control dependencies");
+                    for (String in : inputs(sdo)) {
+                        String producer = vars.get(in).getOutputOfOp();
+                        if (producer != null && !done.contains(producer)) {
+                            if (entered.contains(producer)) throw new IllegalStateException("the graph has a cycle through " + producer);
+                            stack.push(producer);
+                        }
+                    }
+                } else {
+                    stack.pop();
+                    done.add(name);
+                    order.add(sdo);
+                }
+            }
+            return order;
+        }
+    }
+
+    private static boolean notEmpty(List<String> l) {
+        return l != null && !l.isEmpty();
+    }
+
+    private static boolean inPlaceSafe(DifferentialFunction df) {
+        if (df instanceof CustomOp) return ELEMENTWISE.contains(df.opName());
+        // Legacy transforms and scalar ops are elementwise, except is_max (a reduction along dimensions written as a transform).
+        return (df instanceof TransformOp || df instanceof ScalarOp) && !df.opName().equalsIgnoreCase("ismax");
+    }
+
+    private static void exec(DifferentialFunction df, OpContext oc) {
+        if (df instanceof CustomOp) Nd4j.exec((CustomOp) df, oc);
+        else Nd4j.exec((Op) df, oc);
+    }
+
+    /** The plan's intermediate buffers, free ones by exact shape, strides, order and type. */
+    private static final class Pool {
+        private final Map<String, Deque<INDArray>> free = new HashMap<>();
+        /** Only buffers the pool made are ever handed out again (never a variable, constant or placeholder passed through). */
+        private final Set<INDArray> made = Collections.newSetFromMap(new IdentityHashMap<>());
+
+        INDArray take(LongShapeDescriptor s) {
+            Deque<INDArray> q = s.isEmpty() ? null : free.get(key(s));
+            if (q != null && !q.isEmpty()) return q.pop();
+            INDArray arr = Nd4j.create(s, false);
+            made.add(arr);
+            return arr;
+        }
+
+        void give(INDArray arr) {
+            if (arr.isEmpty() || !made.contains(arr)) return;
+            LongShapeDescriptor s = LongShapeDescriptor.fromShape(arr.shape(), arr.stride(), arr.elementWiseStride(), arr.ordering(), arr.dataType(), false);
+            free.computeIfAbsent(key(s), k -> new ArrayDeque<>()).push(arr);
+        }
+
+        private static String key(LongShapeDescriptor s) {
+            return Arrays.toString(s.getShape()) + Arrays.toString(s.getStride()) + s.getOrder() + s.dataType();
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package org.dit4j.runtime;
+
+import org.dit4j.io.TorchCheckpoint;
+import org.dit4j.models.Conditioning;
+import org.dit4j.models.TinyDiTAccess;
+import org.dit4j.models.dit.DiTModel;
+import org.dit4j.models.fit.FiTModel;
+import org.dit4j.models.fit.TinyFiT;
+import org.junit.jupiter.api.Test;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+
+import static org.dit4j.Fixtures.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The planned executor against SameDiff's own session on the fixture DiT and FiT: the same numbers, for every shape. */
+class PlannedExecutorTest {
+    /** Both run the same float32 kernels in the same order; only in-place writes differ, which do not change values. */
+    private static final double TOL = 1e-6;
+
+    private static <T> T with(Execution.Mode m, Supplier<T> f) {
+        Execution.Mode before = Execution.mode();
+        Execution.use(m);
+        try {
+            return f.get();
+        } finally {
+            Execution.use(before);
+        }
+    }
+
+    private static INDArray both(Supplier<INDArray> f, String what) {
+        INDArray viaSameDiff = with(Execution.Mode.SAMEDIFF, f), planned = with(Execution.Mode.PLANNED, f);
+        assertArrayEquals(viaSameDiff.shape(), planned.shape(), what);
+        assertTrue(maxAbsDiff(viaSameDiff, planned) <= TOL, what + ": max |planned − sd.output| = " + maxAbsDiff(viaSameDiff, planned));
+        return planned;
+    }
+
+    private static INDArray rand(long seed, long... shape) {
+        Nd4j.getRandom().setSeed(seed);
+        return Nd4j.randn(DataType.FLOAT, shape);
+    }
+
+    @Test
+    void ditForwardIsSameDiffsForEveryBatchSizeAndTheOfficialOutput() {
+        DiTModel m = TinyDiTAccess.model();
+        INDArray out = both(() -> m.forward(npy("x.npy"), times("t.npy"), longs("y.npy")), "fixture batch");
+        assertClose(npy("forward_out.npy"), out, 1e-4, 1e-4, "planned forward vs official");
+        PlannedExecutor ex = new PlannedExecutor(m.sameDiff());
+        for (int n : new int[]{1, 3, 1, 8}) {
+            long[] y = new long[n];
+            double[] t = new double[n];
+            for (int i = 0; i < n; i++) {
+                y[i] = (i * 3L) % 10;
+                t[i] = 17.0 * i + 1;
+            }
+            INDArray x = rand(n, n, 4, 8, 8);
+            both(() -> m.forward(x, t, y), "batch " + n);
+            Map<String, INDArray> ph = m.placeholders(x, t, y);
+            INDArray expected = m.sameDiff().output(ph, DiTModel.OUTPUT).get(DiTModel.OUTPUT).dup();
+            for (int k = 0; k < 2; k++)
+                assertTrue(maxAbsDiff(expected, ex.output(ph, DiTModel.OUTPUT).get(DiTModel.OUTPUT)) <= TOL, "batch " + n + ", call " + k);
+        }
+        assertEquals(3, ex.plans(), "one plan per batch size, reused when a size comes back");
+    }
+
+    @Test
+    void ditIntermediatesRequestedWithTheOutputAreSameDiffs() {
+        DiTModel m = TinyDiTAccess.model();
+        String[] names = {DiTModel.OUTPUT, "c", "blocks.0.attn_out", "blocks.1.adaLN_out"};
+        Map<String, INDArray> sd = with(Execution.Mode.SAMEDIFF, () -> m.forward(npy("x.npy"), times("t.npy"), longs("y.npy"), names));
+        Map<String, INDArray> pl = with(Execution.Mode.PLANNED, () -> m.forward(npy("x.npy"), times("t.npy"), longs("y.npy"), names));
+        for (String n : names) assertTrue(maxAbsDiff(sd.get(n), pl.get(n)) <= TOL, n);
+    }
+
+    @Test
+    void outputsAreTheCallersAndNotOverwrittenByLaterCalls() {
+        DiTModel m = TinyDiTAccess.model();
+        with(Execution.Mode.PLANNED, () -> {
+            INDArray first = m.forward(npy("x.npy"), times("t.npy"), longs("y.npy"));
+            INDArray kept = first.dup();
+            INDArray second = m.forward(npy("x.npy").mul(-1), times("t.npy"), longs("y.npy"));
+            assertEquals(kept, first, "a later call changed an earlier output");
+            assertNotEquals(first, second);
+            first.assign(0);   // the caller's array: writing it does not disturb the next call
+            assertEquals(kept, m.forward(npy("x.npy"), times("t.npy"), longs("y.npy")));
+            return null;
+        });
+    }
+
+    @Test
+    void placeholdersAreCopiedInNotKept() {
+        DiTModel m = TinyDiTAccess.model();
+        SameDiff sd = m.sameDiff();
+        PlannedExecutor ex = new PlannedExecutor(sd);
+        Map<String, INDArray> ph = m.placeholders(npy("x.npy"), times("t.npy"), longs("y.npy"));
+        INDArray a = ex.output(ph, DiTModel.OUTPUT).get(DiTModel.OUTPUT);
+        ph.get(DiTModel.X).muli(0.5);   // the caller reuses its input array for the next step
+        INDArray b = ex.output(ph, DiTModel.OUTPUT).get(DiTModel.OUTPUT);
+        INDArray expected = sd.output(ph, DiTModel.OUTPUT).get(DiTModel.OUTPUT).dup();
+        assertNotEquals(a, b);
+        assertTrue(maxAbsDiff(expected, b) <= TOL);
+    }
+
+    @Test
+    void weightsLoadedAfterPlanningAreUsed() {
+        DiTModel tiny = TinyDiTAccess.model();
+        DiTModel m = DiTModel.create(tiny.config());
+        Map<String, INDArray> w = TorchCheckpoint.loadStateDict(tiny("weights/DiT-tiny.pt"), TorchCheckpoint.Pick.EMA);
+        m.loadStateDict(w, "DiT-tiny.pt");
+        both(() -> m.forward(npy("x.npy"), times("t.npy"), longs("y.npy")), "fixture weights");
+        Map<String, INDArray> changed = new HashMap<>(w);
+        changed.put("final_layer.linear.weight", w.get("final_layer.linear.weight").mul(2));
+        m.loadStateDict(changed, "changed");
+        INDArray out = both(() -> m.forward(npy("x.npy"), times("t.npy"), longs("y.npy")), "changed weights");
+        assertTrue(maxAbsDiff(npy("forward_out.npy"), out) > 1e-3, "the planned run still used the old weights");
+        // A variable whose array is replaced (not assigned) makes the plan rebuild itself.
+        m.sameDiff().getVariable("final_layer.linear.weight").setArray(w.get("final_layer.linear.weight").dup());
+        assertClose(npy("forward_out.npy"), both(() -> m.forward(npy("x.npy"), times("t.npy"), longs("y.npy")), "replaced"), 1e-4, 1e-4, "replaced");
+    }
+
+    @Test
+    void fitTokensAndLatentsOfSeveralSizesAreSameDiffs() {
+        FiTModel m = TinyFiT.clamped();
+        INDArray tokens = both(() -> m.forwardTokens(TinyFiT.npy("x.npy"), TinyFiT.npy("t.npy").castTo(DataType.DOUBLE).toDoubleVector(),
+                TinyFiT.npy("y.npy").castTo(DataType.LONG).toLongVector(), TinyFiT.batchLayout()), "padded fixture batch");
+        assertClose(TinyFiT.npy("forward_out.npy"), tokens, 1e-4, 1e-4, "planned FiT vs official");
+        int[][] sizes = {{2, 8, 8}, {1, 4, 12}, {3, 8, 8}, {2, 8, 8}};
+        for (int[] s : sizes) {
+            INDArray x = rand(s[1] * 100L + s[2], s[0], 4, s[1], s[2]);
+            double[] t = new double[s[0]];
+            long[] y = new long[s[0]];
+            for (int i = 0; i < s[0]; i++) {
+                t[i] = 0.1 + 0.3 * i;
+                y[i] = i;
+            }
+            both(() -> m.forward(x, t, Conditioning.labels(y)), "latents " + java.util.Arrays.toString(s));
+        }
+    }
+}
