@@ -1,5 +1,6 @@
 package org.dit4j.models;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.ArrayList;
@@ -17,6 +18,29 @@ public final class StateDicts {
         Map<String, INDArray> out = new LinkedHashMap<>();
         weights.forEach((k, v) -> out.put(k, v.dup()));
         return out;
+    }
+
+    /**
+     * {@code weights} checked against {@code shapes} and in their order, as the arrays a model keeps: contiguous float32
+     * arrays are taken over (no second copy of a large model), others converted.
+     */
+    public static Map<String, INDArray> takeOver(Map<String, long[]> shapes, Map<String, INDArray> weights, String source) {
+        check(shapes, weights, source);
+        Map<String, INDArray> own = new LinkedHashMap<>();
+        for (String k : shapes.keySet()) {
+            INDArray v = weights.get(k);
+            own.put(k, v.dataType() == DataType.FLOAT && !v.isView() && v.ordering() == 'c' ? v : v.castTo(DataType.FLOAT).dup('c'));
+        }
+        return own;
+    }
+
+    /**
+     * Checks {@code weights}, then copies their values into the model's arrays {@code into}: once a graph or gradient
+     * function holds on to those arrays, replacing them would leave it computing with stale copies.
+     */
+    public static void assign(Map<String, long[]> shapes, Map<String, INDArray> into, Map<String, INDArray> weights, String source) {
+        check(shapes, weights, source);
+        for (String k : shapes.keySet()) into.get(k).assign(weights.get(k).castTo(DataType.FLOAT));
     }
 
     /** Every missing, unexpected and mis-shaped key at once, as one {@link StateDictMismatchException}. */

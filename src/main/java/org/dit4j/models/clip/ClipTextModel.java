@@ -46,10 +46,7 @@ public final class ClipTextModel {
     public static ClipTextModel fromStateDict(ClipTextConfig cfg, Map<String, INDArray> weights, String source) {
         Map<String, INDArray> w = new LinkedHashMap<>(weights);
         w.remove(POSITION_IDS);
-        StateDicts.check(shapes(cfg), w, source);
-        Map<String, INDArray> own = new LinkedHashMap<>();
-        w.forEach((k, v) -> own.put(k, v.dataType() == DataType.FLOAT && !v.isView() && v.ordering() == 'c' ? v : v.castTo(DataType.FLOAT).dup('c')));
-        return new ClipTextModel(cfg, own);
+        return new ClipTextModel(cfg, StateDicts.takeOver(shapes(cfg), w, source));
     }
 
     /**

@@ -54,11 +54,7 @@ public final class DiTModel implements StagedModel {
      * copy of its 2.7 GB instead of two.
      */
     public static DiTModel fromStateDict(DiTConfig cfg, Map<String, INDArray> weights, String source) {
-        StateDicts.check(new DiTFamily().shapes(cfg), weights, source);
-        Map<String, INDArray> initial = new HashMap<>();
-        weights.forEach((k, v) -> initial.put(k, v.dataType() == DataType.FLOAT && !v.isView() && v.ordering() == 'c'
-                ? v : v.castTo(DataType.FLOAT).dup('c')));
-        return new DiTModel(cfg, initial);
+        return new DiTModel(cfg, StateDicts.takeOver(new DiTFamily().shapes(cfg), weights, source));
     }
 
     @Override

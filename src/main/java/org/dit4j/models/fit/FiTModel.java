@@ -38,13 +38,7 @@ public final class FiTModel implements Denoiser {
 
     /** A model whose parameters are {@code weights} themselves (float32 contiguous arrays are taken over, others copied). */
     public static FiTModel fromStateDict(FiTConfig cfg, Map<String, INDArray> weights, String source) {
-        Map<String, long[]> shapes = new FiTFamily().shapes(cfg);
-        StateDicts.check(shapes, weights, source);
-        Map<String, INDArray> own = new LinkedHashMap<>();
-        for (String k : shapes.keySet()) {
-            INDArray v = weights.get(k);
-            own.put(k, v.dataType() == DataType.FLOAT && !v.isView() && v.ordering() == 'c' ? v : v.castTo(DataType.FLOAT).dup('c'));
-        }
+        Map<String, INDArray> own = StateDicts.takeOver(new FiTFamily().shapes(cfg), weights, source);
         return new FiTModel(cfg, own);
     }
 
@@ -78,8 +72,7 @@ public final class FiTModel implements Denoiser {
 
     @Override
     public void loadStateDict(Map<String, INDArray> w, String source) {
-        StateDicts.check(shapes, w, source);
-        for (String k : shapes.keySet()) weights.get(k).assign(w.get(k).castTo(DataType.FLOAT));
+        StateDicts.assign(shapes, weights, w, source);
     }
 
     @Override

@@ -39,13 +39,7 @@ public final class MindOneFiTModel implements Denoiser {
 
     /** A model whose parameters are {@code weights} themselves (float32 contiguous arrays are taken over, others copied). */
     public static MindOneFiTModel fromStateDict(MindOneFiTConfig cfg, Map<String, INDArray> weights, String source) {
-        Map<String, long[]> shapes = MindOneFiTFamily.declared(cfg).shapes();
-        StateDicts.check(shapes, weights, source);
-        Map<String, INDArray> own = new LinkedHashMap<>();
-        for (String k : shapes.keySet()) {
-            INDArray v = weights.get(k);
-            own.put(k, v.dataType() == DataType.FLOAT && !v.isView() && v.ordering() == 'c' ? v : v.castTo(DataType.FLOAT).dup('c'));
-        }
+        Map<String, INDArray> own = StateDicts.takeOver(MindOneFiTFamily.declared(cfg).shapes(), weights, source);
         return new MindOneFiTModel(cfg, own);
     }
 
@@ -80,8 +74,7 @@ public final class MindOneFiTModel implements Denoiser {
 
     @Override
     public void loadStateDict(Map<String, INDArray> w, String source) {
-        StateDicts.check(shapes, w, source);
-        for (String k : shapes.keySet()) weights.get(k).assign(w.get(k).castTo(DataType.FLOAT));
+        StateDicts.assign(shapes, weights, w, source);
     }
 
     @Override

@@ -39,11 +39,7 @@ public final class UViTModel implements StagedModel {
 
     /** A model whose parameters are {@code weights} themselves (contiguous float32 arrays taken over, others copied), checked first. */
     public static UViTModel fromStateDict(UViTConfig cfg, Map<String, INDArray> weights, String source) {
-        StateDicts.check(new UViTFamily(cfg.family()).shapes(cfg), weights, source);
-        Map<String, INDArray> initial = new HashMap<>();
-        weights.forEach((k, v) -> initial.put(k, v.dataType() == DataType.FLOAT && !v.isView() && v.ordering() == 'c'
-                ? v : v.castTo(DataType.FLOAT).dup('c')));
-        return new UViTModel(cfg, initial);
+        return new UViTModel(cfg, StateDicts.takeOver(new UViTFamily(cfg.family()).shapes(cfg), weights, source));
     }
 
     @Override
