@@ -249,14 +249,13 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** The DL4J engines wrap one fixed-shape DiT ComputationGraph; FiT's batches change length and carry a grid and a mask. */
     private void refuseFitEngines() {
-        String why = ": FiT trains on one device only (the DL4J engines take fixed-shape DiT batches, not padded sequences with masks)";
+        String why = ": FiT trains with dit4j's own engine (one device or --devices N replicas): the DL4J engines take fixed-shape DiT batches, not padded sequences with masks";
         if (spark != null) throw new IllegalArgumentException("--spark" + why);
         if (parallel != Converters.Parallel.REPLICAS) throw new IllegalArgumentException("--parallel " + parallel.name().toLowerCase(Locale.ROOT).replace('_', '-') + why);
-        if (devices > 1) throw new IllegalArgumentException("--devices " + devices + ": FiT trains on one device only (replicas of its per-length stage graphs are not implemented)");
     }
 
     private TrainingLoop engine(Denoiser net, TrainingData dataset, TrainConfig cfg) {
-        if (net instanceof FiTModel fit) return new Trainer(fit, (FitLatents) dataset, cfg);
+        if (net instanceof FiTModel fit) return new Trainer(fit, (FitLatents) dataset, cfg, devices);
         if (spark != null) {
             int every = cfg.integer("log_every");
             long[] rounds = {0};

@@ -27,7 +27,7 @@ import java.util.concurrent.Future;
  * dropped to the null class with {@code class_dropout_prob}, the learned-σ loss, AdamW, and an EMA of the weights
  * updated every step. Every random draw of step k comes from (seed, k) alone, so a run resumed from a checkpoint at
  * step k reaches the same weights as one that never stopped. Any family with a {@link StagedModel} view trains here;
- * FiT trains on padded batches of {@link FitLatents} through one staged view per sequence length, on one device.
+ * FiT trains on padded batches of {@link FitLatents} through one staged view per sequence length (and per replica).
  */
 public final class Trainer extends EngineBase {
     /** Raised on a NaN or infinite loss; the last checkpoint written before it is intact. */
@@ -40,15 +40,15 @@ public final class Trainer extends EngineBase {
     private final StagedModel model;
     /** The step of the fixed-shape model, or null when steps are made per padded length ({@link #stepFor}). */
     private final TrainingStep step;
-    /** FiT: one step per sequence length, the most recently used kept (each holds its stage graphs and one block's weights). */
-    private final Map<Integer, TrainingStep> padded = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Integer, TrainingStep> e) {
-            return size() > PADDED_STEPS_KEPT;
-        }
-    };
+    /**
+     * FiT: per worker, one step per sequence length, the most recently used kept (each holds its stage graphs and one
+     * block's weights).
+     */
+    private final List<Map<Integer, TrainingStep>> padded = new ArrayList<>();
     static final int PADDED_STEPS_KEPT = 8;
     private final FiTModel fit;
+    /** FiT's data-parallel workers beyond the first: replicas that receive the model's weights before every step. */
+    private final List<FiTModel> fitReplicas = new ArrayList<>();
     private final int padTo;
     /** The trainable parameters: the model's live arrays, which the optimiser updates in place. */
     private final Map<String, INDArray> trainable;
@@ -109,7 +109,18 @@ public final class Trainer extends EngineBase {
      * same gradients, a larger VB value since the official loss counts padding there).
      */
     public Trainer(FiTModel model, FitLatents data, TrainConfig cfg) {
+        this(model, data, cfg, 1);
+    }
+
+    /**
+     * FiT over {@code workers} synchronous replicas: each takes a share of the rows of the same padded batch (so every
+     * sample's masked loss is what one device computes) and the gradients are averaged by share.
+     */
+    public Trainer(FiTModel model, FitLatents data, TrainConfig cfg, int workers) {
         super(cfg, data);
+        if (workers < 1) throw new IllegalArgumentException("the number of devices must be at least 1, got " + workers);
+        if (workers > cfg.integer("train_batch_size"))
+            throw new IllegalArgumentException(workers + " devices exceed the batch size " + cfg.integer("train_batch_size") + " (each needs an example)");
         FiTConfig m = model.config();
         data.requireExampleShape(new long[]{m.tokenChannels(), data.targetLen()});
         data.requireLabels(m.numClasses());
@@ -125,12 +136,39 @@ public final class Trainer extends EngineBase {
         this.optimizer = new AdamW(cfg.real("start_learning_rate"), cfg.real("beta1"), cfg.real("beta2"), 1e-8, cfg.real("weight_decay"));
         this.batches = new MicroBatches(data, m, cfg, diffusion.numTimesteps());
         startEma(model.stateDict());
-        this.pool = null;
+        for (int i = 0; i < workers; i++) {
+            padded.add(new LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Integer, TrainingStep> e) {
+                    return size() > PADDED_STEPS_KEPT;
+                }
+            });
+            if (i > 0) fitReplicas.add(FiTModel.fromStateDict(m, StateDicts.copy(model.stateDict()), "replica " + i));
+        }
+        this.pool = workers > 1 ? Executors.newFixedThreadPool(workers - 1, daemonThreads()) : null;
     }
 
-    /** The step for padded sequences of {@code tokens} tokens. */
-    private TrainingStep stepFor(int tokens) {
-        return padded.computeIfAbsent(tokens, n -> new TrainingStep(fit.staged(n), diffusion));
+    /** Worker {@code k}'s step for padded sequences of {@code tokens} tokens. */
+    private TrainingStep stepFor(int k, int tokens) {
+        FiTModel m = k == 0 ? fit : fitReplicas.get(k - 1);
+        return padded.get(k).computeIfAbsent(tokens, n -> new TrainingStep(m.staged(n), diffusion));
+    }
+
+    /** One padded micro-batch, its rows shared among the workers. */
+    private TrainingStep.Result computePadded(MicroBatches.PaddedDraw d) {
+        int tokens = (int) d.x0().size(2), n = d.y().length, w = workers();
+        if (w == 1) return stepFor(0, tokens).compute(d.x0(), d.t(), d.noise(), new Conditioning(d.y(), null, d.layout()), diffusion);
+        for (FiTModel r : fitReplicas) r.loadStateDict(fit.stateDict(), "master weights");
+        List<Callable<TrainingStep.Result>> jobs = new ArrayList<>();
+        double[] shareOf = new double[w];
+        for (int k = 0, start = 0; k < w; k++) {
+            int size = n / w + (k < n % w ? 1 : 0), from = start, to = start + size, worker = k;
+            start = to;
+            shareOf[k] = (double) size / n;
+            jobs.add(() -> stepFor(worker, tokens).compute(Slices.range(d.x0(), 0, from, to), Arrays.copyOfRange(d.t(), from, to),
+                    Slices.range(d.noise(), 0, from, to), new Conditioning(Arrays.copyOfRange(d.y(), from, to), null, d.layout().rows(from, to)), diffusion));
+        }
+        return combine(runAll(jobs), shareOf);
     }
 
     private static java.util.concurrent.ThreadFactory daemonThreads() {
@@ -142,12 +180,13 @@ public final class Trainer extends EngineBase {
     }
 
     public int workers() {
-        return replicas.size() + 1;
+        return replicas.size() + fitReplicas.size() + 1;
     }
 
     @Override
     public String describeEngine() {
-        if (fit != null) return "SameDiff, one device, padded to " + (padTo > 0 ? padTo + " tokens" : "each batch's longest sequence");
+        if (fit != null) return "SameDiff, " + (workers() == 1 ? "one device" : workers() + " synchronous data-parallel replicas") + ", padded to "
+                + (padTo > 0 ? padTo + " tokens" : "each batch's longest sequence");
         return workers() == 1 ? "SameDiff, one device" : "SameDiff, " + workers() + " synchronous data-parallel replicas";
     }
 
@@ -192,8 +231,7 @@ public final class Trainer extends EngineBase {
         for (int micro = 0; micro < accum; micro++) {
             TrainingStep.Result r;
             if (fit != null) {
-                MicroBatches.PaddedDraw d = batches.drawPadded(current * accum + micro, batch, padTo);
-                r = stepFor((int) d.x0().size(2)).compute(d.x0(), d.t(), d.noise(), new Conditioning(d.y(), null, d.layout()), diffusion);
+                r = computePadded(batches.drawPadded(current * accum + micro, batch, padTo));
             } else {
                 MicroBatches.Draw d = batches.draw(current * accum + micro, batch);
                 r = computeParallel(d.x0(), d.t(), d.times(), d.noise(), d.y());
@@ -238,8 +276,13 @@ public final class Trainer extends EngineBase {
             jobs.add(() -> compute(s, Slices.range(x0, 0, from, to), t == null ? null : Arrays.copyOfRange(t, from, to),
                     times == null ? null : Arrays.copyOfRange(times, from, to), Slices.range(noise, 0, from, to), Arrays.copyOfRange(y, from, to)));
         }
+        return combine(runAll(jobs), shareOf);
+    }
+
+    /** Job 0 on this thread, the others on the pool; their results in order. */
+    private List<TrainingStep.Result> runAll(List<Callable<TrainingStep.Result>> jobs) {
         List<Future<TrainingStep.Result>> others = new ArrayList<>();
-        for (int k = 1; k < w; k++) others.add(pool.submit(jobs.get(k)));
+        for (int k = 1; k < jobs.size(); k++) others.add(pool.submit(jobs.get(k)));
         List<TrainingStep.Result> results = new ArrayList<>();
         results.add(callOrThrow(jobs.get(0)));
         for (var f : others) {
@@ -249,9 +292,14 @@ public final class Trainer extends EngineBase {
                 throw new IllegalStateException("a data-parallel worker failed: " + e.getCause(), e.getCause());
             }
         }
+        return results;
+    }
+
+    /** The batch's loss and gradients from the workers' shares of its rows. */
+    private static TrainingStep.Result combine(List<TrainingStep.Result> results, double[] shareOf) {
         Map<String, INDArray> grads = new LinkedHashMap<>();
         double lossMean = 0;
-        for (int k = 0; k < w; k++) {
+        for (int k = 0; k < results.size(); k++) {
             lossMean += results.get(k).lossMean() * shareOf[k];
             double share = shareOf[k];
             for (var e : results.get(k).gradients().entrySet()) grads.merge(e.getKey(), e.getValue().mul(share), INDArray::addi);

@@ -52,4 +52,21 @@ class FiTTrainerTest {
         a.ema().weights().forEach((k, v) -> assertEquals(v, c.ema().weights().get(k), "EMA " + k));
         assertNotEquals(fresh().stateDict().get("final_layer.linear.weight"), wa.get("final_layer.linear.weight"), "training moved the weights");
     }
+
+    @Test
+    void twoReplicasTakeTheOneDeviceStep(@TempDir Path dir) throws Exception {
+        FitLatents data = new FitLatents(FitFixtureLatents.write(dir.resolve("data"), 3, 7, 5), 64, "resize");
+        FiTModel one = fresh(), two = fresh();
+        Trainer a = new Trainer(one, data, config()), b = new Trainer(two, data, config(), 2);
+        assertTrue(b.describeEngine().contains("2 synchronous data-parallel replicas"), b.describeEngine());
+        for (int i = 0; i < 3; i++) {
+            double la = a.trainStep().loss(), lb = b.trainStep().loss();
+            assertEquals(la, lb, 1e-5 * Math.abs(la) + 1e-6, "loss of step " + i);
+        }
+        one.stateDict().forEach((k, v) -> {
+            double err = v.sub(two.stateDict().get(k)).amaxNumber().doubleValue(), scale = v.amaxNumber().doubleValue();
+            assertTrue(err <= 1e-4 * scale + 1e-7, k + ": " + err + " of " + scale);
+        });
+        assertThrows(IllegalArgumentException.class, () -> new Trainer(fresh(), data, config(), 3), "more devices than examples");
+    }
 }
