@@ -5,6 +5,10 @@ import org.dit4j.models.ModelFamilies;
 
 import java.util.*;
 
+import static org.dit4j.models.ConfigKeys.boolOf;
+import static org.dit4j.models.ConfigKeys.intOf;
+import static org.dit4j.models.ConfigKeys.numOf;
+
 /**
  * The official {@code UViT(...)} constructor arguments of {@code libs/uvit.py} ({@code family: uvit}) and
  * {@code libs/uvit_t2i.py} ({@code family: uvit-t2i}), under the same key names, plus two keys of the training
@@ -278,26 +282,5 @@ public record UViTConfig(String family, int imgSize, int patchSize, int inChans,
             throw new IllegalArgumentException(source + ": key 'sample.algorithm' must be one of " + Sample.ALGORITHMS + ", found '" + algorithm + "'");
         return new Sample(algorithm == null ? Sample.DEFAULT.algorithm() : (String) algorithm,
                 intOf(m, "sample_steps", Sample.DEFAULT.sampleSteps(), source), numOf(m, "scale", Sample.DEFAULT.scale(), source));
-    }
-
-    private static int intOf(Map<?, ?> m, String key, int def, String source) {
-        Object v = m.get(key);
-        if (v == null) return def;
-        if (v instanceof Integer i) return i;
-        throw new IllegalArgumentException(source + ": key '" + key + "' must be an integer, found '" + v + "'");
-    }
-
-    private static double numOf(Map<?, ?> m, String key, double def, String source) {
-        Object v = m.get(key);
-        if (v == null) return def;
-        if (v instanceof Number n) return n.doubleValue();
-        throw new IllegalArgumentException(source + ": key '" + key + "' must be a number, found '" + v + "'");
-    }
-
-    private static boolean boolOf(Map<?, ?> m, String key, boolean def, String source) {
-        Object v = m.get(key);
-        if (v == null) return def;
-        if (v instanceof Boolean b) return b;
-        throw new IllegalArgumentException(source + ": key '" + key + "' must be true or false, found '" + v + "'");
     }
 }
