@@ -92,7 +92,7 @@ public final class Npy {
             case "b1" -> DataType.BOOL;
             default -> throw new WeightsFormatException(file, "unsupported dtype '" + kind + "' (expected float32, float64, float16, int64, int32, uint8 or bool)");
         };
-        long[] shape = parseShape(file, s.group(1));
+        long[] shape = parseShape(file, "", s.group(1));
         long count = TensorShapes.checkedProduct(file, shape);
         int elem = Integer.parseInt(d.group(3));
         long dataStart = headerStart + headerLen;
@@ -139,14 +139,15 @@ public final class Npy {
         };
         long[] shape;
         try {
-            shape = parseShape(PLACEHOLDER, s.group(1));
+            shape = parseShape(PLACEHOLDER, "", s.group(1));
         } catch (WeightsFormatException e) {
             throw new IllegalArgumentException(source + e.getMessage().substring(PLACEHOLDER.toString().length()), e);
         }
         return new Layout(type, shape, headerStart + headerLen, Integer.parseInt(d.group(3)));
     }
 
-    private static long[] parseShape(Path file, String s) {
+    /** A header's shape tuple; {@code where} prefixes the messages (an archive member's name). */
+    static long[] parseShape(Path file, String where, String s) {
         String t = s.trim();
         if (t.isEmpty()) return new long[0];
         String[] parts = t.split(",");
@@ -156,9 +157,9 @@ public final class Npy {
             try {
                 shape[i] = Long.parseLong(parts[i].trim());
             } catch (NumberFormatException e) {
-                throw new WeightsFormatException(file, "malformed shape (" + s + ")");
+                throw new WeightsFormatException(file, where + "malformed shape (" + s + ")");
             }
-            if (shape[i] < 0) throw new WeightsFormatException(file, "negative dimension in shape (" + s + ")");
+            if (shape[i] < 0) throw new WeightsFormatException(file, where + "negative dimension in shape (" + s + ")");
         }
         return shape;
     }

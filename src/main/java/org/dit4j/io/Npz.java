@@ -113,7 +113,7 @@ public final class Npz {
             if (!d.find() || !o.find() || !s.find()) throw new WeightsFormatException(file, "member '" + key + "': malformed .npy header");
             if (o.group(1).equals("True")) throw new WeightsFormatException(file, "member '" + key + "' is in Fortran order; save it with np.ascontiguousarray");
             if (d.group(1).equals(">")) throw new WeightsFormatException(file, "member '" + key + "' is big-endian");
-            long[] shape = shape(file, key, s.group(1));
+            long[] shape = Npy.parseShape(file, "member '" + key + "': ", s.group(1));
             ArrayStream out = new ArrayStream(zip, in, d.group(2) + d.group(3), shape);
             zip = null;
             return out;
@@ -128,23 +128,6 @@ public final class Npz {
                 // the archive was only read
             }
         }
-    }
-
-    private static long[] shape(Path file, String key, String s) {
-        String t = s.trim();
-        if (t.isEmpty()) return new long[0];
-        String[] parts = t.split(",");
-        int n = parts[parts.length - 1].isBlank() ? parts.length - 1 : parts.length;
-        long[] shape = new long[n];
-        for (int i = 0; i < n; i++) {
-            try {
-                shape[i] = Long.parseLong(parts[i].trim());
-            } catch (NumberFormatException e) {
-                throw new WeightsFormatException(file, "member '" + key + "': malformed shape (" + s + ")");
-            }
-            if (shape[i] < 0) throw new WeightsFormatException(file, "member '" + key + "': negative dimension");
-        }
-        return shape;
     }
 
     private static ZipFile open(Path file) throws IOException {
