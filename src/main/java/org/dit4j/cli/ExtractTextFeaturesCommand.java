@@ -51,21 +51,30 @@ public final class ExtractTextFeaturesCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--save-ids and --out name the same file " + out);
         if (tokenizer != null && !Files.exists(tokenizer)) throw new IllegalArgumentException("--tokenizer: no such file or folder " + tokenizer);
         List<String> texts = readPrompts(prompts);
-        Zoo zoo = Zoo.standard();
-        if (!Files.exists(Path.of(textEncoder)) && !(zoo.contains(textEncoder) && zoo.entry(textEncoder).isTextEncoder()))
-            throw new IllegalArgumentException("--text-encoder: '" + textEncoder + "' is neither a file or folder nor a zoo text encoder ("
-                    + DEFAULT_TEXT_ENCODER + ")");
-        FrozenClipEmbedder embedder = zoo.loadTextEncoder(textEncoder, tokenizer);
-        FrozenClipEmbedder.Encoded enc = embedder.encode(texts);
-        for (int i = 0; i < texts.size(); i++)
-            if (enc.dropped()[i] > 0)
-                System.err.println("warning: prompt " + (i + 1) + " is longer than " + embedder.maxLength() + " tokens: its last "
-                        + enc.dropped()[i] + " tokens were dropped");
+        FrozenClipEmbedder.Encoded enc = encode(textEncoder(textEncoder, tokenizer, Zoo.standard()), texts);
         Npy.write(out, enc.context());
         if (saveIds != null) Npy.write(saveIds, enc.inputIds());
         System.out.println("wrote " + texts.size() + " contexts " + Arrays.toString(enc.context().shape()) + " to " + out
                 + (saveIds != null ? " and their ids to " + saveIds : ""));
         return 0;
+    }
+
+    /** {@code --text-encoder PATH|NAME} with {@code --tokenizer} (null: the files beside it). */
+    static FrozenClipEmbedder textEncoder(String pathOrName, Path tokenizer, Zoo zoo) throws IOException {
+        if (!Files.exists(Path.of(pathOrName)) && !(zoo.contains(pathOrName) && zoo.entry(pathOrName).isTextEncoder()))
+            throw new IllegalArgumentException("--text-encoder: '" + pathOrName + "' is neither a file or folder nor a zoo text encoder ("
+                    + DEFAULT_TEXT_ENCODER + ")");
+        return zoo.loadTextEncoder(pathOrName, tokenizer);
+    }
+
+    /** The prompts' contexts, with a one-line warning for each prompt the tokenizer truncated (as Hugging Face's does, silently). */
+    static FrozenClipEmbedder.Encoded encode(FrozenClipEmbedder embedder, List<String> texts) {
+        FrozenClipEmbedder.Encoded enc = embedder.encode(texts);
+        for (int i = 0; i < texts.size(); i++)
+            if (enc.dropped()[i] > 0)
+                System.err.println("warning: prompt " + (i + 1) + " is longer than " + embedder.maxLength() + " tokens: its last "
+                        + enc.dropped()[i] + " tokens were dropped");
+        return enc;
     }
 
     /** Lines without their terminators (a final newline ends the last prompt), or the strings of a JSON list. */

@@ -13,6 +13,7 @@ import org.dit4j.io.ModelLoader;
 import org.dit4j.io.Npy;
 import org.dit4j.models.Denoiser;
 import org.dit4j.models.ModelConfig;
+import org.dit4j.models.clip.FrozenClipEmbedder;
 import org.dit4j.models.fit.FiTConfig;
 import org.dit4j.models.fit.FiTModel;
 import org.dit4j.models.vae.AutoencoderKL;
@@ -75,16 +76,44 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--num-classes", description = "Number of classes (default: the config's, 1000 for the named models).")
     Integer numClasses;
 
+    /** What to sample: class labels, prompts or text contexts (text-to-image), or a number of samples (unconditional). */
     static final class Classes {
         @Option(names = "--labels", split = ",", description = "Class ids, comma-separated, e.g. 207,360,387.")
         long[] ids;
 
         @Option(names = "--class-names", description = "ImageNet class names, comma-separated, e.g. \"golden retriever,white shark\".")
         String names;
+
+        @Option(names = "--prompt", description = "Text-to-image: a prompt, one image each; repeat the flag for more.")
+        List<String> prompts;
+
+        @Option(names = "--prompts", paramLabel = "FILE", description = "Text-to-image: one prompt per line, or a JSON list of strings.")
+        Path promptsFile;
+
+        @Option(names = "--context", paramLabel = "ctx.npy", description = "Text-to-image: contexts (N, 77, D) made by dit4j extract-text-features, one image per row.")
+        Path context;
+
+        @Option(names = "--num-samples", description = "Unconditional models: how many images.")
+        Integer numSamples;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "0..1")
     Classes classes;
+
+    @Option(names = "--text-encoder", paramLabel = "PATH|NAME", description = "Text-to-image: the CLIP text model for --prompt/--prompts, a Hugging Face"
+            + " folder or a zoo name (default: " + ExtractTextFeaturesCommand.DEFAULT_TEXT_ENCODER + ").")
+    String textEncoder;
+
+    @Option(names = "--tokenizer", paramLabel = "PATH", description = "Text-to-image: vocab.json + merges.txt (or bpe_simple_vocab_16e6.txt.gz); default: the files beside the text encoder.")
+    Path tokenizer;
+
+    @Option(names = "--null-context", paramLabel = "empty.npy", description = "Text-to-image: the empty prompt's context (77, D) to guide away from"
+            + " (U-ViT's empty_context.npy); default: the text encoder's encoding of \"\".")
+    Path nullContext;
+
+    @Option(names = "--latent-scale", description = "Divide latents by this before decoding (default: the model config's scale_factor, e.g. U-ViT MS-COCO's 0.23010,"
+            + " else the VAE's 0.18215).")
+    Double latentScaleFlag;
 
     @Option(names = "--sampler", defaultValue = "ddpm", converter = Converters.SamplerConverter.class,
             completionCandidates = Converters.SamplerConverter.class, description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
@@ -181,6 +210,12 @@ public final class SampleCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--image-height and --image-width must be positive, got " + imageHeight + " x " + imageWidth);
         if (decouple && (interpolation == null || interpolation.equals("no")))
             throw new IllegalArgumentException("--decouple needs an --interpolation method (linear, dynntk, partntk or yarn)");
+        if (latentScaleFlag != null && !(latentScaleFlag > 0 && Double.isFinite(latentScaleFlag)))
+            throw new IllegalArgumentException("--latent-scale must be a positive number, got " + latentScaleFlag);
+        if (latentScaleFlag != null) latentScale = latentScaleFlag;
+        if (!isTextRequest() && (textEncoder != null || tokenizer != null || nullContext != null))
+            throw new IllegalArgumentException("--text-encoder, --tokenizer and --null-context go with --prompt, --prompts or --context");
+        if (tokenizer != null && !Files.exists(tokenizer)) throw new IllegalArgumentException("--tokenizer: no such file or folder " + tokenizer);
         INDArray z = noise == null ? null : Npy.readFloat32(noise);
 
         Zoo zoo = Zoo.standard();
@@ -215,7 +250,7 @@ public final class SampleCommand implements Callable<Integer> {
         DiffusionPipeline pipeline = new DiffusionPipeline(model, autoencoder);
 
         String spacing = respacing != null ? respacing : String.valueOf(steps);
-        SampleRequest request = SampleRequest.of(labels).withSampler(sampler, spacing)
+        SampleRequest request = what(cfg, labels, zoo).withSampler(sampler, spacing)
                 .withEta(eta).withGuidance(cfgScale, cfgChannels).withClipDenoised(clipDenoised)
                 .withSeed(seed).withBatchSize(batchSize).withNoise(z).withSolver(solver);
         if (latentSize != null) request = request.withSize(latentSize[0], latentSize[1]);
@@ -245,8 +280,8 @@ public final class SampleCommand implements Callable<Integer> {
         INDArray images = Double.isNaN(latentScale) ? pipeline.toImages(latents, vaeTile) : pipeline.toImages(latents, vaeTile, latentScale);
         Path gridFile = noGrid ? null : grid != null ? grid : out.resolve("grid.png");
         List<String> files = new ArrayList<>();
-        for (int i = 0; i < labels.length; i++) files.add(String.format(Locale.ROOT, "%06d-class%d.png", i, labels[i]));
-        Images.writeAll(out, images, i -> "-class" + labels[i], i -> pngText(params, labels[i], i), gridFile, gridNrow, params);
+        for (int i = 0; i < labels.length; i++) files.add(String.format(Locale.ROOT, "%06d%s.png", i, fileSuffix(labels[i])));
+        Images.writeAll(out, images, i -> fileSuffix(labels[i]), i -> pngText(params, labels[i], i), gridFile, gridNrow, params);
         writeMetadata(params, labels, files, gridFile);
         System.out.println("wrote " + labels.length + " images to " + out + (gridFile == null ? "" : " and the grid " + gridFile));
         return 0;
@@ -285,10 +320,79 @@ public final class SampleCommand implements Callable<Integer> {
         }
         if (ckpt == null) throw new IllegalArgumentException("no weights: give --ckpt (or dit_checkpoint in --config)");
         if (classes == null) {
-            if (config == null) throw new IllegalArgumentException("give --labels or --class-names");
+            if (config == null) throw new IllegalArgumentException("give --labels or --class-names (a text-to-image model: --prompt, --prompts or --context;"
+                    + " an unconditional one: --num-samples)");
             return InferenceConfig.MINDONE_LABELS.clone();
         }
-        return classes.ids != null ? classes.ids : ImageNetClasses.ids(classes.names);
+        if (classes.ids != null) return classes.ids;
+        if (classes.names != null) return ImageNetClasses.ids(classes.names);
+        int n;
+        if (classes.numSamples != null) {
+            if (classes.numSamples < 1) throw new IllegalArgumentException("--num-samples must be at least 1, got " + classes.numSamples);
+            n = classes.numSamples;
+        } else if (classes.context != null) {
+            contexts = Npy.readFloat32(classes.context);
+            if (contexts.rank() != 3 || contexts.size(0) < 1)
+                throw new IllegalArgumentException("--context " + classes.context + ": expected contexts (N, tokens, width), found shape "
+                        + Arrays.toString(contexts.shape()));
+            n = (int) contexts.size(0);
+        } else {
+            prompts = classes.prompts != null ? classes.prompts : ExtractTextFeaturesCommand.readPrompts(classes.promptsFile);
+            n = prompts.size();
+        }
+        long[] none = new long[n];
+        Arrays.fill(none, SampleRequest.NO_CLASS);
+        return none;
+    }
+
+    /** The prompts of --prompt/--prompts, or null. */
+    private List<String> prompts;
+    /** The text contexts of --context, or of the prompts once encoded; null for a labelled request. */
+    private INDArray contexts;
+
+    private boolean isTextRequest() {
+        return classes != null && (classes.prompts != null || classes.promptsFile != null || classes.context != null);
+    }
+
+    /**
+     * The request's conditioning: labels; or U-ViT's {@code FrozenCLIPEmbedder} contexts of the prompts (or --context) with
+     * the empty prompt's context for guidance ({@code sample_t2i_discrete.py}), checked against the model's context shape first.
+     */
+    private SampleRequest what(ModelConfig cfg, long[] labels, Zoo zoo) throws java.io.IOException {
+        if (!isTextRequest()) {
+            if (cfg.contextShape() != null)
+                throw new IllegalArgumentException("this text-to-image model samples from --prompt, --prompts or --context, not class labels");
+            if (cfg.numClasses() == 0 && classes != null && classes.numSamples == null)
+                throw new IllegalArgumentException("this unconditional model takes no class labels: give --num-samples N");
+            if (cfg.numClasses() > 0 && classes != null && classes.numSamples != null)
+                throw new IllegalArgumentException("--num-samples is for unconditional models; this one takes --labels or --class-names");
+            return SampleRequest.of(labels);
+        }
+        int[] shape = cfg.contextShape();
+        if (shape == null) throw new IllegalArgumentException("--prompt, --prompts and --context are for text-to-image models; this " + cfg.family()
+                + " model takes " + (cfg.numClasses() > 0 ? "--labels or --class-names" : "--num-samples"));
+        FrozenClipEmbedder embedder = null;
+        if (contexts == null || nullContext == null && cfgScale > 0) {
+            String name = textEncoder != null ? textEncoder : ExtractTextFeaturesCommand.DEFAULT_TEXT_ENCODER;
+            embedder = ExtractTextFeaturesCommand.textEncoder(name, tokenizer, zoo);
+            if (embedder.contextDim() != shape[1] || embedder.maxLength() != shape[0])
+                throw new IllegalArgumentException("--text-encoder " + name + ": its contexts are (" + embedder.maxLength() + ", " + embedder.contextDim()
+                        + "), the model takes (" + shape[0] + ", " + shape[1] + ") (num_clip_token, clip_dim)");
+        }
+        if (contexts == null) contexts = ExtractTextFeaturesCommand.encode(embedder, prompts).context();
+        INDArray empty = nullContext != null ? Npy.readFloat32(nullContext) : cfgScale > 0 ? embedder.emptyContext() : null;
+        if (nullContext != null && empty.length() != (long) shape[0] * shape[1])
+            throw new IllegalArgumentException("--null-context " + nullContext + ": shape " + Arrays.toString(empty.shape()) + ", the model takes ("
+                    + shape[0] + ", " + shape[1] + ")");
+        if (classes.context != null && (contexts.size(1) != shape[0] || contexts.size(2) != shape[1]))
+            throw new IllegalArgumentException("--context " + classes.context + ": contexts " + Arrays.toString(contexts.shape()) + ", the model takes (N, "
+                    + shape[0] + ", " + shape[1] + ") (num_clip_token, clip_dim)");
+        return SampleRequest.ofContexts(contexts, empty);
+    }
+
+    /** File names: {@code 000003-class207.png} for a label, {@code 000003.png} for a prompt or an unconditional sample. */
+    private static String fileSuffix(long label) {
+        return label == SampleRequest.NO_CLASS ? "" : "-class" + label;
     }
 
     /** The {@code --config} file, applied to the model once it is loaded. */
@@ -377,13 +481,23 @@ public final class SampleCommand implements Callable<Integer> {
         if (cfg.guidanceRule() == ModelConfig.GuidanceRule.BATCHED) p.put("cfg_channels", cfgChannels == GuidanceChannels.ALL ? "all" : "3");
         p.put("clip_denoised", String.valueOf(clipDenoised));
         if (noise != null) p.put("noise", noise.toString());
-        if (cfg.inChannels() != 3 && !noDecode) p.put("vae", vae);
+        if (cfg.inChannels() != 3 && !noDecode) {
+            p.put("vae", vae);
+            double scale = !Double.isNaN(latentScale) ? latentScale : cfg.latentScaleFactor();   // NaN: the VAE's own
+            if (!Double.isNaN(scale)) p.put("latent_scale", String.valueOf(scale));
+        }
+        if (isTextRequest()) {
+            if (classes.context != null) p.put("context", classes.context.toString());
+            else p.put("text_encoder", textEncoder != null ? textEncoder : ExtractTextFeaturesCommand.DEFAULT_TEXT_ENCODER);
+            if (nullContext != null) p.put("null_context", nullContext.toString());
+        }
         return p;
     }
 
-    private static Map<String, String> pngText(Map<String, String> params, long label, int index) {
+    private Map<String, String> pngText(Map<String, String> params, long label, int index) {
         Map<String, String> t = new LinkedHashMap<>(params);
-        t.put("class", String.valueOf(label));
+        if (label != SampleRequest.NO_CLASS) t.put("class", String.valueOf(label));
+        if (prompts != null) t.put("prompt", prompts.get(index));
         t.put("index", String.valueOf(index));
         return t;
     }
@@ -394,7 +508,9 @@ public final class SampleCommand implements Callable<Integer> {
         params.forEach(root::put);
         ArrayNode samples = root.putArray("samples");
         for (int i = 0; i < labels.length; i++) {
-            ObjectNode s = samples.addObject().put("index", i).put("class", labels[i]);
+            ObjectNode s = samples.addObject().put("index", i);
+            if (labels[i] != SampleRequest.NO_CLASS) s.put("class", labels[i]);
+            if (prompts != null) s.put("prompt", prompts.get(i));
             if (i < files.size()) s.put("file", files.get(i));
         }
         if (grid != null) root.put(files.isEmpty() ? "latents" : "grid", grid.toString());

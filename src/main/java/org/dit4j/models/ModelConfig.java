@@ -34,6 +34,11 @@ public interface ModelConfig {
 
     int numClasses();
 
+    /** A text-to-image model's context (tokens, width) per sample, e.g. CLIP's (77, 768); null for a label-conditioned or unconditional model. */
+    default int[] contextShape() {
+        return null;
+    }
+
     /** The label of classifier-free guidance's unconditional branch, or -1 when the model has none. */
     int nullLabel();
 
@@ -83,6 +88,14 @@ public interface ModelConfig {
 
     default SamplingDefaults officialSampling() {
         return null;
+    }
+
+    /**
+     * What a latent model's samples are divided by before the autoencoder decodes them, when the family fixes it (U-ViT's
+     * {@code config.autoencoder.scale_factor}); NaN means the autoencoder's own {@code scaling_factor} (DiT's 0.18215).
+     */
+    default double latentScaleFactor() {
+        return Double.NaN;
     }
 
     ModelConfig withInputSize(int size);

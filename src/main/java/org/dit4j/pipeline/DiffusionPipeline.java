@@ -47,26 +47,26 @@ public final class DiffusionPipeline {
         return model.config().inChannels() == 3;
     }
 
-    /** The final samples (N, C, H, W) of the N requested labels, before any VAE scaling. */
+    /** The final samples (N, C, H, W) of the N requested labels (or text contexts), before any VAE scaling. */
     public INDArray latents(SampleRequest r, Progress progress) {
         ModelConfig cfg = model.config();
         int n = r.labels().length;
-        if (n == 0) throw new IllegalArgumentException("no class labels to sample");
-        for (long l : r.labels())
-            if (l < 0 || l >= cfg.numClasses())
-                throw new IllegalArgumentException("class label " + l + " is outside [0, " + cfg.numClasses() + ")");
+        if (n == 0) throw new IllegalArgumentException(r.isTextConditioned() ? "no text contexts to sample" : "no class labels to sample");
+        checkConditioning(r, cfg);
         // sample.py: using_cfg = cfg_scale > 1.0; U-ViT's eval scripts: scale > 0 (their s is DiT's scale − 1)
         boolean twoPass = cfg.guidanceRule() == ModelConfig.GuidanceRule.TWO_PASS;
         boolean guided = twoPass ? r.cfgScale() > 0 : r.cfgScale() > 1.0;
-        if (guided && cfg.nullLabel() < 0)
+        if (guided && r.isTextConditioned() && r.nullContext() == null)
+            throw new IllegalArgumentException("guidance (scale > 0) needs the empty prompt's context to guide away from");
+        if (guided && !r.isTextConditioned() && cfg.nullLabel() < 0)
             throw new IllegalArgumentException("guidance (scale > " + (twoPass ? "0" : "1") + ") needs a null class, but this model was built with "
-                    + (twoPass ? "p_uncond 0" : "class_dropout_prob 0"));
+                    + (twoPass ? cfg.numClasses() == 0 ? "no classes" : "p_uncond 0" : "class_dropout_prob 0"));
         int height = r.height() > 0 ? r.height() : cfg.inputSize(), width = r.width() > 0 ? r.width() : cfg.inputSize();
         cfg.checkSampleSize(height, width);
         long[] shape = {n, cfg.inChannels(), height, width};
         if (r.noise() != null && !Arrays.equals(r.noise().shape(), shape))
             throw new IllegalArgumentException("initial noise has shape " + Arrays.toString(r.noise().shape()) + ", expected " + Arrays.toString(shape)
-                    + " (one row per label)");
+                    + (r.isTextConditioned() ? " (one row per prompt)" : " (one row per label)"));
         if (r.noise() != null) {
             // one NaN or Inf spreads through attention to its whole sample, and on through every step
             long bad = r.noise().isNaN().castTo(org.nd4j.linalg.api.buffer.DataType.INT).sumNumber().longValue()
@@ -84,11 +84,8 @@ public final class DiffusionPipeline {
         List<INDArray> out = new ArrayList<>();
         for (int start = 0; start < n; start += batch) {
             int b = Math.min(batch, n - start);
-            long[] labels = Arrays.copyOfRange(r.labels(), start, start + b);
-            long[] nulls = new long[b];
-            Arrays.fill(nulls, cfg.nullLabel());
             INDArray z = r.noise() != null ? Slices.range(r.noise(), 0, start, start + b) : rng.next(b, shape[1], shape[2], shape[3]);
-            INDArray result = sampler.sample(guidance.denoiser(model, Conditioning.labels(labels), Conditioning.labels(nulls)),
+            INDArray result = sampler.sample(guidance.denoiser(model, conditional(r, start, b), unconditional(r, cfg, b)),
                     guidance.samplerBatch(z), rng, (k, t, s, p) -> {
                         if (progress != null) progress.update(++done[0], total);
                     });
@@ -97,14 +94,60 @@ public final class DiffusionPipeline {
         return Nd4j.concat(0, out.toArray(new INDArray[0]));
     }
 
+    /** Labels the model has (none for an unconditional one), or contexts of the model's shape for a text-to-image model. */
+    private static void checkConditioning(SampleRequest r, ModelConfig cfg) {
+        int[] ctx = cfg.contextShape();
+        if (ctx != null) {
+            if (!r.isTextConditioned()) throw new IllegalArgumentException("a text-to-image model samples from prompts (text contexts), not class labels");
+            long[] want = {r.labels().length, ctx[0], ctx[1]};
+            if (!Arrays.equals(r.context().shape(), want))
+                throw new IllegalArgumentException("text contexts have shape " + Arrays.toString(r.context().shape()) + ", the model takes " + Arrays.toString(want)
+                        + " (tokens, clip_dim)");
+            if (r.nullContext() != null && r.nullContext().length() != (long) ctx[0] * ctx[1])
+                throw new IllegalArgumentException("the empty prompt's context has shape " + Arrays.toString(r.nullContext().shape()) + ", the model takes ("
+                        + ctx[0] + ", " + ctx[1] + ")");
+            return;
+        }
+        if (r.isTextConditioned()) throw new IllegalArgumentException("a " + cfg.family() + " model with " + (cfg.numClasses() == 0 ? "no classes" : "class labels")
+                + " takes no text prompts");
+        for (long l : r.labels()) {
+            if (cfg.numClasses() == 0 && l != SampleRequest.NO_CLASS)
+                throw new IllegalArgumentException("an unconditional model takes no class labels (got " + l + "); ask for a number of samples instead");
+            if (cfg.numClasses() > 0 && (l < 0 || l >= cfg.numClasses()))
+                throw new IllegalArgumentException("class label " + l + " is outside [0, " + cfg.numClasses() + ")");
+        }
+    }
+
+    /** Rows [start, start + b) of the request: their labels, or their contexts. */
+    private static Conditioning conditional(SampleRequest r, int start, int b) {
+        if (r.isTextConditioned()) return new Conditioning(null, Slices.range(r.context(), 0, start, start + b), null);
+        return Conditioning.labels(Arrays.copyOfRange(r.labels(), start, start + b));
+    }
+
+    /** Their unconditional twins: the null label, or {@code einops.repeat(empty_context, 'L D -> B L D')}. */
+    private static Conditioning unconditional(SampleRequest r, ModelConfig cfg, int b) {
+        if (r.isTextConditioned()) {
+            if (r.nullContext() == null) return null;
+            INDArray one = r.nullContext().reshape(1, r.context().size(1), r.context().size(2));
+            return new Conditioning(null, one.repeat(0, b), null);                                     // (B, L, D)
+        }
+        long[] nulls = new long[b];
+        Arrays.fill(nulls, cfg.nullLabel());
+        return Conditioning.labels(nulls);
+    }
+
     /** Images (N, 3, H, W) in about [-1, 1]: the samples themselves for a pixel model, else decoded by the autoencoder. */
     public INDArray images(SampleRequest r, Progress progress, int vaeTile) {
         return toImages(latents(r, progress), vaeTile);
     }
 
-    /** {@code sample.py}: {@code vae.decode(latents / 0.18215)}; {@code tile} > 0 decodes in overlapping tiles. */
+    /**
+     * {@code sample.py}: {@code vae.decode(latents / 0.18215)} — the model's own scale factor where its family fixes one
+     * (U-ViT's {@code config.autoencoder.scale_factor}), else the autoencoder's; {@code tile} > 0 decodes in overlapping tiles.
+     */
     public INDArray toImages(INDArray latents, int tile) {
-        return toImages(latents, tile, vae == null ? Double.NaN : vae.config().scalingFactor());
+        double own = model.config().latentScaleFactor();
+        return toImages(latents, tile, !Double.isNaN(own) ? own : vae == null ? Double.NaN : vae.config().scalingFactor());
     }
 
     /** With the latents divided by {@code scaleFactor} (MindONE's {@code sd_scale_factor}) rather than the VAE's own. */

@@ -3,15 +3,20 @@ package org.dit4j.pipeline;
 import org.dit4j.diffusion.DpmSolver;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import java.util.Arrays;
+
 
 /**
  * What to sample: class labels, sampler and schedule (a respacing for DDPM/DDIM, a step count for DPM-Solver),
  * guidance, and either a seed or explicit initial latents {@code noise} (N, C, H, W) for cross-framework reproducibility;
  * {@code height} × {@code width} is the sample's size in model inputs (latent pixels), 0 for the model's own square size.
+ * A text-to-image model samples one image per row of {@code context} (N, tokens, width) instead of per label, guided
+ * towards it away from {@code nullContext} (tokens, width), the empty prompt's context; an unconditional model's
+ * labels are all {@link #NO_CLASS} and only count the samples.
  */
 public record SampleRequest(long[] labels, SamplerKind sampler, String respacing, double eta, double cfgScale,
                             GuidanceChannels cfgChannels, boolean clipDenoised, long seed, int batchSize, INDArray noise,
-                            Solver solver, int height, int width) {
+                            Solver solver, int height, int width, INDArray context, INDArray nullContext) {
 
     public enum SamplerKind {
         DDPM("ddpm"), DDIM("ddim"), DPM_SOLVER("dpm-solver"), DPM_SOLVER_PP("dpm-solver++"),
@@ -53,6 +58,9 @@ public record SampleRequest(long[] labels, SamplerKind sampler, String respacing
         public static final Solver DEFAULT = new Solver(2, DpmSolver.Method.MULTISTEP, DpmSolver.SkipType.TIME_UNIFORM);
     }
 
+    /** The label of every sample of an unconditional model. */
+    public static final long NO_CLASS = -1;
+
     /** Labels per batch when none is given: bounded, so a long label list never becomes one giant batch. */
     public static final int DEFAULT_BATCH = 8;
 
@@ -66,7 +74,30 @@ public record SampleRequest(long[] labels, SamplerKind sampler, String respacing
 
     /** {@code sample.py}'s defaults: DDPM over 250 respaced steps, guidance 4.0 on the official channels, no clipping. */
     public static SampleRequest of(long... labels) {
-        return new SampleRequest(labels, SamplerKind.DDPM, "250", 0.0, 4.0, GuidanceChannels.OFFICIAL, false, 0, 0, null, Solver.DEFAULT, 0, 0);
+        return new SampleRequest(labels, SamplerKind.DDPM, "250", 0.0, 4.0, GuidanceChannels.OFFICIAL, false, 0, 0, null, Solver.DEFAULT, 0, 0, null, null);
+    }
+
+    /** {@code n} samples of an unconditional model, otherwise as {@link #of}. */
+    public static SampleRequest unconditional(int n) {
+        long[] none = new long[n];
+        Arrays.fill(none, NO_CLASS);
+        return of(none);
+    }
+
+    /**
+     * One sample per row of the text contexts {@code context} (N, tokens, width), guided away from {@code nullContext}
+     * (tokens, width) (null: no guidance possible), otherwise as {@link #of}.
+     */
+    public static SampleRequest ofContexts(INDArray context, INDArray nullContext) {
+        if (context == null || context.rank() != 3) throw new IllegalArgumentException("text contexts must be (N, tokens, width)");
+        long[] none = new long[(int) context.size(0)];
+        Arrays.fill(none, NO_CLASS);
+        return of(none).withContext(context, nullContext);
+    }
+
+    /** Whether samples are conditioned on text contexts rather than labels. */
+    public boolean isTextConditioned() {
+        return context != null;
     }
 
     /** Labels per sampling batch: the given size, or {@link #DEFAULT_BATCH}. */
@@ -75,39 +106,43 @@ public record SampleRequest(long[] labels, SamplerKind sampler, String respacing
     }
 
     public SampleRequest withSampler(SamplerKind kind, String respacingSpec) {
-        return new SampleRequest(labels, kind, respacingSpec, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, height, width);
+        return new SampleRequest(labels, kind, respacingSpec, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, height, width, context, nullContext);
     }
 
     public SampleRequest withGuidance(double scale, GuidanceChannels channels) {
-        return new SampleRequest(labels, sampler, respacing, eta, scale, channels, clipDenoised, seed, batchSize, noise, solver, height, width);
+        return new SampleRequest(labels, sampler, respacing, eta, scale, channels, clipDenoised, seed, batchSize, noise, solver, height, width, context, nullContext);
     }
 
     public SampleRequest withNoise(INDArray z) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, z, solver, height, width);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, z, solver, height, width, context, nullContext);
     }
 
     public SampleRequest withSeed(long s) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, s, batchSize, noise, solver, height, width);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, s, batchSize, noise, solver, height, width, context, nullContext);
     }
 
     public SampleRequest withEta(double e) {
-        return new SampleRequest(labels, sampler, respacing, e, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, height, width);
+        return new SampleRequest(labels, sampler, respacing, e, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, height, width, context, nullContext);
     }
 
     public SampleRequest withClipDenoised(boolean c) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, c, seed, batchSize, noise, solver, height, width);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, c, seed, batchSize, noise, solver, height, width, context, nullContext);
     }
 
     public SampleRequest withSolver(Solver s) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, s, height, width);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, s, height, width, context, nullContext);
     }
 
     public SampleRequest withBatchSize(int b) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, b, noise, solver, height, width);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, b, noise, solver, height, width, context, nullContext);
+    }
+
+    public SampleRequest withContext(INDArray ctx, INDArray nullCtx) {
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, height, width, ctx, nullCtx);
     }
 
     /** Samples of {@code h} × {@code w} model inputs (latent pixels for a latent model); 0, 0 for the model's own size. */
     public SampleRequest withSize(int h, int w) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, h, w);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, h, w, context, nullContext);
     }
 }

@@ -19,12 +19,14 @@ import static org.dit4j.models.ConfigKeys.numOf;
  * {@code use_checkpoint} (gradient checkpointing, a memory choice) is kept for round trips and has no effect here.
  * {@code sample} holds the eval config's {@code config.sample} settings that sampling defaults to: {@code algorithm}
  * ({@code dpm_solver}, {@code euler_maruyama_sde}, {@code euler_maruyama_ode}), {@code sample_steps} and the guidance
- * {@code scale} (U-ViT's s in {@code cond + s·(cond − uncond)}; 0 = none).
+ * {@code scale} (U-ViT's s in {@code cond + s·(cond − uncond)}; 0 = none). {@code scale_factor} is the config's
+ * {@code config.autoencoder.scale_factor} for latent models: what training multiplied the autoencoder's latents by
+ * (0.18215, {@code libs/autoencoder.py}'s default; MS-COCO 0.23010), so what samples are divided by before decoding.
  */
 public record UViTConfig(String family, int imgSize, int patchSize, int inChans, int embedDim, int depth, int numHeads,
                          double mlpRatio, boolean qkvBias, boolean mlpTimeEmbed, int numClassesArg, int clipDim,
                          int numClipToken, boolean conv, boolean skip, boolean useCheckpoint, String schedule,
-                         double pUncond, Sample sample) implements ModelConfig {
+                         double pUncond, double scaleFactor, Sample sample) implements ModelConfig {
     /** {@code config.sample}: the eval script's algorithm, steps and guidance scale. */
     public record Sample(String algorithm, int sampleSteps, double scale) {
         public static final List<String> ALGORITHMS = List.of("dpm_solver", "euler_maruyama_sde", "euler_maruyama_ode");
@@ -38,8 +40,10 @@ public record UViTConfig(String family, int imgSize, int patchSize, int inChans,
     }
 
     public static final String CONTINUOUS = "continuous", DISCRETE = "discrete";
+    /** {@code libs/autoencoder.get_model}'s default scale factor. */
+    public static final double DEFAULT_SCALE_FACTOR = 0.18215;
     static final List<String> COMMON = List.of("img_size", "patch_size", "in_chans", "embed_dim", "depth", "num_heads",
-            "mlp_ratio", "qkv_bias", "qk_scale", "mlp_time_embed", "use_checkpoint", "conv", "skip", "schedule", "p_uncond", "sample", "name");
+            "mlp_ratio", "qkv_bias", "qk_scale", "mlp_time_embed", "use_checkpoint", "conv", "skip", "schedule", "p_uncond", "scale_factor", "sample", "name");
     static final List<String> CLASS_KEYS = List.of("num_classes"), T2I_KEYS = List.of("clip_dim", "num_clip_token");
 
     public UViTConfig {
@@ -56,6 +60,7 @@ public record UViTConfig(String family, int imgSize, int patchSize, int inChans,
         require(numClipToken > 0 && numClipToken <= 4096, "num_clip_token must be in [1, 4096], found " + numClipToken);
         require(schedule.equals(CONTINUOUS) || schedule.equals(DISCRETE), "schedule must be continuous or discrete, found " + schedule);
         require(pUncond >= 0 && pUncond < 1, "p_uncond must be in [0, 1), found " + pUncond);
+        require(Double.isFinite(scaleFactor) && scaleFactor > 0, "scale_factor must be a positive number, found " + scaleFactor);
         require(pUncond == 0 || family.equals(UViTFamily.T2I) || numClassesArg >= 2, "p_uncond > 0 needs a label table with a null row (num_classes ≥ 2)");
         require(sample != null, "sample settings missing");
         require(!sample.algorithm().startsWith("euler") || schedule.equals(CONTINUOUS), "Euler-Maruyama samples the continuous VP SDE, not schedule " + schedule);
@@ -73,6 +78,17 @@ public record UViTConfig(String family, int imgSize, int patchSize, int inChans,
     /** A label token: class-conditional ({@code num_classes > 0}); t2i models take a context instead. */
     public boolean hasLabels() {
         return !isT2I() && numClassesArg > 0;
+    }
+
+    /** Pixel space: the samples are images (3 input channels), no autoencoder. */
+    public boolean isPixelSpace() {
+        return inChans == 3;
+    }
+
+    /** What a latent model's samples are divided by before decoding; NaN for a pixel model. */
+    @Override
+    public double latentScaleFactor() {
+        return isPixelSpace() ? Double.NaN : scaleFactor;
     }
 
     public boolean isContinuous() {
@@ -137,6 +153,12 @@ public record UViTConfig(String family, int imgSize, int patchSize, int inChans,
         return pUncond > 0 ? numClassesArg - 1 : numClassesArg;
     }
 
+    /** {@code (num_clip_token, clip_dim)} for a text-to-image U-ViT. */
+    @Override
+    public int[] contextShape() {
+        return isT2I() ? new int[]{numClipToken, clipDim} : null;
+    }
+
     /** The last row of {@code label_emb} ({@code dataset.K}) when labels were dropped in training. */
     @Override
     public int nullLabel() {
@@ -183,7 +205,7 @@ public record UViTConfig(String family, int imgSize, int patchSize, int inChans,
     @Override
     public UViTConfig withInputSize(int size) {
         return new UViTConfig(family, size, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, qkvBias, mlpTimeEmbed,
-                numClassesArg, clipDim, numClipToken, conv, skip, useCheckpoint, schedule, pUncond, sample);
+                numClassesArg, clipDim, numClipToken, conv, skip, useCheckpoint, schedule, pUncond, scaleFactor, sample);
     }
 
     /** {@code n} real classes (the null row added where the model has one). */
@@ -191,7 +213,7 @@ public record UViTConfig(String family, int imgSize, int patchSize, int inChans,
     public UViTConfig withNumClasses(int n) {
         if (!hasLabels()) throw new IllegalArgumentException("a " + (isT2I() ? "text-to-image" : "unconditional") + " U-ViT has no classes");
         return new UViTConfig(family, imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, qkvBias, mlpTimeEmbed,
-                pUncond > 0 ? n + 1 : n, clipDim, numClipToken, conv, skip, useCheckpoint, schedule, pUncond, sample);
+                pUncond > 0 ? n + 1 : n, clipDim, numClipToken, conv, skip, useCheckpoint, schedule, pUncond, scaleFactor, sample);
     }
 
     @Override
@@ -218,6 +240,7 @@ public record UViTConfig(String family, int imgSize, int patchSize, int inChans,
         m.put("conv", conv);
         m.put("skip", skip);
         m.put("p_uncond", pUncond);
+        if (!isPixelSpace()) m.put("scale_factor", scaleFactor);
         Map<String, Object> smp = new LinkedHashMap<>();
         smp.put("algorithm", sample.algorithm());
         smp.put("sample_steps", sample.sampleSteps());
@@ -265,7 +288,7 @@ public record UViTConfig(String family, int imgSize, int patchSize, int inChans,
                     intOf(m, "clip_dim", 768, source), intOf(m, "num_clip_token", 77, source), boolOf(m, "conv", true, source),
                     boolOf(m, "skip", true, source), boolOf(m, "use_checkpoint", false, source),
                     schedule != null ? (String) schedule : t2i ? DISCRETE : CONTINUOUS, numOf(m, "p_uncond", 0.0, source),
-                    sampleOf(m.get("sample"), source));
+                    numOf(m, "scale_factor", DEFAULT_SCALE_FACTOR, source), sampleOf(m.get("sample"), source));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage().startsWith(source) ? e.getMessage() : source + ": " + e.getMessage(), e);
         }

@@ -24,6 +24,8 @@ import java.util.regex.Pattern;
 public final class UViTFamily implements ModelFamily {
     public static final String NAME = "uvit", T2I = "uvit-t2i";
     /** The released widths → heads (the head count is not in the weights). */
+    /** The released text-to-image checkpoints are MS-COCO's, trained on latents × 0.23010 ({@code configs/mscoco_uvit_small.py}). */
+    static final double MSCOCO_SCALE_FACTOR = 0.23010;
     private static final Map<Integer, Integer> OFFICIAL_HEADS = Map.of(512, 8, 768, 12, 1024, 16, 1152, 16);
     private static final Pattern BLOCK = Pattern.compile("^(in|out)_blocks\\.(\\d+)\\.");
     private final String name;
@@ -127,7 +129,8 @@ public final class UViTFamily implements ModelFamily {
                 w.containsKey("mid_block.attn.qkv.bias"), w.containsKey("time_embed.0.weight"),
                 label == null ? -1 : (int) label.size(0), ctx == null ? 768 : (int) ctx.size(1), clipTokens,
                 w.containsKey("final_layer.weight"), blocks == 0 || w.containsKey("out_blocks.0.skip_linear.weight"), false,
-                t2i ? UViTConfig.DISCRETE : UViTConfig.CONTINUOUS, 0, UViTConfig.Sample.DEFAULT);
+                t2i ? UViTConfig.DISCRETE : UViTConfig.CONTINUOUS, 0, t2i ? MSCOCO_SCALE_FACTOR : UViTConfig.DEFAULT_SCALE_FACTOR,
+                UViTConfig.Sample.DEFAULT);
     }
 
     @Override

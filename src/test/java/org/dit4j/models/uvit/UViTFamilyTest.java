@@ -132,11 +132,11 @@ class UViTFamilyTest {
 
     @Test
     void theArchitectureIsInferredFromAReleasedWidthAndStrictLoadingNamesWhatIsWrong(@TempDir Path dir) throws Exception {
-        UViTConfig small = new UViTConfig("uvit", 8, 2, 4, 512, 4, 8, 4, false, true, 1001, 768, 77, true, true, false, "continuous", 0, UViTConfig.Sample.DEFAULT);
+        UViTConfig small = new UViTConfig("uvit", 8, 2, 4, 512, 4, 8, 4, false, true, 1001, 768, 77, true, true, false, "continuous", 0, 0.18215, UViTConfig.Sample.DEFAULT);
         UViTFamily f = new UViTFamily(UViTFamily.NAME);
         Map<String, INDArray> w = f.initialWeights(small, 1);
         assertEquals(small, f.infer(w, "w"));
-        UViTConfig t2i = new UViTConfig("uvit-t2i", 8, 2, 4, 512, 2, 8, 4, true, false, -1, 64, 77, false, false, false, "discrete", 0, UViTConfig.Sample.DEFAULT);
+        UViTConfig t2i = new UViTConfig("uvit-t2i", 8, 2, 4, 512, 2, 8, 4, true, false, -1, 64, 77, false, false, false, "discrete", 0, 0.2301, UViTConfig.Sample.DEFAULT);
         assertEquals(t2i, new UViTFamily(UViTFamily.T2I).infer(new UViTFamily(UViTFamily.T2I).initialWeights(t2i, 1), "w"));
         // a .pth with a missing tensor: the strict load names it
         Map<String, INDArray> file = org.dit4j.io.TorchCheckpoint.loadStateDict(dir("cond/weights/uvit-tiny-cond.pth"), org.dit4j.io.TorchCheckpoint.Pick.EMA);
