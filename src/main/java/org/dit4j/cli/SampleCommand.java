@@ -225,6 +225,7 @@ public final class SampleCommand implements Callable<Integer> {
             // A zoo name: the cached (or freshly downloaded) official weights, at the entry's architecture.
             ZooEntry entry = zoo.entry(ckpt.toString());
             weightsPath = ZooCommand.fetchWithProgress(zoo, entry.name());
+            if (entry.vae() != null && !given("--vae")) vae = entry.vae();   // U-ViT: the autoencoder its config names
             if (archName == null && arch.modelConfig == null) {
                 archName = entry.architecture();
                 if (imageSize == null) imageSize = entry.imageSize();

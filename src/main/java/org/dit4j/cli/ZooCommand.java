@@ -29,8 +29,8 @@ public final class ZooCommand implements Runnable {
         public Integer call() {
             Zoo zoo = Zoo.standard();
             for (ZooEntry e : zoo.list())
-                System.out.printf(Locale.ROOT, "%-23s %-9s %-16s %s  %s%n", e.name(), e.kind(), e.architecture(),
-                        zoo.isCached(e.name()) ? "cached" : "      ", zoo.path(e.name()));
+                System.out.printf(Locale.ROOT, "%-23s %-9s %-23s %s  %s%n", e.name(), e.kind(), e.architecture(),
+                        zoo.isCached(e.name()) ? "cached " : e.manual() ? "by hand" : "       ", zoo.path(e.name()));
             return 0;
         }
     }

@@ -71,7 +71,8 @@ public final class Zoo {
             out.add(new ZooEntry(m.path("name").asText(), m.path("kind").asText("dit"), m.path("architecture").asText(null), m.path("image_size").asInt(0),
                     m.path("file").asText(), m.path("url").asText(), m.path("sha256").asText(null),
                     m.has("size") ? m.get("size").asLong() : null, m.path("tensors").asInt(0), m.path("values").asLong(0), inline,
-                    companions, m.has("max_bytes") ? m.get("max_bytes").asLong() : null));
+                    companions, m.has("max_bytes") ? m.get("max_bytes").asLong() : null, m.path("manual").asBoolean(false),
+                    m.path("vae").asText(null)));
         }
         return out;
     }
@@ -119,6 +120,12 @@ public final class Zoo {
             Path file = target.resolveSibling(c);
             if (!Files.isRegularFile(file))
                 new Downloader(companionUrl(e, c), file, null, null, COMPANION_MAX_BYTES, () -> helpForManualDownload(e, target)).download(null, f -> {});
+        }
+        if (e.manual()) {
+            if (!Files.isRegularFile(target))
+                throw new IllegalArgumentException(name + " cannot be downloaded with plain HTTP: " + helpForManualDownload(e, target));
+            if (recordedHash(target) == null) verify(name);   // a file put there by hand: checked once, then trusted by its hash
+            return target;
         }
         if (Files.isRegularFile(target)) return target;
         new Downloader(url(e), target, e.sha256(), e.size(), maxBytes(e), () -> helpForManualDownload(e, target))

@@ -13,14 +13,22 @@ import java.util.Map;
  * {@code architecture} name. {@code companions} (file name → URL) are small files fetched into the folder of
  * {@code file} first (a text encoder's config.json and tokenizer files); {@code maxBytes} bounds a download without
  * {@code size} when the file holds more than the entry's tensors (a whole CLIPModel of which only the text tower counts).
+ * {@code manual}: the file cannot be fetched with plain HTTP (U-ViT's Google Drive links), so the user puts it in the
+ * cache by hand and it is verified on first use; {@code vae} names the zoo autoencoder the model was trained with.
  */
 public record ZooEntry(String name, String kind, String architecture, int imageSize, String file, String url, String sha256,
-                       Long size, int tensors, long values, ModelConfig modelConfig, Map<String, String> companions, Long maxBytes) {
+                       Long size, int tensors, long values, ModelConfig modelConfig, Map<String, String> companions, Long maxBytes,
+                       boolean manual, String vae) {
     public static final String TEXT_ENCODER = "clip-text";
 
     public ZooEntry(String name, String kind, String architecture, int imageSize, String file, String url, String sha256,
                     Long size, int tensors, long values, ModelConfig modelConfig) {
         this(name, kind, architecture, imageSize, file, url, sha256, size, tensors, values, modelConfig, Map.of(), null);
+    }
+
+    public ZooEntry(String name, String kind, String architecture, int imageSize, String file, String url, String sha256,
+                    Long size, int tensors, long values, ModelConfig modelConfig, Map<String, String> companions, Long maxBytes) {
+        this(name, kind, architecture, imageSize, file, url, sha256, size, tensors, values, modelConfig, companions, maxBytes, false, null);
     }
 
     public boolean isTextEncoder() {

@@ -94,6 +94,22 @@ class ZooTest {
         return DiTConfig.load(Fixtures.tiny("config.json"));
     }
 
+    /** A manual entry (U-ViT's Google Drive files): never fetched, says where to put the file, verifies it on first use. */
+    @Test
+    void aManualEntryIsPutInTheCacheByHandAndVerifiedOnFirstUse() throws Exception {
+        Zoo zoo = new Zoo(cache, base(), List.of(new ZooEntry("tiny", "dit", null, 64, "DiT-tiny.pt", "https://drive.google.com/file/d/x/view",
+                null, null, 32, 183_200, tiny(), Map.of(), null, true, null)));
+        var missing = assertThrows(IllegalArgumentException.class, () -> zoo.fetch("tiny", null));
+        assertTrue(missing.getMessage().contains("by hand") && missing.getMessage().contains(zoo.path("tiny").toString()), missing.getMessage());
+        assertEquals(0, ranges.size(), "nothing is requested");
+        Files.createDirectories(zoo.path("tiny").getParent());
+        Files.write(zoo.path("tiny"), Arrays.copyOf(payload, payload.length / 2));
+        assertThrows(RuntimeException.class, () -> zoo.fetch("tiny", null), "a truncated file is refused");
+        Files.write(zoo.path("tiny"), payload);
+        assertEquals(zoo.path("tiny"), zoo.fetch("tiny", null));
+        assertEquals(Downloader.sha256(zoo.path("tiny")), Files.readString(zoo.path("tiny").resolveSibling("DiT-tiny.pt.sha256")).split(" ")[0]);
+    }
+
     @Test
     void downloadsOnceVerifiesAndRecordsTheHash() throws Exception {
         Zoo zoo = zoo(null, tiny());
@@ -191,8 +207,11 @@ class ZooTest {
     @Test
     void shippedManifestMatchesTheArchitectures() {
         List<ZooEntry> entries = Zoo.manifest();
-        assertEquals(Set.of("DiT-XL/2-256", "DiT-XL/2-512", "FiTv1-XL/2", "sd-vae-ft-mse", "sd-vae-ft-ema", "clip-vit-large-patch14", "pt_inception-2015-12-05"),
-                new HashSet<>(entries.stream().map(ZooEntry::name).toList()));
+        Set<String> names = new HashSet<>(List.of("DiT-XL/2-256", "DiT-XL/2-512", "FiTv1-XL/2", "sd-vae-ft-mse", "sd-vae-ft-ema", "clip-vit-large-patch14",
+                "pt_inception-2015-12-05", "uvit-autoencoder-kl", "uvit-autoencoder-kl-ema"));
+        names.addAll(org.dit4j.models.uvit.UViTModels.CLASS_NAMES);
+        names.addAll(org.dit4j.models.uvit.UViTModels.T2I_NAMES);
+        assertEquals(names, new HashSet<>(entries.stream().map(ZooEntry::name).toList()));
         for (ZooEntry e : entries) {
             Map<String, long[]> shapes = e.isVae() ? org.dit4j.models.vae.AutoencoderKL.parameterShapes(e.vaeConfig())
                     : e.isTextEncoder() ? org.dit4j.models.clip.ClipTextModel.shapes(org.dit4j.models.clip.ClipTextConfig.VIT_L_14)
@@ -201,6 +220,10 @@ class ZooTest {
             assertEquals(e.tensors(), shapes.size(), e.name());
             assertEquals(e.values(), shapes.values().stream().mapToLong(s -> Arrays.stream(s).reduce(1, (a, b) -> a * b)).sum(), e.name());
             if (!e.isVae() && !e.isTextEncoder() && !e.isInception()) assertEquals(e.kind(), e.config().family(), e.name());
+            // U-ViT's files are on Google Drive: fetched by hand, each names the autoencoder its config uses
+            assertEquals(e.url().startsWith("https://drive.google.com/"), e.manual(), e.name());
+            if (e.vae() != null) assertTrue(names.contains(e.vae()) && Zoo.manifest().stream().anyMatch(v -> v.name().equals(e.vae()) && v.isVae()), e.name());
+            if (e.manual()) continue;
             assertTrue(e.url().startsWith(e.isVae() ? "https://huggingface.co/stabilityai/" : e.kind().equals("fit") ? "https://huggingface.co/InfImagine/FiT/"
                     : e.isTextEncoder() ? "https://huggingface.co/openai/"
                     : e.isInception() ? "https://github.com/mseitzer/pytorch-fid/releases/"
