@@ -56,6 +56,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--fit-models", split = ",", description = "FiT architectures to time, e.g. FiT-XL/2 (none by default).")
     List<String> fitModels;
 
+    @Option(names = "--uvit-models", split = ",", description = "U-ViT configurations to time, e.g. imagenet256_uvit_huge,cifar10_uvit_small:"
+            + " forwards at --batches, one guided step (cfg_nnet's two passes, batch 1) and, with --train-batch, a training step (none by default).")
+    List<String> uvitModels;
+
     @Option(names = "--fit-sizes", split = ",", defaultValue = "256x256,320x160", description = "FiT image sizes HxW in pixels: a forward"
             + " and a guided step (batch 1, 2 rows, as sample_fit_ddp.py) at each (default: ${DEFAULT-VALUE}).")
     List<String> fitSizes;
@@ -155,6 +159,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         if (fitModels != null) for (String name : fitModels) benchFit(name);
+        if (uvitModels != null) for (String name : uvitModels) benchUViT(name);
         if (vaeSizes != null && !vaeSizes.isEmpty()) {
             org.dit4j.models.vae.AutoencoderKL vae = randomVae(org.dit4j.models.vae.VaeConfig.named("sd-vae-ft-mse"));
             for (int size : vaeSizes) {
@@ -217,6 +222,53 @@ public final class BenchCommand implements Callable<Integer> {
             double[] ms = time(() -> guided.apply(zz, new double[]{500, 500}));
             System.out.printf(Locale.ROOT, "%s	%s	1	guided_step	%.1f	%.1f	%d%n", name, size, ms[0], ms[1], repeats);
             if (profile) profiled(name + " guided step at " + size, model.graphs(), () -> guided.apply(zz, new double[]{500, 500}));
+        }
+    }
+
+    /**
+     * U-ViT forwards, one guided step as its eval scripts take it ({@code cfg_nnet}: a conditional and an unconditional
+     * pass over the same x, batch 1) and a training step of its objective (loss, backward, AdamW) at --train-batch.
+     */
+    private void benchUViT(String name) {
+        org.dit4j.models.uvit.UViTConfig cfg = (org.dit4j.models.uvit.UViTConfig) org.dit4j.models.ModelFamilies.named(name);
+        NoiseSource rng = NoiseSource.seeded(0);
+        Map<String, INDArray> w = new LinkedHashMap<>();
+        org.dit4j.models.ModelFamilies.of(cfg).shapes(cfg).forEach((k, shape) -> w.put(k, rng.next(shape).muli(0.02f)));
+        org.dit4j.models.uvit.UViTModel model = org.dit4j.models.uvit.UViTModel.fromStateDict(cfg, w, "random weights");
+        int size = cfg.imgSize();
+        java.util.function.IntFunction<org.dit4j.models.Conditioning> cond = b -> {
+            if (cfg.isT2I()) return new org.dit4j.models.Conditioning(null, NoiseSource.seeded(5).next(b, cfg.numClipToken(), cfg.clipDim()), null);
+            long[] y = new long[b];
+            return org.dit4j.models.Conditioning.labels(y);
+        };
+        for (int b : batches) {
+            INDArray x = NoiseSource.seeded(1).next(b, cfg.inChans(), size, size);
+            double[] t = new double[b];
+            Arrays.fill(t, 500);
+            var c = cond.apply(b);
+            double[] ms = time(() -> model.forward(x, t, c));
+            System.out.printf(Locale.ROOT, "%s\t%d\t%d\tforward\t%.1f\t%.1f\t%d%n", name, size, b, ms[0], ms[1], repeats);
+        }
+        if (cfg.nullLabel() >= 0 || cfg.isT2I()) {
+            INDArray z = NoiseSource.seeded(1).next(1, cfg.inChans(), size, size);
+            org.dit4j.models.Conditioning uncond = cfg.isT2I() ? cond.apply(1) : org.dit4j.models.Conditioning.labels(cfg.nullLabel());
+            var guided = org.dit4j.pipeline.Guidance.twoPass(cfg.sample().scale()).denoiser(model, cond.apply(1), uncond);
+            double[] ms = time(() -> guided.apply(z, new double[]{500}));
+            System.out.printf(Locale.ROOT, "%s\t%d\t1\tguided_step\t%.1f\t%.1f\t%d%n", name, size, ms[0], ms[1], repeats);
+            if (profile) profiled(name + " guided step", model.graphs(), () -> guided.apply(z, new double[]{500}));
+        }
+        if (trainBatch > 0) {
+            var objective = cfg.isContinuous() ? org.dit4j.diffusion.EpsilonObjective.continuousVp() : org.dit4j.diffusion.EpsilonObjective.stableDiffusionDiscrete();
+            var step = new org.dit4j.training.TrainingStep(model, objective);
+            org.dit4j.training.AdamW opt = org.dit4j.training.AdamW.officialDefaults();
+            INDArray x0 = NoiseSource.seeded(3).next(trainBatch, cfg.inChans(), size, size);
+            double[] t = objective.drawTimes(trainBatch, new java.util.SplittableRandom(7));
+            var c = cond.apply(trainBatch);
+            double[] ms = time(() -> {
+                var r = step.compute(x0, t, NoiseSource.seeded(4).next(x0.shape()), c);
+                opt.step(step.trainableParameters(), r.gradients());
+            });
+            System.out.printf(Locale.ROOT, "%s\t%d\t%d\ttrain_step\t%.1f\t%.1f\t%d%n", name, size, trainBatch, ms[0], ms[1], repeats);
         }
     }
 
