@@ -6,6 +6,7 @@ import org.dit4j.models.StateDicts;
 import org.dit4j.models.nn.Params;
 import org.dit4j.models.nn.SameDiffParams;
 import org.dit4j.models.nn.TimestepEmbedder;
+import org.dit4j.runtime.Execution;
 import org.dit4j.util.Graphs;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -28,6 +29,7 @@ public final class UViTModel implements StagedModel {
     private final UViTConfig cfg;
     private final SameDiff sd;
     private final SameDiffParams params;
+    private final Execution execution = new Execution();
 
     private UViTModel(UViTConfig cfg, Map<String, INDArray> initial) {
         this.cfg = cfg;
@@ -120,9 +122,7 @@ public final class UViTModel implements StagedModel {
 
     /** Several named graph values of one forward pass (intermediates for tests and debugging), as copies. */
     public Map<String, INDArray> forward(INDArray x, double[] t, Conditioning c, String... outputs) {
-        Map<String, INDArray> out = new HashMap<>();
-        sd.output(placeholders(x, t, c), outputs).forEach((k, v) -> out.put(k, v.dup()));
-        return out;
+        return execution.output(sd, placeholders(x, t, c), outputs);
     }
 
     // ---- the staged view (training.TrainingStep) ----
