@@ -22,7 +22,26 @@ public final class Dit4j implements Runnable {
     }
 
     public static void main(String[] args) {
+        useBuiltNativeLibrary();
         System.exit(run(args));
+    }
+
+    /**
+     * JavaCPP loads the generic libnd4j unless told the platform extension of the build the jar carries (-Pavx2,
+     * -Ponednn-avx2); set before ND4J initialises, unless the command line sets it.
+     */
+    static void useBuiltNativeLibrary() {
+        String key = "org.bytedeco.javacpp.platform.extension";
+        if (System.getProperty(key) != null) return;
+        try (var in = Dit4j.class.getResourceAsStream("/dit4j-native.properties")) {
+            if (in == null) return;
+            java.util.Properties p = new java.util.Properties();
+            p.load(in);
+            String ext = p.getProperty("platform.extension", "").trim();
+            if (!ext.isEmpty() && !ext.startsWith("$")) System.setProperty(key, ext);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Runs the CLI and returns the exit code: 0 on success, 2 for bad usage or input, 1 for anything unexpected. */

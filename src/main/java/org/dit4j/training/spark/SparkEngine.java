@@ -72,6 +72,10 @@ public final class SparkEngine implements GraphTrainer.Engine {
             String jar = ownJar();
             if (jar != null) conf.set("spark.jars", jar);
         }
+        // executors load the same libnd4j build as the driver (an -Pavx2 jar carries no generic one)
+        String ext = System.getProperty("org.bytedeco.javacpp.platform.extension", "");
+        if (!ext.isEmpty() && !conf.contains("spark.executor.extraJavaOptions"))
+            conf.set("spark.executor.extraJavaOptions", "-Dorg.bytedeco.javacpp.platform.extension=" + ext);
         return conf;
     }
 
