@@ -1,0 +1,49 @@
+package org.dit4j.pipeline;
+
+import org.dit4j.evaluation.Evaluation;
+import org.dit4j.evaluation.FidStatistics;
+import org.dit4j.evaluation.ImageSource;
+import org.dit4j.io.Npz;
+import org.dit4j.models.ModelFamilies;
+import org.dit4j.models.dit.DiTConfig;
+import org.dit4j.models.inception.InceptionPreprocess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The FID's samples during training are dit4j sample-batch's, batch for batch, whatever weights they are drawn from. */
+class SampleFidTest {
+    @Test
+    void theSamplesAreSampleBatchsWithTheSameSeedAcrossBatches(@TempDir Path dir) throws Exception {
+        DiTConfig cfg = new DiTConfig(8, 2, 3, 32, 1, 2, 2.0, 0.1, 3, true);
+        Map<String, INDArray> weights = ModelFamilies.of(cfg).initialWeights(cfg, 7);
+        TrainingSamples samples = new TrainingSamples(cfg, null, SampleRequest.SamplerKind.DDIM, 2);
+        Evaluation.Side ref = new Evaluation.Side(dir.resolve("ref.npz"), new FidStatistics(new double[2048], Nd4j.eye(2048).castTo(DataType.DOUBLE)), null, null);
+        int n = SampleRequest.DEFAULT_BATCH + 3;   // two sampling batches, the second one short
+        SampleFid fid = new SampleFid(samples, ref, null, InceptionPreprocess.ADM, n, 11);
+
+        Path npz = dir.resolve("batch.npz");
+        SampleBatch.run(new DiffusionPipeline(ModelFamilies.of(cfg).create(cfg, weights, "test"), null), samples::request,
+                dir.resolve("batch"), npz, n, cfg.numClasses(), 11, SampleRequest.DEFAULT_BATCH, null);
+        byte[] want = Npz.read(npz, "arr_0").data().asBytes();
+        try (ImageSource images = fid.images(weights)) {
+            assertEquals(n, images.count());
+            int at = 0;
+            for (int i = 0; i < n; i++) {
+                ImageSource.Image im = images.next();
+                assertEquals(8, im.height());
+                for (byte b : im.hwc()) assertEquals(want[at++], b, "sample " + i);
+            }
+            assertEquals(want.length, at);
+        }
+        var e = assertThrows(IllegalArgumentException.class, () -> new SampleFid(samples, ref, null, InceptionPreprocess.ADM, 1, 0));
+        assertTrue(e.getMessage().contains("fid_samples must be at least 2"), e.getMessage());
+    }
+}
