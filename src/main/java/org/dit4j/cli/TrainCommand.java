@@ -228,7 +228,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (!Files.exists(fidRef)) throw new IllegalArgumentException("--fid-ref " + fidRef + ": no such file or directory");
         FidInceptionV3[] net = {null};   // loaded first by a reference of images, else after the reference is read
         java.util.function.Supplier<FidInceptionV3> loaded = () -> net[0] != null ? net[0] : (net[0] = EvaluateCommand.loadInception(inception));
-        Evaluation.Side ref = Evaluation.read(fidRef, loaded, InceptionPreprocess.ADM, InceptionFeatures.DEFAULT_BATCH, EvaluateCommand.progress("fid-ref"));
+        Evaluation.Side ref = Evaluation.statistics(fidRef, loaded, InceptionPreprocess.ADM, InceptionFeatures.DEFAULT_BATCH, EvaluateCommand.progress("fid-ref"));
         return new FidReference(ref, loaded.get());
     }
 

@@ -29,7 +29,7 @@ public final class SampleFid {
     private final int n;
     private final long seed;
 
-    /** {@code reference}: as {@link Evaluation#read} reads it, with pool3 (2048-dimensional) statistics; {@code n} ≥ 2 samples. */
+    /** {@code reference}: as {@link Evaluation#statistics} reads it, with pool3 (2048-dimensional) statistics; {@code n} ≥ 2 samples. */
     public SampleFid(TrainingSamples samples, Evaluation.Side reference, FidInceptionV3 net, InceptionPreprocess preprocess, int n, long seed) {
         if (n < 2) throw new IllegalArgumentException("fid_samples must be at least 2 (a covariance needs two samples), got " + n);
         if (reference.pool().dim() != FidInceptionV3.POOL3_DIM)

@@ -46,4 +46,17 @@ class SampleFidTest {
         var e = assertThrows(IllegalArgumentException.class, () -> new SampleFid(samples, ref, null, InceptionPreprocess.ADM, 1, 0));
         assertTrue(e.getMessage().contains("fid_samples must be at least 2"), e.getMessage());
     }
+
+    @Test
+    void anAdmReferenceBatchGivesItsStoredStatisticsWithoutRunningItsImages(@TempDir Path dir) throws Exception {
+        Path batch = dir.resolve("VIRTUAL_ref.npz");
+        INDArray mu = Nd4j.linspace(1, 4, 4).castTo(DataType.DOUBLE), sigma = Nd4j.eye(4).castTo(DataType.DOUBLE).muli(2);
+        Npz.write(batch, Map.of("arr_0", Nd4j.zeros(DataType.UINT8, 3, 8, 8, 3), "mu", mu, "sigma", sigma));
+        Evaluation.Side side = Evaluation.statistics(batch, () -> {
+            throw new AssertionError("the network is not needed for stored statistics");
+        }, InceptionPreprocess.ADM, 16, null);
+        assertArrayEquals(mu.toDoubleVector(), side.pool().mu());
+        assertEquals(sigma, side.pool().sigma());
+        assertNull(side.features());
+    }
 }
