@@ -56,8 +56,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", description = "Training YAML (keys: see configs/training/README or TrainConfig).")
     Path config;
 
-    @Option(names = "--data", description = "ImageNet-format folder (root/<class>/<images>); needs a VAE unless the model is pixel-space.")
-    Path data;
+    @Option(names = "--data", description = "ImageNet-format folder (root/<class>/<images>), a path or a Hadoop URI (hdfs://, file://, ...);"
+            + " needs a VAE unless the model is pixel-space.")
+    String data;
 
     @Option(names = "--features", description = "Latents from dit4j extract-features: a folder or a Hadoop URI (hdfs://, file://, ...);"
             + " on --spark each executor reads its own examples.")
@@ -156,7 +157,7 @@ public final class TrainCommand implements Callable<Integer> {
         flags.put("model_config", modelConfig == null ? null : modelConfig.toString());
         flags.put("vae", vae);
         flags.put("image_size", imageSize);
-        flags.put("data_path", data == null ? null : data.toString());
+        flags.put("data_path", data);
         flags.put("features_path", features);
         flags.put("max_steps", maxSteps);
         flags.put("ckpt_every", ckptEvery);
@@ -357,13 +358,11 @@ public final class TrainCommand implements Callable<Integer> {
             return HadoopFiles.isUri(f) ? new LatentShardFiles(f) : new LatentShards(Path.of(f));
         }
         if (cfg.str("data_path") == null) throw new IllegalArgumentException("no training data: give --data DIR or --features DIR");
-        if (HadoopFiles.isUri(cfg.str("data_path")))
-            throw new IllegalArgumentException("--data " + cfg.str("data_path") + ": image folders are read from local or mounted paths only;"
-                    + " extract latents with dit4j extract-features and train from --features URI");
-        if ("none".equals(cfg.str("vae"))) return new ImageFolderData(Path.of(cfg.str("data_path")), arch.inputSize());
+        // a path or a URI (listed and read through Hadoop's FileSystem)
+        if ("none".equals(cfg.str("vae"))) return new ImageFolderData(cfg.str("data_path"), arch.inputSize());
         var vae = Vaes.load(cfg.str("vae"), Zoo.standard());
         if (vae.config().embedDim() != arch.inChannels())
             throw new IllegalArgumentException("--vae " + cfg.str("vae") + " has " + vae.config().embedDim() + " latent channels, the model takes " + arch.inChannels());
-        return new EncodedImages(new ImageFolderData(Path.of(cfg.str("data_path")), arch.inputSize() * vae.config().downFactor()), vae, cfg.integer("seed"));
+        return new EncodedImages(new ImageFolderData(cfg.str("data_path"), arch.inputSize() * vae.config().downFactor()), vae, cfg.integer("seed"));
     }
 }
