@@ -309,6 +309,9 @@ public final class TrainCommand implements Callable<Integer> {
             try {
                 if (dataset instanceof LatentShardFiles files && net.config() instanceof DiTConfig dit)
                     engine.readingOnExecutors(new ExecutorShards(files.location(), dit, cfg, devices));
+                // a pixel-space model's images: the executors decode their own (through a VAE the driver encodes and ships them)
+                if (dataset instanceof ImageFolderData images && net.config() instanceof DiTConfig dit)
+                    engine.readingOnExecutors(ExecutorShards.imageFolder(images.location(), dit, cfg, devices));
                 return new GraphTrainer(net, dataset, cfg, engine);
             } catch (RuntimeException e) {
                 engine.close();

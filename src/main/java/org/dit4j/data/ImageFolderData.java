@@ -44,6 +44,14 @@ public final class ImageFolderData implements TrainingData {
     /** An image of a class folder: its sort key (its URI) and where it is read from (a path or the URI). */
     private record Found(String key, String location) {}
 
+    /** One open copy per folder, size and JVM: a Spark executor keeps its listing across rounds. */
+    private static final Map<String, ImageFolderData> OPEN = new ConcurrentHashMap<>();
+
+    /** The folder at {@code location} (a path or a URI), listed once per JVM (executors call this every round). */
+    public static ImageFolderData open(String location, int imageSize) {
+        return OPEN.computeIfAbsent(location + "\n" + imageSize, key -> new ImageFolderData(location, imageSize));
+    }
+
     public ImageFolderData(Path root, int imageSize) {
         this(root.toString(), imageSize);
     }
@@ -171,6 +179,11 @@ public final class ImageFolderData implements TrainingData {
                     ? classIdsFile + ": folder '" + e.getKey() + "' has class id " + e.getValue() + ", the model's classes are 0.." + (numClasses - 1)
                     : "image folder " + root + ": " + ids.size() + " class folders, the model has " + numClasses + " classes");
         }
+    }
+
+    /** The folder as another machine opens it: the URI, or the absolute path. */
+    public String location() {
+        return HadoopFiles.isUri(root) ? root : Path.of(root).toAbsolutePath().toString();
     }
 
     public List<String> classes() {
