@@ -32,6 +32,9 @@ public final class SampleFid {
     /** {@code reference}: as {@link Evaluation#statistics} reads it, with pool3 (2048-dimensional) statistics; {@code n} ≥ 2 samples. */
     public SampleFid(TrainingSamples samples, Evaluation.Side reference, FidInceptionV3 net, InceptionPreprocess preprocess, int n, long seed) {
         if (n < 2) throw new IllegalArgumentException("fid_samples must be at least 2 (a covariance needs two samples), got " + n);
+        if (samples.config().numClasses() < 1)
+            throw new IllegalArgumentException("fid_every draws class-conditional samples, and this " + samples.config().family()
+                    + " model has no classes (unconditional or text-to-image models get no FID during training)");
         if (reference.pool().dim() != FidInceptionV3.POOL3_DIM)
             throw new IllegalArgumentException(reference.source() + " has " + reference.pool().dim() + "-dimensional statistics, Inception's pool3 features are "
                     + FidInceptionV3.POOL3_DIM + "-dimensional");
