@@ -101,6 +101,21 @@ class TrainRemoteTest {
     }
 
     @Test
+    void onSparkThePixelModelsExecutorsReadTheImageFolderUriThemselves(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data"), model = dir.resolve("model.yaml");
+        for (int k = 0; k < 2; k++)
+            for (int i = 0; i < 2; i++)
+                org.dit4j.io.Images.writePng(Files.createDirectories(data.resolve("class" + k)).resolve("img" + i + ".png"),
+                        org.dit4j.io.Images.toImage(Nd4j.rand(3, 8, 8).muli(2).subi(1)));
+        Files.writeString(model, new DiTConfig(8, 2, 3, 32, 1, 2, 2.0, 0.1, 2, true).toYaml());
+        String uri = data.toUri().toString(), out = stdoutOf(() -> assertEquals(0, Dit4j.run("train", "--model-config", model.toString(),
+                "--vae", "none", "--data", uri, "--out", dir.resolve("run").toString(), "--max-steps", "2", "--ckpt-every", "2",
+                "--batch-size", "4", "--lr", "1e-3", "--spark", "local[2]", "--devices", "2")));
+        assertTrue(out.contains("Spark local[2], 2 workers") && out.contains("executors read " + uri), out);
+        assertEquals(2, TrainingCheckpoint.load(TrainingCheckpoint.latest(dir.resolve("run"))).optimizerSteps());
+    }
+
+    @Test
     void unreachableOrUnknownFileSystemsFailBeforeTrainingInOneLine(@TempDir Path dir) throws Exception {
         Path features = latents(dir.resolve("features")), model = dir.resolve("model.yaml");
         Files.writeString(model, new DiTConfig(8, 4, 4, 32, 1, 2, 2.0, 0.1, 2, true).toYaml());
