@@ -17,8 +17,8 @@ import java.util.Locale;
 /**
  * A training run in its folder, whatever the engine: resume from the newest checkpoint, {@code train_config.yaml},
  * {@code log.csv} (one row per logged step, rows past a resumed step dropped), periodic sample grids, FID (a column of
- * the log: the rows of its steps) and checkpoints, {@code loss.png} at the end, and a warning when the EMA still mostly holds the initial weights. The CLI and Java users
- * drive runs through here.
+ * the log, in the rows of its steps) and checkpoints, {@code loss.png} at the end, and a warning when the EMA still
+ * mostly holds the initial weights. The CLI and Java users drive runs through here.
  */
 public final class TrainingRun {
     /** What a run reports as it goes; the CLI prints it or draws a progress bar. */
