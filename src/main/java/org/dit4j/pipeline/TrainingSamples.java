@@ -37,9 +37,13 @@ public final class TrainingSamples {
         return cfg;
     }
 
-    /** The request for {@code labels} (seed 0 until set): the sampler, its steps and the family's guidance scale when it has one. */
+    /**
+     * The request for {@code labels} (seed 0 until set): the sampler, its steps and the family's guidance scale when it
+     * has one ({@code sample.py}'s 4.0 otherwise); unguided for a model trained without label dropout (no null class).
+     */
     public SampleRequest request(long[] labels) {
         SampleRequest r = SampleRequest.of(labels).withSampler(sampler, String.valueOf(steps)).withSeed(0);
+        if (cfg.nullLabel() < 0) return r.withGuidance(cfg.guidanceRule() == ModelConfig.GuidanceRule.TWO_PASS ? 0 : 1, GuidanceChannels.OFFICIAL);
         if (cfg.officialSampling() != null) r = r.withGuidance(cfg.officialSampling().scale(), GuidanceChannels.OFFICIAL);
         return r;
     }

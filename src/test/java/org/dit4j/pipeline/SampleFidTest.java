@@ -53,6 +53,17 @@ class SampleFidTest {
     }
 
     @Test
+    void aModelWithoutANullClassIsSampledUnguided() {
+        DiTConfig cfg = new DiTConfig(8, 2, 3, 32, 1, 2, 2.0, 0.0, 3, true);
+        TrainingSamples samples = new TrainingSamples(cfg, null, SampleRequest.SamplerKind.DDIM, 2);
+        assertEquals(1.0, samples.request(new long[]{0, 2}).cfgScale());
+        assertEquals(4.0, new TrainingSamples(new DiTConfig(8, 2, 3, 32, 1, 2, 2.0, 0.1, 3, true), null, SampleRequest.SamplerKind.DDIM, 2)
+                .request(new long[]{0}).cfgScale(), "sample.py's scale when it has a null class");
+        INDArray images = samples.pipeline(ModelFamilies.of(cfg).initialWeights(cfg, 3)).images(samples.request(new long[]{0, 2}), null, 0);
+        assertArrayEquals(new long[]{2, 3, 8, 8}, images.shape());
+    }
+
+    @Test
     void anAdmReferenceBatchGivesItsStoredStatisticsWithoutRunningItsImages(@TempDir Path dir) throws Exception {
         Path batch = dir.resolve("VIRTUAL_ref.npz");
         INDArray mu = Nd4j.linspace(1, 4, 4).castTo(DataType.DOUBLE), sigma = Nd4j.eye(4).castTo(DataType.DOUBLE).muli(2);
