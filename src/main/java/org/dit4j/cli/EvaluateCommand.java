@@ -63,7 +63,7 @@ public final class EvaluateCommand implements Callable<Integer> {
 
             @Override
             public FidInceptionV3 get() {
-                if (loaded == null) loaded = loadInception();
+                if (loaded == null) loaded = loadInception(inception);
                 return loaded;
             }
         };
@@ -95,7 +95,8 @@ public final class EvaluateCommand implements Callable<Integer> {
         return 0;
     }
 
-    private FidInceptionV3 loadInception() {
+    /** {@code --inception PATH|NAME}: a .pth file, else a zoo name (fetched once); one line naming the flag when neither loads. */
+    static FidInceptionV3 loadInception(String inception) {
         Path p = Path.of(inception);
         try {
             if (Files.exists(p)) return FidInceptionV3.load(p);
@@ -108,7 +109,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     }
 
     /** One stderr line at most every 10 s, with the rate and the time left. */
-    private static InceptionFeatures.Progress progress(String what) {
+    static InceptionFeatures.Progress progress(String what) {
         long start = System.nanoTime();
         long[] last = {start};
         return (done, total) -> {

@@ -9,6 +9,8 @@ import org.dit4j.data.ImageFolderData;
 import org.dit4j.data.LatentShardFiles;
 import org.dit4j.data.LatentShards;
 import org.dit4j.data.TrainingData;
+import org.dit4j.evaluation.Evaluation;
+import org.dit4j.evaluation.InceptionFeatures;
 import org.dit4j.io.AtomicFiles;
 import org.dit4j.io.HadoopFiles;
 import org.dit4j.io.TorchCheckpoint;
@@ -21,7 +23,12 @@ import org.dit4j.models.StagedModel;
 import org.dit4j.models.fit.FiTConfig;
 import org.dit4j.models.fit.FiTModel;
 import org.dit4j.models.dit.DiTConfig;
+import org.dit4j.models.inception.FidInceptionV3;
+import org.dit4j.models.inception.InceptionPreprocess;
+import org.dit4j.pipeline.SampleFid;
 import org.dit4j.pipeline.SampleGrids;
+import org.dit4j.pipeline.SampleRequest;
+import org.dit4j.pipeline.TrainingSamples;
 import org.dit4j.pipeline.Vaes;
 import org.dit4j.training.TrainConfig;
 import org.dit4j.training.Trainer;
@@ -49,8 +56,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", description = "Training YAML (keys: see configs/training/README or TrainConfig).")
     Path config;
 
-    @Option(names = "--data", description = "ImageNet-format folder (root/<class>/<images>); needs a VAE unless the model is pixel-space.")
-    Path data;
+    @Option(names = "--data", description = "ImageNet-format folder (root/<class>/<images>), a path or a Hadoop URI (hdfs://, file://, ...);"
+            + " needs a VAE unless the model is pixel-space.")
+    String data;
 
     @Option(names = "--features", description = "Latents from dit4j extract-features: a folder or a Hadoop URI (hdfs://, file://, ...);"
             + " on --spark each executor reads its own examples.")
@@ -115,6 +123,14 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--spark-stats", description = "Collect DL4J's parameter-averaging training statistics and print them every log interval.")
     boolean sparkStats;
 
+    @Option(names = "--fid-ref", paramLabel = "REF.npz", description = "The FID reference of fid_every: ADM's reference batch or pytorch-fid"
+            + " statistics (mu, sigma), read as dit4j evaluate --ref reads it; the FID goes to log.csv's fid column.")
+    Path fidRef;
+
+    @Option(names = "--inception", defaultValue = "pt_inception-2015-12-05", paramLabel = "PATH|NAME",
+            description = "pytorch-fid's Inception weights for fid_every, as dit4j evaluate: a .pth file or a zoo name (default: ${DEFAULT-VALUE}).")
+    String inception;
+
     @Option(names = "--set", description = "Any training key: --set warmup_steps=500 --set scheduler=cosine")
     Map<String, String> set = new LinkedHashMap<>();
 
@@ -141,7 +157,7 @@ public final class TrainCommand implements Callable<Integer> {
         flags.put("model_config", modelConfig == null ? null : modelConfig.toString());
         flags.put("vae", vae);
         flags.put("image_size", imageSize);
-        flags.put("data_path", data == null ? null : data.toString());
+        flags.put("data_path", data);
         flags.put("features_path", features);
         flags.put("max_steps", maxSteps);
         flags.put("ckpt_every", ckptEvery);
@@ -152,6 +168,7 @@ public final class TrainCommand implements Callable<Integer> {
         flags.put("init_from", initFrom);
         flags.forEach((k, v) -> { if (v != null) cfg.set(k, v, "--" + k.replace('_', '-')); });
         set.forEach((k, v) -> cfg.set(k, v, "--set " + k));
+        FidReference fidReference = fidReference(cfg);
 
         if (remote != null) remote.start(cfg, resumeFrom != null);
         Path runDir = remote != null ? remote.staging() : Path.of(out);
@@ -168,11 +185,13 @@ public final class TrainCommand implements Callable<Integer> {
             initial = family.initialWeights(arch, cfg.integer("seed"));
         }
         Denoiser net = family.create(arch, initial, cfg.str("init_from") != null ? cfg.str("init_from") : "initialisation");
-        SampleGrids grids = cfg.integer("sample_every") > 0 ? new SampleGrids(arch, "none".equals(cfg.str("vae")) ? null
-                : Vaes.load(cfg.str("vae"), Zoo.standard()), cfg.str("sample_labels"),
-                org.dit4j.pipeline.SampleRequest.SamplerKind.parse(cfg.str("sample_sampler")), cfg.integer("sample_steps")) : null;
+        TrainingSamples samples = cfg.integer("sample_every") > 0 || fidReference != null ? new TrainingSamples(arch, "none".equals(cfg.str("vae"))
+                ? null : Vaes.load(cfg.str("vae"), Zoo.standard()), SampleRequest.SamplerKind.parse(cfg.str("sample_sampler")), cfg.integer("sample_steps")) : null;
+        SampleGrids grids = cfg.integer("sample_every") > 0 ? new SampleGrids(samples, cfg.str("sample_labels")) : null;
+        SampleFid fid = fidReference == null ? null : new SampleFid(samples, fidReference.side(), fidReference.net(), InceptionPreprocess.ADM,
+                cfg.integer("fid_samples"), cfg.integer("seed"));
         try (TrainingLoop trainer = engine(net, dataset, cfg)) {
-            TrainingRun run = new TrainingRun(trainer, runDir, grids);
+            TrainingRun run = new TrainingRun(trainer, runDir, grids, fid);
             if (resumeFrom != null) {
                 run.resumeFrom(resumeFrom);
                 System.out.println("resumed from " + (resumeCopy != null ? resume : resumeFrom) + " at step " + trainer.currentStep());
@@ -194,6 +213,24 @@ public final class TrainCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    private record FidReference(Evaluation.Side side, FidInceptionV3 net) {}
+
+    /**
+     * fid_every's reference statistics and network (as dit4j evaluate --ref reads them, ADM's preprocessing), or null
+     * when off: read before anything trains, so a bad reference or network is refused in one line first.
+     */
+    private FidReference fidReference(TrainConfig cfg) throws java.io.IOException {
+        int every = cfg.integer("fid_every");
+        if (every == 0 && fidRef == null) return null;
+        if (fidRef == null) throw new IllegalArgumentException("fid_every " + every + " needs --fid-ref REF.npz (ADM's reference batch or pytorch-fid statistics)");
+        if (every == 0) throw new IllegalArgumentException("--fid-ref " + fidRef + " is read for fid_every, which is 0: give --set fid_every=N");
+        if (!Files.exists(fidRef)) throw new IllegalArgumentException("--fid-ref " + fidRef + ": no such file or directory");
+        FidInceptionV3[] net = {null};   // loaded first by a reference of images, else after the reference is read
+        java.util.function.Supplier<FidInceptionV3> loaded = () -> net[0] != null ? net[0] : (net[0] = EvaluateCommand.loadInception(inception));
+        Evaluation.Side ref = Evaluation.statistics(fidRef, loaded, InceptionPreprocess.ADM, InceptionFeatures.DEFAULT_BATCH, EvaluateCommand.progress("fid-ref"));
+        return new FidReference(ref, loaded.get());
     }
 
     /** Log lines, or a progress bar on an interactive terminal. */
@@ -225,6 +262,12 @@ public final class TrainCommand implements Callable<Integer> {
         public void logged(TrainingLoop.Log l, double mean) {
             if (bar == null) System.out.printf(Locale.ROOT, "step %d  loss %.4f  lr %.2e  %.2f steps/s  %.1f images/s%n",
                     l.step(), mean, l.learningRate(), l.stepsPerSecond(), l.imagesPerSecond());
+        }
+
+        @Override
+        public void evaluated(long step, int samples, double fid) {
+            if (bar == null) System.out.println("step " + step + "  FID (" + samples + " samples) " + fid);
+            else bar.setExtraMessage("FID " + String.format(Locale.ROOT, "%.2f", fid));
         }
 
         @Override
@@ -266,6 +309,9 @@ public final class TrainCommand implements Callable<Integer> {
             try {
                 if (dataset instanceof LatentShardFiles files && net.config() instanceof DiTConfig dit)
                     engine.readingOnExecutors(new ExecutorShards(files.location(), dit, cfg, devices));
+                // a pixel-space model's images: the executors decode their own (through a VAE the driver encodes and ships them)
+                if (dataset instanceof ImageFolderData images && net.config() instanceof DiTConfig dit)
+                    engine.readingOnExecutors(ExecutorShards.imageFolder(images.location(), dit, cfg, devices));
                 return new GraphTrainer(net, dataset, cfg, engine);
             } catch (RuntimeException e) {
                 engine.close();
@@ -315,13 +361,11 @@ public final class TrainCommand implements Callable<Integer> {
             return HadoopFiles.isUri(f) ? new LatentShardFiles(f) : new LatentShards(Path.of(f));
         }
         if (cfg.str("data_path") == null) throw new IllegalArgumentException("no training data: give --data DIR or --features DIR");
-        if (HadoopFiles.isUri(cfg.str("data_path")))
-            throw new IllegalArgumentException("--data " + cfg.str("data_path") + ": image folders are read from local or mounted paths only;"
-                    + " extract latents with dit4j extract-features and train from --features URI");
-        if ("none".equals(cfg.str("vae"))) return new ImageFolderData(Path.of(cfg.str("data_path")), arch.inputSize());
+        // a path or a URI (listed and read through Hadoop's FileSystem)
+        if ("none".equals(cfg.str("vae"))) return new ImageFolderData(cfg.str("data_path"), arch.inputSize());
         var vae = Vaes.load(cfg.str("vae"), Zoo.standard());
         if (vae.config().embedDim() != arch.inChannels())
             throw new IllegalArgumentException("--vae " + cfg.str("vae") + " has " + vae.config().embedDim() + " latent channels, the model takes " + arch.inChannels());
-        return new EncodedImages(new ImageFolderData(Path.of(cfg.str("data_path")), arch.inputSize() * vae.config().downFactor()), vae, cfg.integer("seed"));
+        return new EncodedImages(new ImageFolderData(cfg.str("data_path"), arch.inputSize() * vae.config().downFactor()), vae, cfg.integer("seed"));
     }
 }

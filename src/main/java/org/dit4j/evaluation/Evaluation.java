@@ -44,6 +44,19 @@ public final class Evaluation {
 
     /** Reads a side; the network is only asked for when there are images. */
     public static Side read(Path path, Supplier<FidInceptionV3> net, InceptionPreprocess pre, int batchSize, InceptionFeatures.Progress progress) throws IOException {
+        return read(path, net, pre, batchSize, progress, true);
+    }
+
+    /**
+     * A side's statistics alone, as ADM's {@code read_statistics}: the stored ones when the file has {@code mu} (its
+     * images, if any, are not run: {@link Side#features} is null), else those of its images.
+     */
+    public static Side statistics(Path path, Supplier<FidInceptionV3> net, InceptionPreprocess pre, int batchSize, InceptionFeatures.Progress progress) throws IOException {
+        return read(path, net, pre, batchSize, progress, false);
+    }
+
+    private static Side read(Path path, Supplier<FidInceptionV3> net, InceptionPreprocess pre, int batchSize, InceptionFeatures.Progress progress,
+                             boolean storedStatisticsWithFeatures) throws IOException {
         if (Files.isDirectory(path)) return fromImages(path, net, pre, batchSize, progress);
         List<String> keys = Npz.keys(path);
         boolean stats = keys.contains("mu"), images = keys.contains("arr_0");
@@ -52,7 +65,7 @@ public final class Evaluation {
         if (!stats) return fromImages(path, net, pre, batchSize, progress);
         FidStatistics pool = FidStatistics.read(path, "mu", "sigma");
         FidStatistics spatial = keys.contains("mu_s") || keys.contains("sigma_s") ? FidStatistics.read(path, "mu_s", "sigma_s") : null;
-        InceptionFeatures f = images ? features(path, net, pre, batchSize, progress) : null;
+        InceptionFeatures f = images && storedStatisticsWithFeatures ? features(path, net, pre, batchSize, progress) : null;
         return new Side(path, pool, spatial, f);
     }
 

@@ -137,6 +137,30 @@ public final class HadoopFiles {
         });
     }
 
+    /** The file at {@code location} as a stream that refuses to hand out more than {@code limit} bytes (one line naming it). */
+    public static InputStream openStream(String location, long limit) {
+        InputStream raw;
+        if (isUri(location)) {
+            raw = Hadoop.call(location, () -> Hadoop.openStream(location));
+        } else {
+            try {
+                raw = Files.newInputStream(Path.of(location));
+            } catch (IOException e) {
+                throw failure(location, e);
+            }
+        }
+        return new LimitedInputStream(new java.io.BufferedInputStream(raw), limit,
+                n -> new IllegalArgumentException(location + ": more than " + n + " bytes, above the limit for this file"));
+    }
+
+    /** An entry of a folder: its name, its location (the folder's, then {@code /name}), and whether it is a folder or a file. */
+    public record Entry(String name, String location, boolean directory, boolean file) {}
+
+    /** The entries of folder {@code dir} (a URI), in the file system's order; an error naming it when it is missing or not a folder. */
+    public static List<Entry> entries(String dir) {
+        return Hadoop.call(dir, () -> Hadoop.entries(dir));
+    }
+
     /** The names in folder {@code dir} (a URI); empty when it does not exist. */
     public static List<String> list(String dir) {
         return Hadoop.call(dir, () -> Hadoop.list(dir));
@@ -291,6 +315,26 @@ public final class HadoopFiles {
             if (!fs.exists(p)) return names;
             for (org.apache.hadoop.fs.FileStatus st : fs.listStatus(p)) names.add(st.getPath().getName());
             return names;
+        }
+
+        static InputStream openStream(String location) throws IOException {
+            org.apache.hadoop.fs.Path p = path(location);
+            return fs(p).open(p);
+        }
+
+        static List<Entry> entries(String dir) throws IOException {
+            org.apache.hadoop.fs.Path p = path(dir);
+            org.apache.hadoop.fs.FileSystem fs = fs(p);
+            if (!fs.getFileStatus(p).isDirectory()) throw new IllegalArgumentException(dir + ": not a folder");
+            List<Entry> entries = new ArrayList<>();
+            for (org.apache.hadoop.fs.FileStatus st : fs.listStatus(p)) {
+                String name = st.getPath().getName();
+                URI u = st.getPath().toUri();
+                // Hadoop's local file system calls a FIFO or a device a file: opening one would block or never end
+                boolean file = st.isFile() && (!"file".equals(u.getScheme()) || Files.isRegularFile(Path.of(u)));
+                entries.add(new Entry(name, resolve(dir, name), st.isDirectory(), file));
+            }
+            return entries;
         }
 
         static void delete(String location) throws IOException {

@@ -77,18 +77,45 @@ public final class Images {
     /** A decoded image and what the decoder warned about (a truncated JPEG, for one). */
     public record Decoded(BufferedImage image, List<String> warnings) {}
 
+    /** The most bytes read of an image behind a Hadoop URI: an uncompressed 32-bit BMP at {@link #MAX_PIXELS}, and its header. */
+    public static final long MAX_FILE_BYTES = 4 * MAX_PIXELS + (1 << 20);
+
     /** Decodes a regular image file with ImageIO, refusing anything above {@link #MAX_PIXELS} before decoding it. */
     public static Decoded decode(Path file) {
         if (!Files.isRegularFile(file)) throw new WeightsFormatException(file, Files.exists(file) ? "not a regular file" : "no such file");
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            return decode(in, file.toString());
+        } catch (IOException e) {
+            throw new WeightsFormatException(file, "unreadable image (" + e.getMessage() + ")");
+        }
+    }
+
+    /**
+     * {@link #decode(Path)} of a path or a Hadoop URI: a URI is read through Hadoop's FileSystem, at most
+     * {@link #MAX_FILE_BYTES} of it, into memory (no cache file).
+     */
+    public static Decoded decode(String location) {
+        if (!HadoopFiles.isUri(location)) return decode(Path.of(location));
+        try (ImageInputStream in = new javax.imageio.stream.MemoryCacheImageInputStream(HadoopFiles.openStream(location, MAX_FILE_BYTES))) {
+            return decode(in, location);
+        } catch (IOException | IllegalArgumentException e) {
+            if (e instanceof WeightsFormatException w) throw w;
+            String m = String.valueOf(e.getMessage());
+            // HadoopFiles' messages already start with the location
+            throw new WeightsFormatException(location, "unreadable image (" + (m.startsWith(location + ": ") ? m.substring(location.length() + 2) : m) + ")");
+        }
+    }
+
+    private static Decoded decode(ImageInputStream in, String name) {
+        try {
             Iterator<ImageReader> readers = in == null ? Collections.emptyIterator() : ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) throw new WeightsFormatException(file, "not an image ImageIO can read (PNG, JPEG, BMP, GIF)");
+            if (!readers.hasNext()) throw new WeightsFormatException(name, "not an image ImageIO can read (PNG, JPEG, BMP, GIF)");
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
                 long w = reader.getWidth(0), h = reader.getHeight(0);
                 if (w * h > MAX_PIXELS)
-                    throw new WeightsFormatException(file, w + "x" + h + " pixels is above the " + (MAX_PIXELS >> 20) + "-megapixel limit for input images");
+                    throw new WeightsFormatException(name, w + "x" + h + " pixels is above the " + (MAX_PIXELS >> 20) + "-megapixel limit for input images");
                 List<String> warnings = new ArrayList<>();
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 return new Decoded(reader.read(0), List.copyOf(warnings));
@@ -97,7 +124,7 @@ public final class Images {
             }
         } catch (IOException | RuntimeException e) {
             if (e instanceof WeightsFormatException w) throw w;
-            throw new WeightsFormatException(file, "unreadable image (" + e.getMessage() + ")");
+            throw new WeightsFormatException(name, "unreadable image (" + e.getMessage() + ")");
         }
     }
 

@@ -3,7 +3,7 @@ package org.dit4j.io;
 import java.nio.file.Path;
 
 /**
- * A weights, tensor or config file that cannot be read as what it claims to be; the message names the file. Problems
+ * A weights, tensor, config or image file that cannot be read as what it claims to be; the message names the file. Problems
  * often quote names taken from the file itself, so the message is kept to one line of bounded length whatever they hold.
  */
 public class WeightsFormatException extends RuntimeException {
@@ -16,6 +16,11 @@ public class WeightsFormatException extends RuntimeException {
 
     public WeightsFormatException(Path file, String problem, Throwable cause) {
         super(oneLine(file + ": " + problem), cause);
+    }
+
+    /** {@code location}: a path or a Hadoop URI. */
+    public WeightsFormatException(String location, String problem) {
+        super(oneLine(location + ": " + problem));
     }
 
     private static String oneLine(String s) {

@@ -51,6 +51,12 @@ public final class SampleBatch {
         return out;
     }
 
+    /** The request of the batch starting at sample {@code from}: its labels of {@code y}, seeded {@code seed·1000003 + from / batchSize}. */
+    public static SampleRequest batch(Function<long[], SampleRequest> request, long[] y, long seed, int from, int batchSize) {
+        int b = Math.min(batchSize, y.length - from);
+        return request.apply(java.util.Arrays.copyOfRange(y, from, from + b)).withSeed(seed * 1_000_003L + from / batchSize).withBatchSize(b);
+    }
+
     public static Path png(Path dir, int index) {
         return dir.resolve(String.format(Locale.ROOT, "%06d.png", index));
     }
@@ -71,8 +77,9 @@ public final class SampleBatch {
             boolean done = true;
             for (int i = from; i < from + b; i++) done &= Files.isRegularFile(png(dir, i));
             if (!done) {
-                long[] labels = java.util.Arrays.copyOfRange(y, from, from + b);
-                INDArray images = pipeline.images(request.apply(labels).withSeed(seed * 1_000_003L + from / batchSize).withBatchSize(b), null, 0);
+                SampleRequest r = batch(request, y, seed, from, batchSize);
+                long[] labels = r.labels();
+                INDArray images = pipeline.images(r, null, 0);
                 for (int i = 0; i < b; i++) {
                     INDArray img = images.slice(i);
                     Images.writePng(png(dir, from + i), image(toUint8(img), (int) img.size(1), (int) img.size(2)),

@@ -54,6 +54,8 @@ public final class TrainConfig {
         d.put("sample_labels", "");              // their class ids, comma-separated; empty: the first (up to 8) classes
         d.put("sample_steps", 25);               // sampling steps of those samples
         d.put("sample_sampler", "ddim");         // ddim, ddpm, dpm-solver, dpm-solver++ (U-ViT also euler-maruyama[-ode])
+        d.put("fid_every", 0);                   // the FID of the EMA weights against --fid-ref every N steps (0: never), as U-ViT's eval_step
+        d.put("fid_samples", 10000);             // its samples (U-ViT's during training: 10000), drawn as the grids are
         d.put("seed", 0);
         d.put("init_from", null);                // weights to fine-tune from
         return Collections.unmodifiableMap(d);
@@ -114,7 +116,8 @@ public final class TrainConfig {
                  "image_size", "num_classes" -> (Integer) v >= 1 ? null : "must be at least 1";
             case "latent_copy" -> org.dit4j.data.FitLatents.VARIANTS.contains(v) ? null : "must be resize, crop or random";
             case "pad_to" -> v.equals("longest") || v.equals("target_len") ? null : "must be longest or target_len";
-            case "max_steps", "warmup_steps", "sample_every", "seed", "target_len" -> (Integer) v >= 0 ? null : "must be 0 or more";
+            case "fid_samples" -> (Integer) v >= 2 ? null : "must be at least 2 (a covariance needs two samples)";
+            case "max_steps", "warmup_steps", "sample_every", "fid_every", "seed", "target_len" -> (Integer) v >= 0 ? null : "must be 0 or more";
             case "start_learning_rate", "end_learning_rate", "weight_decay" -> (Double) v >= 0 ? null : "must be 0 or more";
             case "max_grad_norm" -> (Double) v > 0 ? null : "must be positive";
             case "beta1", "beta2" -> (Double) v >= 0 && (Double) v < 1 ? null : "must lie in [0, 1)";

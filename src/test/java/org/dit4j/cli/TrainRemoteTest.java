@@ -75,6 +75,47 @@ class TrainRemoteTest {
     }
 
     @Test
+    void anImageFolderUriTrainsToTheWeightsOfItsPath(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data"), model = dir.resolve("model.yaml");
+        for (int k = 0; k < 2; k++)
+            for (int i = 0; i < 3; i++)
+                org.dit4j.io.Images.writePng(Files.createDirectories(data.resolve("class" + k)).resolve("img" + i + ".png"),
+                        org.dit4j.io.Images.toImage(Nd4j.rand(3, 10, 9).muli(2).subi(1)));
+        Files.writeString(model, new DiTConfig(8, 2, 3, 32, 1, 2, 2.0, 0.1, 2, true).toYaml());
+        List<Map<String, INDArray>> trained = new ArrayList<>();
+        for (String source : new String[]{data.toString(), data.toUri().toString()}) {
+            Path out = dir.resolve("run" + trained.size());
+            String log = stdoutOf(() -> assertEquals(0, Dit4j.run("train", "--model-config", model.toString(), "--vae", "none", "--data", source,
+                    "--out", out.toString(), "--max-steps", "2", "--ckpt-every", "2", "--log-every", "1", "--batch-size", "4", "--lr", "1e-3")));
+            assertTrue(log.contains("on 6 images in 2 classes"), log);
+            trained.add(TrainingCheckpoint.load(TrainingCheckpoint.latest(out)).weights());
+        }
+        assertEquals(trained.get(0).keySet(), trained.get(1).keySet());
+        for (String k : trained.get(0).keySet()) assertEquals(trained.get(0).get(k), trained.get(1).get(k), k + ": the URI run's weights vs the path run's");
+        for (String bad : new String[]{"hdfs://127.0.0.1:1/data", dir.resolve("absent").toUri().toString()}) {
+            String err = ForwardCommandTest.stderrOf(() -> assertEquals(2, Dit4j.run("train", "--model-config", model.toString(), "--vae", "none",
+                    "--data", bad, "--out", dir.resolve("bad").toString(), "--max-steps", "2")));
+            assertTrue(err.contains(bad), err);
+            assertEquals(1, err.strip().lines().count(), err);
+        }
+    }
+
+    @Test
+    void onSparkThePixelModelsExecutorsReadTheImageFolderUriThemselves(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data"), model = dir.resolve("model.yaml");
+        for (int k = 0; k < 2; k++)
+            for (int i = 0; i < 2; i++)
+                org.dit4j.io.Images.writePng(Files.createDirectories(data.resolve("class" + k)).resolve("img" + i + ".png"),
+                        org.dit4j.io.Images.toImage(Nd4j.rand(3, 8, 8).muli(2).subi(1)));
+        Files.writeString(model, new DiTConfig(8, 2, 3, 32, 1, 2, 2.0, 0.1, 2, true).toYaml());
+        String uri = data.toUri().toString(), out = stdoutOf(() -> assertEquals(0, Dit4j.run("train", "--model-config", model.toString(),
+                "--vae", "none", "--data", uri, "--out", dir.resolve("run").toString(), "--max-steps", "2", "--ckpt-every", "2",
+                "--batch-size", "4", "--lr", "1e-3", "--spark", "local[2]", "--devices", "2")));
+        assertTrue(out.contains("Spark local[2], 2 workers") && out.contains("executors read " + uri), out);
+        assertEquals(2, TrainingCheckpoint.load(TrainingCheckpoint.latest(dir.resolve("run"))).optimizerSteps());
+    }
+
+    @Test
     void unreachableOrUnknownFileSystemsFailBeforeTrainingInOneLine(@TempDir Path dir) throws Exception {
         Path features = latents(dir.resolve("features")), model = dir.resolve("model.yaml");
         Files.writeString(model, new DiTConfig(8, 4, 4, 32, 1, 2, 2.0, 0.1, 2, true).toYaml());

@@ -169,6 +169,32 @@ class SparkTrainingTest {
     }
 
     @Test
+    void executorsReadingTheirOwnImagesFromAUriTrainTheWeightsOfImagesShippedByTheDriver(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data");
+        for (int k = 0; k < 3; k++)
+            for (int i = 0; i < 4; i++)
+                org.dit4j.io.Images.writePng(java.nio.file.Files.createDirectories(data.resolve("c" + k)).resolve(i + ".png"),
+                        org.dit4j.io.Images.toImage(org.nd4j.linalg.factory.Nd4j.rand(3, 16, 16).muli(0.2f).addi(0.4f * k - 0.4f)));
+        TrainConfig cfg = config(2).set("random_flip", true, "test");
+        List<String> log = new ArrayList<>();
+        Map<String, INDArray> shipped, read;
+        try (GraphTrainer t = new GraphTrainer(initialised(), new org.dit4j.data.ImageFolderData(data, 16), cfg, new SparkEngine(sc, 2, false, log::add))) {
+            for (int i = 0; i < 2; i++) t.trainStep();
+            shipped = DiTGraph.stateDict(t.graph());
+        }
+        var images = new org.dit4j.data.ImageFolderData(data.toUri().toString(), 16);
+        SparkEngine engine = new SparkEngine(sc, 2, false, log::add).readingOnExecutors(ExecutorShards.imageFolder(images.location(), pixelDiT(), cfg, 2));
+        try (GraphTrainer t = new GraphTrainer(initialised(), images, cfg, engine)) {
+            for (int i = 0; i < 2; i++) t.trainStep();
+            read = DiTGraph.stateDict(t.graph());
+        }
+        assertTrue(log.get(0).contains("from the driver") && log.get(2).contains("read by the executors"), log.toString());
+        Map<String, INDArray> start = initialised().stateDict();
+        assertTrue(shipped.keySet().stream().anyMatch(k -> !shipped.get(k).equals(start.get(k))), "two steps moved the weights");
+        for (String k : shipped.keySet()) assertEquals(shipped.get(k), read.get(k), k + ": the same weights whoever reads the images");
+    }
+
+    @Test
     void anUnreachableMasterFailsAtOnceInOneLineNamingIt() {
         var e = assertThrows(IllegalArgumentException.class, () -> SparkEngine.start("spark://127.0.0.1:1", 2, false, false, line -> {}));
         assertTrue(e.getMessage().startsWith("--spark spark://127.0.0.1:1: cannot reach the Spark master") && !e.getMessage().contains("\n"), e.getMessage());

@@ -48,7 +48,11 @@ class TrainingRunTest {
         Files.writeString(csv, "step,loss,lr,grad_norm,steps_per_s,images_per_s\n1,0.5,1e-4,,1,1\n2,0.4,1e-4,,1,1\n3,0.3,1e-4,,1,1\n");
         List<double[]> curve = TrainingRun.prepareLog(csv, 2);
         assertEquals(2, curve.size());
-        assertEquals(List.of("step,loss,lr,grad_norm,steps_per_s,images_per_s", "1,0.5,1e-4,,1,1", "2,0.4,1e-4,,1,1"), Files.readAllLines(csv));
+        assertEquals(List.of("step,loss,lr,grad_norm,steps_per_s,images_per_s,fid", "1,0.5,1e-4,,1,1", "2,0.4,1e-4,,1,1"), Files.readAllLines(csv),
+                "a log from before the fid column gets its header");
+        Files.writeString(csv, "step,loss,lr,grad_norm,steps_per_s,images_per_s,fid\n1,0.5,1e-4,,1,1,\n2,0.4,1e-4,,1,1,81.5\n3,0.3,1e-4,,1,1,\n");
+        assertEquals(2, TrainingRun.prepareLog(csv, 2).size());
+        assertEquals(List.of("step,loss,lr,grad_norm,steps_per_s,images_per_s,fid", "1,0.5,1e-4,,1,1,", "2,0.4,1e-4,,1,1,81.5"), Files.readAllLines(csv));
         Path fresh = dir.resolve("new.csv");
         assertTrue(TrainingRun.prepareLog(fresh, 0).isEmpty());
         assertEquals(1, Files.readAllLines(fresh).size(), "a new log starts with its header");

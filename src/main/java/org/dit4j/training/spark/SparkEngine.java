@@ -188,7 +188,7 @@ public final class SparkEngine implements GraphTrainer.Engine {
     @Override
     public String describe() {
         return "Spark " + sc.master() + ", " + workers + " workers, parameter averaging every round"
-                + (executorShards != null ? ", executors read " + executorShards.features() : "");
+                + (executorShards != null ? ", executors read " + executorShards.location() : "");
     }
 
     @Override
