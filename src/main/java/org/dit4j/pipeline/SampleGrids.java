@@ -24,8 +24,12 @@ public final class SampleGrids {
     public SampleGrids(TrainingSamples samples, String labelSpec) {
         ModelConfig cfg = samples.config();
         this.samples = samples;
-        this.labels = labelSpec == null || labelSpec.isBlank()
-                ? LongStream.range(0, Math.min(8, cfg.numClasses())).toArray()
+        if (cfg.contextShape() != null)
+            throw new IllegalArgumentException("sample_every: grids of a text-to-image model would need prompts, which training grids do not take yet; set sample_every 0");
+        boolean blank = labelSpec == null || labelSpec.isBlank();
+        if (cfg.numClasses() == 0 && !blank) throw new IllegalArgumentException("sample_labels: an unconditional model takes no class labels");
+        this.labels = cfg.numClasses() == 0 ? LongStream.generate(() -> SampleRequest.NO_CLASS).limit(8).toArray()   // 8 unconditional samples
+                : blank ? LongStream.range(0, Math.min(8, cfg.numClasses())).toArray()
                 : Arrays.stream(labelSpec.split(",")).map(String::trim).mapToLong(s -> parse(s, cfg.numClasses())).toArray();
     }
 

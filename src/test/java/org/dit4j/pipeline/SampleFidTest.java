@@ -46,7 +46,7 @@ class SampleFidTest {
         var e = assertThrows(IllegalArgumentException.class, () -> new SampleFid(samples, ref, null, InceptionPreprocess.ADM, 1, 0));
         assertTrue(e.getMessage().contains("fid_samples must be at least 2"), e.getMessage());
         var uncond = new org.dit4j.models.uvit.UViTConfig("uvit", 8, 2, 3, 32, 1, 2, 4, false, false, -1, 768, 77, true, true, false,
-                "continuous", 0, org.dit4j.models.uvit.UViTConfig.Sample.DEFAULT);
+                "continuous", 0, 0.18215, org.dit4j.models.uvit.UViTConfig.Sample.DEFAULT);
         e = assertThrows(IllegalArgumentException.class, () -> new SampleFid(new TrainingSamples(uncond, null, SampleRequest.SamplerKind.EULER_MARUYAMA_ODE, 2),
                 ref, null, InceptionPreprocess.ADM, 4, 0));
         assertTrue(e.getMessage().contains("has no classes"), e.getMessage());
