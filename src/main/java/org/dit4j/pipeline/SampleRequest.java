@@ -8,10 +8,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * What to sample: class labels, sampler and schedule (a respacing for DDPM/DDIM, a step count for DPM-Solver),
  * guidance, and either a seed or explicit initial latents {@code noise} (N, C, H, W) for cross-framework reproducibility;
  * {@code height} × {@code width} is the sample's size in model inputs (latent pixels), 0 for the model's own square size.
+ * Serializable (the noise as ND4J serializes an array), so a shard of the request travels to Spark executors.
  */
 public record SampleRequest(long[] labels, SamplerKind sampler, String respacing, double eta, double cfgScale,
                             GuidanceChannels cfgChannels, boolean clipDenoised, long seed, int batchSize, INDArray noise,
-                            Solver solver, int height, int width) {
+                            Solver solver, int height, int width) implements java.io.Serializable {
 
     public enum SamplerKind {
         DDPM("ddpm"), DDIM("ddim"), DPM_SOLVER("dpm-solver"), DPM_SOLVER_PP("dpm-solver++"),
@@ -49,7 +50,7 @@ public record SampleRequest(long[] labels, SamplerKind sampler, String respacing
     }
 
     /** DPM-Solver's settings, with the defaults of the official {@code DPM_Solver.sample}. */
-    public record Solver(int order, DpmSolver.Method method, DpmSolver.SkipType skipType) {
+    public record Solver(int order, DpmSolver.Method method, DpmSolver.SkipType skipType) implements java.io.Serializable {
         public static final Solver DEFAULT = new Solver(2, DpmSolver.Method.MULTISTEP, DpmSolver.SkipType.TIME_UNIFORM);
     }
 
@@ -72,6 +73,11 @@ public record SampleRequest(long[] labels, SamplerKind sampler, String respacing
     /** Labels per sampling batch: the given size, or {@link #DEFAULT_BATCH}. */
     public int effectiveBatchSize() {
         return batchSize > 0 ? batchSize : DEFAULT_BATCH;
+    }
+
+    /** The number of sampling batches: the labels cut into runs of {@link #effectiveBatchSize}, the last one shorter. */
+    public int batches() {
+        return (labels.length + effectiveBatchSize() - 1) / effectiveBatchSize();
     }
 
     public SampleRequest withSampler(SamplerKind kind, String respacingSpec) {

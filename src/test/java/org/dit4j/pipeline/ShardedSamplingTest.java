@@ -1,0 +1,110 @@
+package org.dit4j.pipeline;
+
+import org.apache.spark.api.java.JavaSparkContext;
+import org.dit4j.Fixtures;
+import org.dit4j.diffusion.EulerMaruyama;
+import org.dit4j.diffusion.LinearVpSchedule;
+import org.dit4j.diffusion.NoiseSource;
+import org.dit4j.io.ModelLoader;
+import org.dit4j.io.TorchCheckpoint;
+import org.dit4j.models.Denoiser;
+import org.dit4j.pipeline.shards.LocalReplicas;
+import org.dit4j.pipeline.shards.PipelineSpec;
+import org.dit4j.pipeline.shards.SparkShards;
+import org.dit4j.training.spark.SparkEngine;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Sampling cut into shards: any run of a request's batches starts where one machine's noise stream has it, so
+ * replicas on threads and Spark executors give the one-device samples bit for bit.
+ */
+class ShardedSamplingTest {
+    private static final Path WEIGHTS = Fixtures.tiny("weights/DiT-tiny.pt"), CONFIG = Fixtures.tiny("config.json");
+    private static final long[] LABELS = {1, 4, 9, 2, 7};
+
+    private static DiffusionPipeline pipeline() {
+        Denoiser m = ModelLoader.load(WEIGHTS, null, CONFIG, 0, 0, TorchCheckpoint.Pick.EMA);
+        return new DiffusionPipeline(m, null);
+    }
+
+    private static float[] values(INDArray a) {
+        return a.castTo(DataType.FLOAT).dup('c').data().asFloat();
+    }
+
+    private static List<SampleRequest> requests() {
+        SampleRequest r = SampleRequest.of(LABELS).withBatchSize(2).withSeed(11);
+        return List.of(r.withSampler(SampleRequest.SamplerKind.DDPM, "3"),                                     // guided: noise on 2B rows every step
+                r.withSampler(SampleRequest.SamplerKind.DDIM, "3").withEta(0.5).withGuidance(1.0, GuidanceChannels.OFFICIAL),
+                r.withSampler(SampleRequest.SamplerKind.DPM_SOLVER, "3"),                                     // initial noise only
+                r.withSampler(SampleRequest.SamplerKind.DDPM, "3").withNoise(Nd4j.rand(DataType.FLOAT, 5, 4, 8, 8).subi(0.5)));
+    }
+
+    @Test
+    void anyRunOfBatchesIsTheOneDeviceSamplesRows() {
+        DiffusionPipeline p = pipeline();
+        for (SampleRequest r : requests()) {
+            INDArray all = p.latents(r, null);
+            assertEquals(3, r.batches());
+            for (int[] run : new int[][]{{1, 3}, {2, 3}}) {
+                INDArray part = p.latents(r, run[0], run[1], null);
+                INDArray rows = all.get(NDArrayIndex.interval(2L * run[0], Math.min(5, 2L * run[1])));
+                assertArrayEquals(values(rows), values(part), r.sampler() + " eta " + r.eta() + " batches " + run[0] + "-" + run[1]);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> p.latents(requests().get(0), 2, 4, null));
+    }
+
+    @Test
+    void eulerMaruyamaDrawsWhatItCounts() {
+        for (boolean ode : new boolean[]{false, true}) {
+            EulerMaruyama em = new EulerMaruyama(LinearVpSchedule.standard(), 5, 1e-3, ode);
+            long[] drawn = {0};
+            NoiseSource counting = shape -> {
+                long n = 1;
+                for (long d : shape) n *= d;
+                drawn[0] += n;
+                return Nd4j.zeros(DataType.FLOAT, shape);
+            };
+            em.sample((x, t) -> Nd4j.zeros(DataType.FLOAT, x.shape()), Nd4j.zeros(DataType.FLOAT, 3, 2, 4, 4), counting, null);
+            assertEquals(drawn[0], em.noiseDraws(new long[]{3, 2, 4, 4}), ode ? "ode" : "sde");
+        }
+        assertEquals(4L * 96, new EulerMaruyama(LinearVpSchedule.standard(), 5).noiseDraws(new long[]{3, 2, 4, 4}));
+    }
+
+    @Test
+    void skippedNoiseIsTheRestOfTheStream() {
+        INDArray all = NoiseSource.seeded(5).next(1000);
+        assertArrayEquals(values(all.get(NDArrayIndex.interval(700, 1000))), values(NoiseSource.seeded(5, 700).next(300)));
+    }
+
+    @Test
+    void replicasOnThreadsAndSparkExecutorsGiveTheOneDeviceSamples() throws Exception {
+        DiffusionPipeline p = pipeline();
+        SampleRequest r = requests().get(0);
+        float[] one = values(p.latents(r, null));
+        try (LocalReplicas two = new LocalReplicas(p, 2)) {
+            assertArrayEquals(one, values(two.latents(r, null)), "--devices 2");
+        }
+        try (LocalReplicas three = new LocalReplicas(p, 3)) {                  // three runs of one batch each
+            assertArrayEquals(one, values(three.latents(r.withNoise(null), null)), "--devices 3");
+        }
+        JavaSparkContext sc = new JavaSparkContext(SparkEngine.sparkConf("local[2]", false));
+        try (SparkShards spark = new SparkShards(sc, 2, new PipelineSpec(WEIGHTS, p.model().config(), TorchCheckpoint.Pick.EMA, null))) {
+            assertArrayEquals(one, values(spark.latents(r, null)), "local[2]");
+            // a refusal inside a task comes back as its own one-line message
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> spark.latents(SampleRequest.of(1, 99).withBatchSize(1), null));
+            assertEquals("class label 99 is outside [0, 10)", e.getMessage());
+        } finally {
+            sc.stop();
+        }
+    }
+}
