@@ -2,6 +2,7 @@ package org.dit4j.cli;
 
 import org.dit4j.Fixtures;
 import org.dit4j.pipeline.SampleBatch;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,7 +18,10 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** {@code sample-batch} and {@code sample} with {@code --devices 2} and {@code --spark local[2]}: the one-device files, byte for byte. */
+/**
+ * {@code sample-batch} and {@code sample} with {@code --devices 2} and (slow tag) {@code --spark local[2]}: the one-device
+ * files, byte for byte.
+ */
 class ShardedSamplingCommandTest {
     private static final String VAE = Fixtures.root().resolve("vae-tiny/weights/diffusers").toString();
 
@@ -76,37 +80,46 @@ class ShardedSamplingCommandTest {
     }
 
     @Test
-    void sampleBatchOnTwoDevicesAndOnSparkIsTheOneDeviceBatchAndResumes() throws Exception {
-        Path one = dir.resolve("one"), two = dir.resolve("two"), spark = dir.resolve("spark");
+    void sampleBatchOnTwoDevicesIsTheOneDeviceBatchAndResumes() throws Exception {
+        Path one = dir.resolve("one"), two = dir.resolve("two");
         assertTrue(run(sampleBatch(one)).contains("sampled 5 of 5"));
         assertTrue(run(sampleBatch(two, "--devices", "2")).contains("sampled 5 of 5"));
         assertSameFiles(one, two, "--devices 2");
-        assertTrue(run(sampleBatch(spark, "--spark", "local[2]", "--devices", "2")).contains("sampled 5 of 5"));
-        assertSameFiles(one, spark, "--spark local[2]");
-
         // a stopped run lost images 1 and 4: their batches (0, 1) and (4) are sampled again, the rest kept
-        long kept = Files.getLastModifiedTime(SampleBatch.png(spark, 2)).toMillis();
-        Files.delete(SampleBatch.png(spark, 1));
-        Files.delete(SampleBatch.png(spark, 4));
-        Files.delete(spark.resolveSibling("spark.npz"));
-        assertTrue(run(sampleBatch(spark, "--spark", "local[2]", "--devices", "2")).contains("sampled 3 of 5"));
-        assertEquals(kept, Files.getLastModifiedTime(SampleBatch.png(spark, 2)).toMillis());
-        assertSameFiles(one, spark, "resumed on Spark");
-        Files.delete(SampleBatch.png(two, 0));
-        assertTrue(run(sampleBatch(two, "--devices", "2")).contains("sampled 2 of 5"));
+        long kept = Files.getLastModifiedTime(SampleBatch.png(two, 2)).toMillis();
+        Files.delete(SampleBatch.png(two, 1));
+        Files.delete(SampleBatch.png(two, 4));
+        Files.delete(two.resolveSibling("two.npz"));
+        assertTrue(run(sampleBatch(two, "--devices", "2")).contains("sampled 3 of 5"));
+        assertEquals(kept, Files.getLastModifiedTime(SampleBatch.png(two, 2)).toMillis());
         assertSameFiles(one, two, "resumed on 2 devices");
     }
 
     @Test
-    void sampleOnTwoDevicesAndOnSparkIsTheOneDeviceRun() throws Exception {
+    void sampleOnTwoDevicesIsTheOneDeviceRun() throws Exception {
         // DDPM with guidance draws noise at every step: the second shard picks up the one-device stream at batch 1
-        Path one = dir.resolve("one"), two = dir.resolve("two"), spark = dir.resolve("spark");
+        Path one = dir.resolve("one"), two = dir.resolve("two");
         run(sample(one));
         run(sample(two, "--devices", "2"));
         assertSameFiles(one, two, "--devices 2");
-        run(sample(spark, "--spark", "local[2]", "--devices", "2"));
-        assertSameFiles(one, spark, "--spark local[2]");
         assertTrue(files(one).contains("000004-class7.png") && files(one).contains("grid.png"), files(one).toString());
+    }
+
+    /** The CLI's own local[2] contexts (ShardedSamplingTest runs the same executor in the default suite). */
+    @Test
+    @Tag("slow")
+    void sampleBatchAndSampleOnSparkAreTheOneDeviceFilesAndResume() throws Exception {
+        Path one = dir.resolve("one"), spark = dir.resolve("spark");
+        run(sampleBatch(one));
+        assertTrue(run(sampleBatch(spark, "--spark", "local[2]", "--devices", "2")).contains("sampled 5 of 5"));
+        assertSameFiles(one, spark, "sample-batch --spark local[2]");
+        Files.delete(SampleBatch.png(spark, 0));
+        assertTrue(run(sampleBatch(spark, "--spark", "local[2]", "--devices", "2")).contains("sampled 2 of 5"));
+        assertSameFiles(one, spark, "resumed on Spark");
+        Path sOne = dir.resolve("s-one"), sSpark = dir.resolve("s-spark");
+        run(sample(sOne));
+        run(sample(sSpark, "--spark", "local[2]", "--devices", "2"));
+        assertSameFiles(sOne, sSpark, "sample --spark local[2]");
     }
 
     @Test
