@@ -1,6 +1,7 @@
 package org.dit4j.pipeline.shards;
 
 import org.apache.spark.api.java.JavaSparkContext;
+import org.dit4j.io.WeightsFormatException;
 import org.dit4j.training.spark.SparkEngine;
 
 import java.io.IOException;
@@ -64,11 +65,12 @@ public final class SparkShards implements ShardExecutor {
         }
     }
 
-    /** A task's refusal (bad label, bad file) as its own one-line message rather than Spark's job-abort report. */
+    /** A task's refusal (bad label, bad file) as its own one-line message; anything else as the first line of Spark's report. */
     private static RuntimeException taskError(Exception e) {
         for (Throwable c = e; c != null; c = c.getCause())
-            if (c instanceof IllegalArgumentException i) return i;
-        return e instanceof RuntimeException r ? r : new IllegalStateException("Spark sampling failed: " + e.getMessage(), e);
+            if (c instanceof IllegalArgumentException || c instanceof WeightsFormatException) return (RuntimeException) c;
+        String report = String.valueOf(e.getMessage());
+        return new IllegalStateException("Spark sampling failed: " + report.lines().findFirst().orElse(report), e);
     }
 
     @Override
