@@ -110,6 +110,8 @@ class ShardedSamplingTest {
         JavaSparkContext sc = new JavaSparkContext(SparkEngine.sparkConf("local[2]", false));
         try (SparkShards spark = new SparkShards(sc, 2, new PipelineSpec(WEIGHTS, m.config(), TorchCheckpoint.Pick.EMA, VAE.toString()))) {
             assertArrayEquals(values(p.latents(r, null)), values(spark.latents(r, null)), "sample's latents on local[2]");
+            SampleRequest given = requests().get(3);                               // --noise: the array travels in the task
+            assertArrayEquals(values(p.latents(given, null)), values(spark.latents(given, null)), "with given noise on local[2]");
             // sample-batch's uint8 pixels come back through Kryo; the driver writes the PNGs and the .npz
             assertEquals(5, SampleBatch.run(spark, batch, dir.resolve("spark"), dir.resolve("spark.npz"), 5, 10, 3, 2, null));
             assertArrayEquals(Files.readAllBytes(dir.resolve("one.npz")), Files.readAllBytes(dir.resolve("spark.npz")), "sample-batch on local[2]");
