@@ -108,7 +108,7 @@ public final class DiffusionPipeline {
         Sampler sampler = Samplers.create(r, cfg);
         int batch = r.effectiveBatchSize();
         if (fromBatch < 0 || toBatch > r.batches() || fromBatch >= toBatch)
-            throw new IllegalArgumentException("batches [" + fromBatch + ", " + toBatch + ") of a request with " + r.batches());
+            throw new IllegalArgumentException("batches [" + fromBatch + ", " + toBatch + ") are not a run of the request's " + r.batches() + " batches");
         long skip = 0;
         for (int k = 0; k < fromBatch; k++) {
             long b = Math.min(batch, n - (long) k * batch), values = b * shape[1] * shape[2] * shape[3];
