@@ -8,6 +8,7 @@ import org.dit4j.pipeline.GuidanceChannels;
 import org.dit4j.pipeline.SampleBatch;
 import org.dit4j.pipeline.SampleRequest;
 import org.dit4j.pipeline.Vaes;
+import org.dit4j.pipeline.shards.ShardExecutor;
 import org.dit4j.zoo.Zoo;
 import org.dit4j.zoo.ZooEntry;
 import picocli.CommandLine.Command;
@@ -24,6 +25,9 @@ import java.util.concurrent.Callable;
 public final class SampleBatchCommand implements Callable<Integer> {
     @Mixin
     ModelOptions arch;
+
+    @Mixin
+    ShardOptions shards;
 
     @Option(names = "--ckpt", required = true, description = "Weights: a zoo name (DiT-XL/2-256), a weights file or folder, or a training run folder.")
     Path ckpt;
@@ -74,6 +78,7 @@ public final class SampleBatchCommand implements Callable<Integer> {
         if (stepCount <= 0) throw new IllegalArgumentException("--steps must be positive, got " + stepCount);
         if (numClasses != null && numClasses < 1) throw new IllegalArgumentException("--num-classes must be at least 1, got " + numClasses);
         SampleCommand.requireWritableTarget(out, "--out");
+        shards.check();
         Zoo zoo = Zoo.standard();
         Path weights = ckpt;
         String archName = arch.model;
@@ -87,19 +92,29 @@ public final class SampleBatchCommand implements Callable<Integer> {
         } else if (!Files.exists(ckpt)) {
             throw new IllegalArgumentException("--ckpt " + ckpt + ": no such file or directory, and not a zoo name (dit4j zoo list)");
         }
-        Denoiser model = ModelLoader.load(ModelLoader.resolve(weights), archName, arch.modelConfig, imageSize == null ? 0 : imageSize,
+        Path resolved = ModelLoader.resolve(weights);
+        Denoiser model = ModelLoader.load(resolved, archName, arch.modelConfig, imageSize == null ? 0 : imageSize,
                 numClasses == null ? 0 : numClasses, arch.weights);
         int classes = numClasses != null ? numClasses : model.config().numClasses();
         AutoencoderKL autoencoder = model.config().inChannels() == 3 ? null : Vaes.load(vae, zoo);
         DiffusionPipeline pipeline = new DiffusionPipeline(model, autoencoder);
         Path file = npz != null ? npz : out.toAbsolutePath().resolveSibling(out.getFileName() + ".npz");
         long start = System.nanoTime();
-        int sampled = SampleBatch.run(pipeline, labels -> SampleRequest.of(labels).withSampler(sampler, String.valueOf(stepCount))
-                .withGuidance(cfgScale, cfgChannels), out, file, numSamples, classes, seed, batchSize, (done, total, now) -> {
-            double s = (System.nanoTime() - start) / 1e9;
-            long eta = now == 0 ? 0 : Math.round(s / now * (total - done));
-            System.err.printf(Locale.ROOT, "sample-batch: %d/%d images (%d sampled in this run), ETA %d:%02d:%02d%n", done, total, now, eta / 3600, eta / 60 % 60, eta % 60);
-        });
+        // locals, so the request carries values (to Spark executors too), not this command
+        SampleRequest.SamplerKind kind = sampler;
+        String spacing = String.valueOf(stepCount);
+        double scale = cfgScale;
+        GuidanceChannels channels = cfgChannels;
+        int sampled;
+        try (ShardExecutor executor = shards.executor(pipeline, resolved, arch.weights, vae)) {
+            if (executor.workers() > 1) System.err.println("sample-batch: batches on " + executor.describe());
+            sampled = SampleBatch.run(executor, labels -> SampleRequest.of(labels).withSampler(kind, spacing).withGuidance(scale, channels),
+                    out, file, numSamples, classes, seed, batchSize, (done, total, now) -> {
+                        double s = (System.nanoTime() - start) / 1e9;
+                        long eta = now == 0 ? 0 : Math.round(s / now * (total - done));
+                        System.err.printf(Locale.ROOT, "sample-batch: %d/%d images (%d sampled in this run), ETA %d:%02d:%02d%n", done, total, now, eta / 3600, eta / 60 % 60, eta % 60);
+                    });
+        }
         System.out.println("sampled " + sampled + " of " + numSamples + " images into " + out + " (" + (numSamples - sampled) + " were already there); wrote " + file);
         return 0;
     }

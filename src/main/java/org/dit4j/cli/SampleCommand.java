@@ -21,6 +21,7 @@ import org.dit4j.pipeline.DiffusionPipeline;
 import org.dit4j.pipeline.GuidanceChannels;
 import org.dit4j.pipeline.SampleRequest;
 import org.dit4j.pipeline.Vaes;
+import org.dit4j.pipeline.shards.ShardExecutor;
 import org.dit4j.zoo.Zoo;
 import org.dit4j.zoo.ZooEntry;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -45,6 +46,9 @@ public final class SampleCommand implements Callable<Integer> {
 
     @Mixin
     ModelOptions arch;
+
+    @Mixin
+    ShardOptions shards;
 
     @Option(names = {"-c", "--config"}, description = "A MindONE inference YAML (configs/inference/*.yaml: model_name, dit_checkpoint, vae_checkpoint,"
             + " image_size, sampling_steps, guidance_scale, seed, ddim_sampling, imagegrid, sd_scale_factor, ...); flags override it.")
@@ -197,6 +201,7 @@ public final class SampleCommand implements Callable<Integer> {
         if (sampler.isDpmSolver() && clipDenoised) throw new IllegalArgumentException("--clip-denoised is not available with DPM-Solver");
         SampleRequest.Solver solver = solver();
         if (batchSize < 0) throw new IllegalArgumentException("--batch-size must be >= 0");
+        shards.check();
         if (gridNrow <= 0) throw new IllegalArgumentException("--grid-nrow must be positive");
         if (vaeTile < 0) throw new IllegalArgumentException("--vae-tile must be >= 0");
         if (!Double.isFinite(cfgScale)) throw new IllegalArgumentException("--cfg-scale must be a finite number, got " + cfgScale);
@@ -256,13 +261,22 @@ public final class SampleCommand implements Callable<Integer> {
                 .withSeed(seed).withBatchSize(batchSize).withNoise(z).withSolver(solver);
         if (latentSize != null) request = request.withSize(latentSize[0], latentSize[1]);
         INDArray latents;
-        try (ProgressBar bar = progressBar()) {
-            latents = pipeline.latents(request, (done, total) -> {
-                if (bar != null) {
-                    bar.maxHint(total);
-                    bar.stepTo(done);
-                }
-            });
+        if (shards.devices > 1 || shards.spark != null) {
+            // the batches sampled as shards (the noise stream picked up where each starts); the VAE decodes here, as on one device
+            int batches = request.batches();
+            try (ShardExecutor executor = shards.executor(new DiffusionPipeline(model, null), resolved, arch.weights, null)) {
+                System.err.println("dit4j sample: " + batches + " batches on " + executor.describe());
+                latents = executor.latents(request, (run, l) -> System.err.println("dit4j sample: batches " + run[0] + "-" + (run[1] - 1) + " of " + batches + " done"));
+            }
+        } else {
+            try (ProgressBar bar = progressBar()) {
+                latents = pipeline.latents(request, (done, total) -> {
+                    if (bar != null) {
+                        bar.maxHint(total);
+                        bar.stepTo(done);
+                    }
+                });
+            }
         }
         if (saveLatents != null) {
             Npy.write(saveLatents, latents);

@@ -16,4 +16,9 @@ public final class DdimSampler extends RespacedSampler {
     GaussianDiffusion.Step step(DenoiseFn model, INDArray x, long[] t, NoiseSource rng) {
         return diffusion.ddimSample(model, x, t, clipDenoised, eta, eta == 0 ? null : rng.next(x.shape()));
     }
+
+    @Override
+    public long noiseDraws(long[] shape) {
+        return eta == 0 ? 0 : steps() * Sampler.elements(shape);
+    }
 }

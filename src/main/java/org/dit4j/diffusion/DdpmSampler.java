@@ -12,4 +12,10 @@ public final class DdpmSampler extends RespacedSampler {
     GaussianDiffusion.Step step(DenoiseFn model, INDArray x, long[] t, NoiseSource rng) {
         return diffusion.pSample(model, x, t, clipDenoised, rng.next(x.shape()));
     }
+
+    /** {@code p_sample} draws noise at every step, the last (masked) one included. */
+    @Override
+    public long noiseDraws(long[] shape) {
+        return steps() * Sampler.elements(shape);
+    }
 }

@@ -160,6 +160,11 @@ public final class DpmSolver implements Sampler {
         return plan.orders.length + (denoiseToZero ? 1 : 0);
     }
 
+    @Override
+    public long noiseDraws(long[] shape) {
+        return 0;
+    }
+
     // ---------------------------------------------------------------- plans
 
     /** {@code get_time_steps}: N + 1 times from tT down to t0. */

@@ -37,6 +37,12 @@ public final class EulerMaruyama implements Sampler {
         return times.length - 1;
     }
 
+    /** The SDE draws at every step but the last (to t = 0); the ODE never. */
+    @Override
+    public long noiseDraws(long[] shape) {
+        return ode ? 0 : (steps() - 1) * Sampler.elements(shape);
+    }
+
     /** β(t) in float32, as {@code squared_diffusion} computes it on a float32 t. */
     private float beta(float t) {
         return beta0 + t * betaSpan;

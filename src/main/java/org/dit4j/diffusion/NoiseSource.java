@@ -12,7 +12,17 @@ public interface NoiseSource {
 
     /** Standard normal float32 noise from the JDK's generator: the same values for a seed on every backend. */
     static NoiseSource seeded(long seed) {
+        return seeded(seed, 0);
+    }
+
+    /**
+     * The generator of {@code seeded(seed)} after {@code skip} values: where a shard of a run picks up the one stream
+     * (the Gaussian sampler takes a varying number of raw draws per value, so the values themselves are drawn and dropped).
+     */
+    static NoiseSource seeded(long seed, long skip) {
+        if (skip < 0) throw new IllegalArgumentException("cannot skip " + skip + " noise values");
         SplittableRandom rng = new SplittableRandom(seed);
+        for (long i = 0; i < skip; i++) rng.nextGaussian();
         return shape -> {
             long n = 1;
             for (long d : shape) n *= d;

@@ -13,4 +13,17 @@ public interface Sampler {
     INDArray sample(DenoiseFn model, INDArray noise, NoiseSource rng, StepListener listener);
 
     int steps();
+
+    /**
+     * How many noise values {@link #sample} draws from its {@link NoiseSource} for a batch of {@code shape} (the
+     * sampler's batch): where a shard of a multi-batch run starts in the one generator that one machine draws from.
+     */
+    long noiseDraws(long[] shape);
+
+    /** The number of elements of {@code shape}. */
+    static long elements(long[] shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        return n;
+    }
 }

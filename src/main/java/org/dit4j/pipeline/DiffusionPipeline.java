@@ -5,6 +5,8 @@ import org.dit4j.diffusion.Sampler;
 import org.dit4j.models.Conditioning;
 import org.dit4j.models.Denoiser;
 import org.dit4j.models.ModelConfig;
+import org.dit4j.models.ModelFamilies;
+import org.dit4j.models.StateDicts;
 import org.dit4j.models.vae.AutoencoderKL;
 import org.dit4j.util.Slices;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -42,6 +44,23 @@ public final class DiffusionPipeline {
         return model;
     }
 
+    /** The autoencoder, or null. */
+    public AutoencoderKL vae() {
+        return vae;
+    }
+
+    /** A pipeline over copies of this one's weights (model and autoencoder), for another thread to sample with. */
+    public DiffusionPipeline replica(String source) {
+        ModelConfig cfg = model.config();
+        Denoiser m = ModelFamilies.of(cfg).create(cfg, StateDicts.copy(model.stateDict()), source);
+        AutoencoderKL v = null;
+        if (vae != null) {
+            v = AutoencoderKL.create(vae.config());
+            v.loadStateDict(vae.stateDict(), source);   // copied there
+        }
+        return new DiffusionPipeline(m, v);
+    }
+
     /** Whether samples are images as they come (a pixel-space model: 3 input channels). */
     public boolean isPixelSpace() {
         return model.config().inChannels() == 3;
@@ -49,6 +68,15 @@ public final class DiffusionPipeline {
 
     /** The final samples (N, C, H, W) of the N requested labels (or text contexts), before any VAE scaling. */
     public INDArray latents(SampleRequest r, Progress progress) {
+        return latents(r, 0, r.batches(), progress);
+    }
+
+    /**
+     * The samples of batches [{@code fromBatch}, {@code toBatch}) of the request's batching ({@link SampleRequest#batches}),
+     * exactly as {@link #latents(SampleRequest, Progress)} makes them: the noise generator starts where one run over
+     * every batch would reach batch {@code fromBatch}, so any cut of the batches into shards gives the same samples.
+     */
+    public INDArray latents(SampleRequest r, int fromBatch, int toBatch, Progress progress) {
         ModelConfig cfg = model.config();
         int n = r.labels().length;
         if (n == 0) throw new IllegalArgumentException(r.isTextConditioned() ? "no text contexts to sample" : "no class labels to sample");
@@ -78,11 +106,18 @@ public final class DiffusionPipeline {
             case TWO_PASS -> Guidance.twoPass(r.cfgScale());
         };
         Sampler sampler = Samplers.create(r, cfg);
-        NoiseSource rng = NoiseSource.seeded(r.seed());
         int batch = r.effectiveBatchSize();
-        long total = (long) sampler.steps() * ((n + batch - 1) / batch), done[] = {0};
+        if (fromBatch < 0 || toBatch > r.batches() || fromBatch >= toBatch)
+            throw new IllegalArgumentException("batches [" + fromBatch + ", " + toBatch + ") are not a run of the request's " + r.batches() + " batches");
+        long skip = 0;
+        for (int k = 0; k < fromBatch; k++) {
+            long b = Math.min(batch, n - (long) k * batch), values = b * shape[1] * shape[2] * shape[3];
+            skip += (r.noise() != null ? 0 : values) + sampler.noiseDraws(new long[]{guidance.samplerRows(b), shape[1], shape[2], shape[3]});
+        }
+        NoiseSource rng = NoiseSource.seeded(r.seed(), skip);
+        long total = (long) sampler.steps() * (toBatch - fromBatch), done[] = {0};
         List<INDArray> out = new ArrayList<>();
-        for (int start = 0; start < n; start += batch) {
+        for (int start = fromBatch * batch; start < Math.min(n, toBatch * batch); start += batch) {
             int b = Math.min(batch, n - start);
             INDArray z = r.noise() != null ? Slices.range(r.noise(), 0, start, start + b) : rng.next(b, shape[1], shape[2], shape[3]);
             INDArray result = sampler.sample(guidance.denoiser(model, conditional(r, start, b), unconditional(r, cfg, b)),

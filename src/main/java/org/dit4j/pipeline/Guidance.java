@@ -15,6 +15,9 @@ public interface Guidance {
     /** The batch the sampler runs on for the conditional noise {@code z}. */
     INDArray samplerBatch(INDArray z);
 
+    /** The rows of {@link #samplerBatch} for {@code rows} samples. */
+    long samplerRows(long rows);
+
     /** The model as the sampler sees it, for conditional rows {@code cond} and their unconditional twins {@code uncond}. */
     DenoiseFn denoiser(Denoiser model, Conditioning cond, Conditioning uncond);
 
@@ -26,6 +29,11 @@ public interface Guidance {
         @Override
         public INDArray samplerBatch(INDArray z) {
             return z;
+        }
+
+        @Override
+        public long samplerRows(long rows) {
+            return rows;
         }
 
         @Override
@@ -50,6 +58,11 @@ public interface Guidance {
             @Override
             public INDArray samplerBatch(INDArray z) {
                 return Nd4j.concat(0, z, z);                                                   // (2B, C, H, W)
+            }
+
+            @Override
+            public long samplerRows(long rows) {
+                return 2 * rows;
             }
 
             @Override
@@ -83,6 +96,11 @@ public interface Guidance {
             @Override
             public INDArray samplerBatch(INDArray z) {
                 return z;
+            }
+
+            @Override
+            public long samplerRows(long rows) {
+                return rows;
             }
 
             @Override

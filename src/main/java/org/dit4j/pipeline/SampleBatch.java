@@ -6,10 +6,18 @@ import org.dit4j.io.WeightsFormatException;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.awt.image.BufferedImage;
+import org.dit4j.pipeline.shards.LocalReplicas;
+import org.dit4j.pipeline.shards.ShardExecutor;
+
 import java.io.IOException;
+import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 
@@ -18,7 +26,8 @@ import java.util.function.Function;
  * as {@code {index:06d}.png} after {@code clamp(127.5·x + 128, 0, 255)} truncated to uint8, then every PNG read back into
  * one {@code .npz} with {@code arr_0} (N, H, W, 3) uint8 ({@code create_npz_from_sample_folder}). Labels come from the
  * seed alone and batch b is sampled with seed·1000003 + b, so a run that stopped part-way redraws exactly the batches
- * whose PNGs are missing and keeps the rest.
+ * whose PNGs are missing and keeps the rest, and the batches are shards any {@link ShardExecutor} computes to the same
+ * pixels (model replicas on threads, Spark executors); the driver writes their PNGs in batch order.
  */
 public final class SampleBatch {
     private SampleBatch() {}
@@ -27,6 +36,23 @@ public final class SampleBatch {
     @FunctionalInterface
     public interface Progress {
         void update(int done, int total, int sampledNow);
+    }
+
+    /** A batch's labels → its request (sampler, steps, guidance); serializable, to travel to Spark executors. */
+    @FunctionalInterface
+    public interface Request extends Function<long[], SampleRequest>, Serializable {}
+
+    /** A batch's images as uint8 HWC bytes, as they come back from whoever sampled it. */
+    public static final class Pixels implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final int height, width;
+        final byte[][] images;
+
+        Pixels(int height, int width, byte[][] images) {
+            this.height = height;
+            this.width = width;
+            this.images = images;
+        }
     }
 
     /** N labels uniform in [0, classes), from {@code seed} alone. */
@@ -54,41 +80,48 @@ public final class SampleBatch {
     /** The request of the batch starting at sample {@code from}: its labels of {@code y}, seeded {@code seed·1000003 + from / batchSize}. */
     public static SampleRequest batch(Function<long[], SampleRequest> request, long[] y, long seed, int from, int batchSize) {
         int b = Math.min(batchSize, y.length - from);
-        return request.apply(java.util.Arrays.copyOfRange(y, from, from + b)).withSeed(seed * 1_000_003L + from / batchSize).withBatchSize(b);
+        return request.apply(Arrays.copyOfRange(y, from, from + b)).withSeed(seed * 1_000_003L + from / batchSize).withBatchSize(b);
     }
 
     public static Path png(Path dir, int index) {
         return dir.resolve(String.format(Locale.ROOT, "%06d.png", index));
     }
 
+    /** {@link #run(ShardExecutor, Request, Path, Path, int, int, long, int, Progress)} on one device. */
+    public static int run(DiffusionPipeline pipeline, Request request, Path dir, Path npz, int n, int classes,
+                          long seed, int batchSize, Progress progress) throws IOException {
+        try (LocalReplicas one = new LocalReplicas(pipeline, 1)) {
+            return run(one, request, dir, npz, n, classes, seed, batchSize, progress);
+        }
+    }
+
     /**
-     * Samples what {@code dir} lacks, then writes {@code npz}. {@code request} turns a batch's labels into the
-     * request (sampler, steps, guidance); the seed is set here per batch. Returns the number sampled in this run.
+     * Samples what {@code dir} lacks on {@code executor}, then writes {@code npz}. {@code request} turns a batch's labels
+     * into the request (sampler, steps, guidance); the seed is set here per batch. Returns the number sampled in this run.
      */
-    public static int run(DiffusionPipeline pipeline, Function<long[], SampleRequest> request, Path dir, Path npz, int n, int classes,
+    public static int run(ShardExecutor executor, Request request, Path dir, Path npz, int n, int classes,
                           long seed, int batchSize, Progress progress) throws IOException {
         if (n < 1 || classes < 1 || batchSize < 1)
             throw new IllegalArgumentException("a sample batch needs at least one sample, class and batch row (got " + n + ", " + classes + ", " + batchSize + ")");
         Files.createDirectories(dir);
         long[] y = labels(seed, n, classes);
-        int sampled = 0;
-        for (int from = 0; from < n; from += batchSize) {
-            int b = Math.min(batchSize, n - from);
+        List<Integer> missing = new ArrayList<>();
+        int found = 0;
+        for (int k = 0, from = 0; from < n; k++, from += batchSize) {
             boolean done = true;
-            for (int i = from; i < from + b; i++) done &= Files.isRegularFile(png(dir, i));
-            if (!done) {
-                SampleRequest r = batch(request, y, seed, from, batchSize);
-                long[] labels = r.labels();
-                INDArray images = pipeline.images(r, null, 0);
-                for (int i = 0; i < b; i++) {
-                    INDArray img = images.slice(i);
-                    Images.writePng(png(dir, from + i), image(toUint8(img), (int) img.size(1), (int) img.size(2)),
-                            java.util.Map.of("class", String.valueOf(labels[i])));
-                }
-                sampled += b;
-            }
-            if (progress != null) progress.update(from + b, n, sampled);
+            for (int i = from; i < Math.min(n, from + batchSize); i++) done &= Files.isRegularFile(png(dir, i));
+            if (done) found += Math.min(batchSize, n - from);
+            else missing.add(k);
         }
+        int[] sampled = {0};
+        int before = found;
+        executor.run(missing, (pipeline, k) -> sample(pipeline, request, y, k, batchSize, seed), (k, pixels) -> {
+            int from = k * batchSize;
+            for (int i = 0; i < pixels.images.length; i++)
+                Images.writePng(png(dir, from + i), image(pixels.images[i], pixels.height, pixels.width), Map.of("class", String.valueOf(y[from + i])));
+            sampled[0] += pixels.images.length;
+            if (progress != null) progress.update(before + sampled[0], n, sampled[0]);
+        });
         BufferedImage first = Images.decode(png(dir, 0)).image();
         int h = first.getHeight(), w = first.getWidth();
         Npz.writeImages(npz, n, h, w, i -> {
@@ -97,7 +130,16 @@ public final class SampleBatch {
                 throw new WeightsFormatException(png(dir, i), img.getWidth() + "x" + img.getHeight() + " pixels, the batch's images are " + w + "x" + h);
             return Images.rgbBytes(img);
         });
-        return sampled;
+        return sampled[0];
+    }
+
+    /** Batch {@code k} of the labels {@code y}, seeded by the batch alone. */
+    private static Pixels sample(DiffusionPipeline pipeline, Request request, long[] y, int k, int batchSize, long seed) {
+        int b = Math.min(batchSize, y.length - k * batchSize);
+        INDArray images = pipeline.images(batch(request, y, seed, k * batchSize, batchSize), null, 0);
+        byte[][] hwc = new byte[b][];
+        for (int i = 0; i < b; i++) hwc[i] = toUint8(images.slice(i));
+        return new Pixels((int) images.size(2), (int) images.size(3), hwc);
     }
 
     private static BufferedImage image(byte[] hwc, int h, int w) {

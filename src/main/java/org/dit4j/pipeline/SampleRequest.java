@@ -12,11 +12,12 @@ import java.util.Arrays;
  * {@code height} × {@code width} is the sample's size in model inputs (latent pixels), 0 for the model's own square size.
  * A text-to-image model samples one image per row of {@code context} (N, tokens, width) instead of per label, guided
  * towards it away from {@code nullContext} (tokens, width), the empty prompt's context; an unconditional model's
- * labels are all {@link #NO_CLASS} and only count the samples.
+ * labels are all {@link #NO_CLASS} and only count the samples. Serializable (arrays as ND4J serializes them), so a
+ * shard of the request travels to Spark executors.
  */
 public record SampleRequest(long[] labels, SamplerKind sampler, String respacing, double eta, double cfgScale,
                             GuidanceChannels cfgChannels, boolean clipDenoised, long seed, int batchSize, INDArray noise,
-                            Solver solver, int height, int width, INDArray context, INDArray nullContext) {
+                            Solver solver, int height, int width, INDArray context, INDArray nullContext) implements java.io.Serializable {
 
     public enum SamplerKind {
         DDPM("ddpm"), DDIM("ddim"), DPM_SOLVER("dpm-solver"), DPM_SOLVER_PP("dpm-solver++"),
@@ -54,7 +55,7 @@ public record SampleRequest(long[] labels, SamplerKind sampler, String respacing
     }
 
     /** DPM-Solver's settings, with the defaults of the official {@code DPM_Solver.sample}. */
-    public record Solver(int order, DpmSolver.Method method, DpmSolver.SkipType skipType) {
+    public record Solver(int order, DpmSolver.Method method, DpmSolver.SkipType skipType) implements java.io.Serializable {
         public static final Solver DEFAULT = new Solver(2, DpmSolver.Method.MULTISTEP, DpmSolver.SkipType.TIME_UNIFORM);
     }
 
@@ -103,6 +104,11 @@ public record SampleRequest(long[] labels, SamplerKind sampler, String respacing
     /** Labels per sampling batch: the given size, or {@link #DEFAULT_BATCH}. */
     public int effectiveBatchSize() {
         return batchSize > 0 ? batchSize : DEFAULT_BATCH;
+    }
+
+    /** The number of sampling batches: the labels cut into runs of {@link #effectiveBatchSize}, the last one shorter. */
+    public int batches() {
+        return (labels.length + effectiveBatchSize() - 1) / effectiveBatchSize();
     }
 
     public SampleRequest withSampler(SamplerKind kind, String respacingSpec) {

@@ -147,6 +147,50 @@ class SparkClusterIT {
         assertTrue(diff < 1e-6, "the same weights as the uninterrupted run: max |Δ| = " + diff);
     }
 
+    /**
+     * sample-batch and sample on the cluster's executors (separate JVMs loading the tiny DiT and VAE by path) write the
+     * files one device writes, byte for byte; a resumed sample-batch redraws only the lost batch there. Spark starts
+     * executors with OMP_NUM_THREADS = spark.task.cpus (1) and ND4J's float results depend on its thread count, so the
+     * one-device runs are made with OMP_NUM_THREADS=1 too.
+     */
+    @Test
+    @Order(0)
+    void samplesOnTheClusterAsOneDeviceDoes() throws Exception {
+        Path here = dir.resolve("batch-here"), there = dir.resolve("batch-cluster");
+        List<String> batch = List.of("sample-batch", "--model-config", org.dit4j.Fixtures.tiny("config.json").toString(), "--ckpt",
+                org.dit4j.Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--vae", org.dit4j.Fixtures.root().resolve("vae-tiny/weights/diffusers").toString(),
+                "--num-samples", "5", "--batch-size", "2", "--steps", "2", "--seed", "3");
+        List<String> oneThread = List.of("OMP_NUM_THREADS=1");
+        assertEquals(0, run(300, oneThread, with(List.of(launcher()), with(batch, "--out", here.toString()))).code());
+        Run r = run(300, List.of(), with(List.of(launcher()), with(batch, "--spark", master, "--devices", "2", "--out", there.toString())));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("sampled 5 of 5"), r.out());
+        assertArrayEquals(Files.readAllBytes(dir.resolve("batch-here.npz")), Files.readAllBytes(dir.resolve("batch-cluster.npz")));
+        Files.delete(there.resolve("000003.png"));
+        r = run(300, List.of(), with(List.of(launcher()), with(batch, "--spark", master, "--devices", "2", "--out", there.toString())));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("sampled 2 of 5"), r.out());
+        for (int i = 0; i < 5; i++) {
+            String f = String.format(Locale.ROOT, "%06d.png", i);
+            assertArrayEquals(Files.readAllBytes(here.resolve(f)), Files.readAllBytes(there.resolve(f)), f);
+        }
+
+        List<String> sample = List.of("sample", "--model-config", org.dit4j.Fixtures.tiny("config.json").toString(), "--ckpt",
+                org.dit4j.Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1,4,9,2,7", "--batch-size", "2", "--steps", "2", "--no-decode");
+        Path z1 = dir.resolve("z-here.npy"), z2 = dir.resolve("z-cluster.npy");
+        assertEquals(0, run(300, oneThread, with(List.of(launcher()), with(sample, "--save-latents", z1.toString(), "--out", dir.resolve("s-here").toString()))).code());
+        r = run(300, List.of(), with(List.of(launcher()), with(sample, "--spark", master, "--devices", "2", "--save-latents", z2.toString(),
+                "--out", dir.resolve("s-cluster").toString())));
+        assertEquals(0, r.code(), r.err());
+        assertArrayEquals(Files.readAllBytes(z1), Files.readAllBytes(z2), "sample's latents on the cluster");
+    }
+
+    private static String[] with(List<String> head, String... more) {
+        List<String> all = new ArrayList<>(head);
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
+    }
+
     private static String launcher() {
         return Paths.get(System.getProperty("dit4j.launcher", "scripts/dit4j")).toAbsolutePath().toString();
     }

@@ -83,7 +83,7 @@ public final class SparkEngine implements GraphTrainer.Engine {
      * A standalone master that does not answer fails here, in one line, rather than after Spark's minute of
      * registration retries. {@code spark://h1:7077,h2:7077} (standby masters) needs one of them up.
      */
-    static void requireReachable(String master) {
+    public static void requireReachable(String master) {
         if (!master.startsWith("spark://")) return;
         String reason = null;
         for (String hostPort : master.substring("spark://".length()).split(",")) {
