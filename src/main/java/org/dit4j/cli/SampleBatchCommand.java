@@ -2,6 +2,7 @@ package org.dit4j.cli;
 
 import org.dit4j.io.ModelLoader;
 import org.dit4j.models.Denoiser;
+import org.dit4j.models.ModelConfig;
 import org.dit4j.models.vae.AutoencoderKL;
 import org.dit4j.pipeline.DiffusionPipeline;
 import org.dit4j.pipeline.GuidanceChannels;
@@ -14,6 +15,8 @@ import org.dit4j.zoo.ZooEntry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,7 +54,8 @@ public final class SampleBatchCommand implements Callable<Integer> {
     @Option(names = "--steps", description = "Sampling steps (default: 250 for ddpm/ddim, 20 for DPM-Solver).")
     Integer steps;
 
-    @Option(names = "--cfg-scale", defaultValue = "1.5", description = "Guidance scale (default: ${DEFAULT-VALUE}, sample_ddp.py's FID setting).")
+    @Option(names = "--cfg-scale", defaultValue = "1.5", description = "Guidance scale (default: ${DEFAULT-VALUE}, sample_ddp.py's FID setting; a U-ViT's default is its config's"
+            + " sample.scale, with its eval script's sampler and steps).")
     double cfgScale;
 
     @Option(names = "--cfg-channels", defaultValue = "3", converter = Converters.CfgChannels.class, description = "3 (official) or all.")
@@ -68,6 +72,9 @@ public final class SampleBatchCommand implements Callable<Integer> {
 
     @Option(names = "--npz", description = "The sample batch file (default: OUT.npz).")
     Path npz;
+
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
@@ -89,12 +96,15 @@ public final class SampleBatchCommand implements Callable<Integer> {
                 archName = entry.architecture();
                 if (imageSize == null) imageSize = entry.imageSize();
             }
+            if (entry.vae() != null && !given("--vae")) vae = entry.vae();
         } else if (!Files.exists(ckpt)) {
             throw new IllegalArgumentException("--ckpt " + ckpt + ": no such file or directory, and not a zoo name (dit4j zoo list)");
         }
         Path resolved = ModelLoader.resolve(weights);
         Denoiser model = ModelLoader.load(resolved, archName, arch.modelConfig, imageSize == null ? 0 : imageSize,
                 numClasses == null ? 0 : numClasses, arch.weights);
+        if (model.config().contextShape() != null)
+            throw new IllegalArgumentException("sample-batch draws class labels; a text-to-image model samples from prompts (dit4j sample --prompts)");
         int classes = numClasses != null ? numClasses : model.config().numClasses();
         AutoencoderKL autoencoder = model.config().inChannels() == 3 ? null : Vaes.load(vae, zoo);
         DiffusionPipeline pipeline = new DiffusionPipeline(model, autoencoder);
@@ -102,13 +112,27 @@ public final class SampleBatchCommand implements Callable<Integer> {
         long start = System.nanoTime();
         // locals, so the request carries values (to Spark executors too), not this command
         SampleRequest.SamplerKind kind = sampler;
-        String spacing = String.valueOf(stepCount);
         double scale = cfgScale;
+        SampleRequest.Solver solver = SampleRequest.Solver.DEFAULT;
+        // a family whose eval script samples otherwise (U-ViT): its sampler, steps, scale and DPM-Solver plan, unless given
+        ModelConfig.SamplingDefaults d = model.config().officialSampling();
+        if (d != null) {
+            if (!given("--sampler")) kind = SampleRequest.SamplerKind.parse(d.sampler());
+            if (!given("--steps")) stepCount = d.steps();
+            if (!given("--cfg-scale")) scale = d.scale();
+            if (kind.isDpmSolver() && d.solverMethod() != null)
+                solver = new SampleRequest.Solver(d.order(), new Converters.SolverMethodConverter().convert(d.solverMethod()),
+                        new Converters.SkipTypeConverter().convert(d.skipType()));
+        }
+        String spacing = String.valueOf(stepCount);
+        SampleRequest.SamplerKind sampling = kind;
+        double guidance = scale;
+        SampleRequest.Solver plan = solver;
         GuidanceChannels channels = cfgChannels;
         int sampled;
         try (ShardExecutor executor = shards.executor(pipeline, resolved, arch.weights, vae)) {
             if (executor.workers() > 1) System.err.println("sample-batch: batches on " + executor.describe());
-            sampled = SampleBatch.run(executor, labels -> SampleRequest.of(labels).withSampler(kind, spacing).withGuidance(scale, channels),
+            sampled = SampleBatch.run(executor, labels -> SampleRequest.of(labels).withSampler(sampling, spacing).withGuidance(guidance, channels).withSolver(plan),
                     out, file, numSamples, classes, seed, batchSize, (done, total, now) -> {
                         double s = (System.nanoTime() - start) / 1e9;
                         long eta = now == 0 ? 0 : Math.round(s / now * (total - done));
@@ -117,5 +141,9 @@ public final class SampleBatchCommand implements Callable<Integer> {
         }
         System.out.println("sampled " + sampled + " of " + numSamples + " images into " + out + " (" + (numSamples - sampled) + " were already there); wrote " + file);
         return 0;
+    }
+
+    private boolean given(String flag) {
+        return spec.commandLine().getParseResult().hasMatchedOption(flag);
     }
 }

@@ -55,11 +55,11 @@ public final class SampleBatch {
         }
     }
 
-    /** N labels uniform in [0, classes), from {@code seed} alone. */
+    /** N labels uniform in [0, classes), from {@code seed} alone; for an unconditional model ({@code classes} 0) N times {@link SampleRequest#NO_CLASS}. */
     public static long[] labels(long seed, int n, int classes) {
         SplittableRandom r = new SplittableRandom(seed);
         long[] y = new long[n];
-        for (int i = 0; i < n; i++) y[i] = r.nextInt(classes);
+        for (int i = 0; i < n; i++) y[i] = classes == 0 ? SampleRequest.NO_CLASS : r.nextInt(classes);
         return y;
     }
 
@@ -101,8 +101,8 @@ public final class SampleBatch {
      */
     public static int run(ShardExecutor executor, Request request, Path dir, Path npz, int n, int classes,
                           long seed, int batchSize, Progress progress) throws IOException {
-        if (n < 1 || classes < 1 || batchSize < 1)
-            throw new IllegalArgumentException("a sample batch needs at least one sample, class and batch row (got " + n + ", " + classes + ", " + batchSize + ")");
+        if (n < 1 || classes < 0 || batchSize < 1)
+            throw new IllegalArgumentException("a sample batch needs at least one sample and batch row, and classes >= 0 (got " + n + ", " + classes + ", " + batchSize + ")");
         Files.createDirectories(dir);
         long[] y = labels(seed, n, classes);
         List<Integer> missing = new ArrayList<>();
@@ -118,7 +118,7 @@ public final class SampleBatch {
         executor.run(missing, (pipeline, k) -> sample(pipeline, request, y, k, batchSize, seed), (k, pixels) -> {
             int from = k * batchSize;
             for (int i = 0; i < pixels.images.length; i++)
-                Images.writePng(png(dir, from + i), image(pixels.images[i], pixels.height, pixels.width), Map.of("class", String.valueOf(y[from + i])));
+                Images.writePng(png(dir, from + i), image(pixels.images[i], pixels.height, pixels.width), y[from + i] == SampleRequest.NO_CLASS ? Map.of() : Map.of("class", String.valueOf(y[from + i])));
             sampled[0] += pixels.images.length;
             if (progress != null) progress.update(before + sampled[0], n, sampled[0]);
         });

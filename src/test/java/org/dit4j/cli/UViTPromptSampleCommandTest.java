@@ -149,5 +149,24 @@ class UViTPromptSampleCommandTest {
         String err = ForwardCommandTest.stderrOf(() -> assertEquals(2, Dit4j.run("sample", "--model-config", yaml.toString(), "--ckpt", w.toString(),
                 "--labels", "1", "--out", dir.resolve("bad").toString())));
         assertTrue(err.contains("--num-samples"), err);
+
+        // sample-batch: unlabelled samples with the config's Euler–Maruyama, the same pixels as sample's first batch
+        Path batch = dir.resolve("batch");
+        assertEquals(0, Dit4j.run("sample-batch", "--model-config", yaml.toString(), "--ckpt", w.toString(), "--num-samples", "3",
+                "--batch-size", "3", "--seed", "5", "--out", batch.toString()));
+        assertArrayEquals(new long[]{3, 8, 8, 3}, org.dit4j.io.Npz.read(dir.resolve("batch.npz"), "arr_0").shape());
+        Path one = dir.resolve("one");
+        assertEquals(0, Dit4j.run("sample", "--model-config", yaml.toString(), "--ckpt", w.toString(), "--num-samples", "3",
+                "--seed", String.valueOf(5 * 1_000_003L), "--out", one.toString(), "--no-grid"));
+        for (int i = 0; i < 3; i++)
+            assertArrayEquals(Images.readRgb(one.resolve(String.format("%06d.png", i))).ravel().toFloatVector(),
+                    Images.readRgb(batch.resolve(String.format("%06d.png", i))).ravel().toFloatVector(), "sample " + i);
+    }
+
+    @Test
+    void sampleBatchRefusesTextToImageModels(@TempDir Path dir) {
+        String err = ForwardCommandTest.stderrOf(() -> assertEquals(2, Dit4j.run("sample-batch", "--model-config", t2iYaml.toString(),
+                "--ckpt", t2iWeights.toString(), "--num-samples", "2", "--out", dir.resolve("b").toString())));
+        assertTrue(err.contains("text-to-image") && err.contains("--prompts"), err);
     }
 }
