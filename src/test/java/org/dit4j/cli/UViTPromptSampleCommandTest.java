@@ -104,6 +104,11 @@ class UViTPromptSampleCommandTest {
         Npy.write(empty, officialContexts(3));
         assertEquals(0, Dit4j.run(sample(byContext, "--context", ctx.toString(), "--null-context", empty.toString())));
         Fixtures.assertClose(got, Npy.read(byContext.resolve("latents.npy")), 1e-5, 1e-5, "--context = --prompt");
+        // two replicas, a prompt each: the one-device samples of the same batching, bit for bit
+        Path oneByOne = dir.resolve("one"), twoDevices = dir.resolve("devices");
+        assertEquals(0, Dit4j.run(sample(oneByOne, "--context", ctx.toString(), "--null-context", empty.toString(), "--batch-size", "1")));
+        assertEquals(0, Dit4j.run(sample(twoDevices, "--context", ctx.toString(), "--null-context", empty.toString(), "--devices", "2", "--batch-size", "1")));
+        Fixtures.assertClose(Npy.read(oneByOne.resolve("latents.npy")), Npy.read(twoDevices.resolve("latents.npy")), 0, 0, "--devices 2 = one device");
         String meta = Files.readString(byPrompt.resolve("samples.json"));
         assertTrue(meta.contains("\"prompt\" : \"a photo of a cat\"") && !meta.contains("\"class\""), meta);
     }
