@@ -27,6 +27,7 @@ public final class TrainConfig {
         d.put("vae", "ema");                     // train.py's default; mse, a path, or none (pixel space)
         d.put("data_path", null);                // ImageNet-format folder
         d.put("features_path", null);            // dit4j extract-features output
+        d.put("scale_factor", 0.18215);          // latents = posterior sample × this, for --moments features (U-ViT's MS-COCO configs: 0.23010)
         d.put("train_batch_size", 256);          // train.py's global batch size
         d.put("gradient_accumulation_steps", 1);
         d.put("start_learning_rate", 1e-4);
@@ -116,7 +117,7 @@ public final class TrainConfig {
             case "pad_to" -> v.equals("longest") || v.equals("target_len") ? null : "must be longest or target_len";
             case "max_steps", "warmup_steps", "sample_every", "seed", "target_len" -> (Integer) v >= 0 ? null : "must be 0 or more";
             case "start_learning_rate", "end_learning_rate", "weight_decay" -> (Double) v >= 0 ? null : "must be 0 or more";
-            case "max_grad_norm" -> (Double) v > 0 ? null : "must be positive";
+            case "max_grad_norm", "scale_factor" -> (Double) v > 0 ? null : "must be positive";
             case "beta1", "beta2" -> (Double) v >= 0 && (Double) v < 1 ? null : "must lie in [0, 1)";
             case "ema_decay" -> (Double) v >= 0 && (Double) v <= 1 ? null : "must lie in [0, 1]";
             case "scheduler" -> v.equals("constant") || v.equals("cosine") || v.equals("customized") ? null : "must be constant, cosine or customized";
