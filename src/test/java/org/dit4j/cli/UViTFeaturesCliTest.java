@@ -125,6 +125,21 @@ class UViTFeaturesCliTest {
                 "--out", run.toString(), "--max-steps", "1", "--batch-size", "2", "--set", "scale_factor=0.2301")));
         assertTrue(out.contains("posterior moments sampled every step × 0.2301"), out);
         assertTrue(Files.isDirectory(run.resolve("checkpoints/step-00000001")));
+        err = stderrOf(() -> assertEquals(2, Dit4j.run("train", "--model-config", yaml.toString(), "--features", feats.toString(),
+                "--out", dir.resolve("spark").toString(), "--max-steps", "1", "--spark", "local[1]")));
+        assertTrue(err.contains("--spark") && err.contains("posterior moments"), err);
+        assertEquals(1, err.strip().lines().count(), err);
+    }
+
+    @Test
+    void theMsCocoTrainingConfigIsUViTsSmallTextToImageRecipe() {
+        org.dit4j.training.TrainConfig c = org.dit4j.training.TrainConfig.load(Path.of("configs/training/mscoco_uvit_small.yaml"));
+        assertEquals(0.23010, c.real("scale_factor"));
+        assertEquals(0.9, c.real("beta2"));
+        org.dit4j.models.uvit.UViTConfig m = (org.dit4j.models.uvit.UViTConfig) TrainCommand.architecture(c);
+        assertTrue(m.isT2I());
+        assertEquals(768, m.clipDim());
+        assertEquals(0.1, m.labelDropout());
     }
 
     @Test
