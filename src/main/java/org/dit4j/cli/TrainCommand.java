@@ -3,11 +3,14 @@ package org.dit4j.cli;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.dit4j.data.CaptionContexts;
 import org.dit4j.data.EncodedImages;
 import org.dit4j.data.FitLatents;
 import org.dit4j.data.ImageFolderData;
 import org.dit4j.data.LatentShardFiles;
 import org.dit4j.data.LatentShards;
+import org.dit4j.data.PosteriorSamples;
+import org.dit4j.data.TextImagePairs;
 import org.dit4j.data.TrainingData;
 import org.dit4j.evaluation.Evaluation;
 import org.dit4j.evaluation.InceptionFeatures;
@@ -26,6 +29,7 @@ import org.dit4j.models.dit.DiTConfig;
 import org.dit4j.models.inception.FidInceptionV3;
 import org.dit4j.models.inception.InceptionPreprocess;
 import org.dit4j.pipeline.SampleFid;
+import org.dit4j.models.uvit.UViTConfig;
 import org.dit4j.pipeline.SampleGrids;
 import org.dit4j.pipeline.SampleRequest;
 import org.dit4j.pipeline.TrainingSamples;
@@ -354,12 +358,34 @@ public final class TrainCommand implements Callable<Integer> {
             int len = cfg.integer("target_len") > 0 ? cfg.integer("target_len") : fit.contextSize();
             return new FitLatents(Path.of(cfg.str("features_path")), len, cfg.str("latent_copy"));
         }
+        boolean t2i = arch instanceof UViTConfig u && u.isT2I();
         if (cfg.str("features_path") != null) {
             String f = cfg.str("features_path");
             // Spark executors read the folder themselves (absolute, as their working folders differ); URIs are read lazily.
-            if (spark) return new LatentShardFiles(HadoopFiles.isUri(f) ? f : Path.of(f).toAbsolutePath().toString());
-            return HadoopFiles.isUri(f) ? new LatentShardFiles(f) : new LatentShards(Path.of(f));
+            TrainingData latents;
+            boolean moments;
+            if (spark || HadoopFiles.isUri(f)) {
+                LatentShardFiles files = new LatentShardFiles(spark && !HadoopFiles.isUri(f) ? Path.of(f).toAbsolutePath().toString() : f);
+                latents = files;
+                moments = files.moments();
+            } else {
+                LatentShards shards = new LatentShards(Path.of(f));
+                latents = shards;
+                moments = shards.moments();
+            }
+            CaptionContexts captions = CaptionContexts.of(f);
+            if (spark && (moments || captions != null))
+                throw new IllegalArgumentException("--spark: executors read sampled latents only, and " + f + " holds posterior moments"
+                        + (captions != null ? " with captions" : "") + "; train it without --spark");
+            // U-ViT's config.autoencoder.scale_factor, from the model config (the SD autoencoders' 0.18215 for families without one)
+            double scale = Double.isNaN(arch.latentScaleFactor()) ? UViTConfig.DEFAULT_SCALE_FACTOR : arch.latentScaleFactor();
+            if (moments) latents = new PosteriorSamples(latents, scale, cfg.integer("seed"));
+            TrainingData pairs = captions != null ? new TextImagePairs(latents, captions) : latents;
+            Trainer.requireConditioning(arch, pairs);   // before the engine: the DL4J engines would ignore the captions
+            return pairs;
         }
+        if (t2i) throw new IllegalArgumentException("a uvit-t2i model trains on text–image pairs: extract an MS-COCO folder with"
+                + " dit4j extract-features --captions FILE, then give --features DIR");
         if (cfg.str("data_path") == null) throw new IllegalArgumentException("no training data: give --data DIR or --features DIR");
         // a path or a URI (listed and read through Hadoop's FileSystem)
         if ("none".equals(cfg.str("vae"))) return new ImageFolderData(cfg.str("data_path"), arch.inputSize());

@@ -62,6 +62,6 @@ public final class FitResize {
         if (s[0] == img.width() && s[1] == img.height()) return img;
         if (s[0] == 0 || s[1] == 0)
             throw new IllegalArgumentException("a " + img.width() + "x" + img.height() + " image resizes to " + s[0] + "x" + s[1]);
-        return CenterCrop.resize(img, s[0], s[1], false);
+        return CenterCrop.resize(img, s[0], s[1], CenterCrop.Filter.BICUBIC);
     }
 }

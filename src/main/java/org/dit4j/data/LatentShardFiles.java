@@ -4,14 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.dit4j.io.HadoopFiles;
 import org.dit4j.io.Npy;
-import org.dit4j.io.TensorShapes;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,40 +30,10 @@ public final class LatentShardFiles implements TrainingData {
     private final List<Shard> shards = new ArrayList<>();
     private final long[] labels, exampleShape;
     private final int[] shardOf, rowOf;
-    private final boolean flip;
+    private final boolean flip, moments;
 
-    private record Shard(String labels, Rows latents, Rows flipped, int count) {}
+    private record Shard(String labels, NpyRows latents, NpyRows flipped, int count) {}
 
-    /** Rows of one .npy file of shape (n, C, H, W). */
-    private static final class Rows {
-        final String location;
-        final Npy.Layout layout;
-        final HadoopFiles.Reader reader;
-        final int rowBytes;
-
-        Rows(String location) {
-            this.location = location;
-            this.reader = HadoopFiles.open(location);
-            byte[] head = new byte[(int) Math.min(reader.length(), 4096)];
-            reader.readFully(0, head, 0, head.length);
-            this.layout = Npy.layout(location, head);
-            if (layout.shape().length != 4)
-                throw new IllegalArgumentException(location + ": " + Arrays.toString(layout.shape()) + " latents, expected (n, C, H, W)");
-            long row = layout.shape()[1] * layout.shape()[2] * layout.shape()[3] * layout.elementBytes();
-            if (layout.dataOffset() + row * layout.shape()[0] != reader.length())
-                throw new IllegalArgumentException(location + ": " + reader.length() + " bytes, the header's shape " + Arrays.toString(layout.shape())
-                        + " needs " + (layout.dataOffset() + row * layout.shape()[0]));
-            this.rowBytes = Math.toIntExact(row);
-        }
-
-        INDArray row(int i) {
-            byte[] b = new byte[rowBytes];
-            reader.readFully(layout.dataOffset() + (long) i * rowBytes, b, 0, rowBytes);
-            long[] shape = layout.shape().clone();
-            shape[0] = 1;
-            return TensorShapes.fromLittleEndian(ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN), layout.type(), shape).castTo(DataType.FLOAT);
-        }
-    }
 
     /** The folder at {@code location}, opened once per JVM (executors call this every round). */
     public static LatentShardFiles open(String location) {
@@ -86,11 +53,12 @@ public final class LatentShardFiles implements TrainingData {
         }
         if (!LatentShards.FORMAT.equals(m.path("format").asText())) throw new IllegalArgumentException(manifest + ": format is not " + LatentShards.FORMAT);
         flip = m.path("flip").asBoolean(false);
+        moments = m.path("moments").asBoolean(false);
         List<Long> ys = new ArrayList<>();
         long[] shape = null;
         for (JsonNode s : m.path("shards")) {
             String yFile = HadoopFiles.resolve(location, s.path("labels").asText());
-            Rows x = new Rows(HadoopFiles.resolve(location, s.path("latents").asText()));
+            NpyRows x = new NpyRows(HadoopFiles.resolve(location, s.path("latents").asText()), 4, "latents");
             long[] y = Npy.read(yFile, HadoopFiles.readAll(yFile)).castTo(DataType.LONG).toLongVector();
             if (x.layout.shape()[0] != y.length)
                 throw new IllegalArgumentException(x.location + ": " + Arrays.toString(x.layout.shape()) + " latents for " + y.length + " labels");
@@ -98,7 +66,7 @@ public final class LatentShardFiles implements TrainingData {
             if (shape != null && !Arrays.equals(shape, one))
                 throw new IllegalArgumentException(x.location + ": examples " + Arrays.toString(one) + ", the first shard's are " + Arrays.toString(shape));
             shape = one;
-            Rows f = flip ? new Rows(HadoopFiles.resolve(location, s.path("flipped").asText())) : null;
+            NpyRows f = flip ? new NpyRows(HadoopFiles.resolve(location, s.path("flipped").asText()), 4, "latents") : null;
             shards.add(new Shard(yFile, x, f, y.length));
             for (long l : y) ys.add(l);
         }
@@ -116,6 +84,11 @@ public final class LatentShardFiles implements TrainingData {
 
     public String location() {
         return location;
+    }
+
+    /** As {@link LatentShards#moments()}. */
+    public boolean moments() {
+        return moments;
     }
 
     @Override
@@ -156,7 +129,7 @@ public final class LatentShardFiles implements TrainingData {
 
     @Override
     public String describe() {
-        return labels.length + " latents " + Arrays.toString(exampleShape) + " from " + shards.size() + " shards at " + location
+        return labels.length + (moments ? " posterior moments " : " latents ") + Arrays.toString(exampleShape) + " from " + shards.size() + " shards at " + location
                 + (flip ? " (+ flipped)" : "") + ", read as batches need them";
     }
 }

@@ -24,12 +24,18 @@ import java.util.List;
  * {@code latents-flip-NNNNN.npy}, the latents of the mirrored images, and training picks one of the two at random.
  * Shards are written one at a time and listed in the manifest only once complete, so extraction resumes where it stopped.
  * All shards are held in memory while training.
+ * <p>
+ * With {@code "moments": true} in the manifest ({@code extract-features --moments}) the shards hold the VAE's posterior
+ * moments (n, 2·C, h, w) = [mean | logvar], unscaled, as U-ViT's feature scripts store them; training samples them
+ * every step ({@link PosteriorSamples}). A text–image folder ({@code --captions}) adds caption contexts beside each
+ * shard ({@link CaptionContexts}); its labels are the images' COCO ids.
  */
 public final class LatentShards implements TrainingData {
-    public static final String MANIFEST = "manifest.json", FORMAT = "dit4j-latents-v1";
+    public static final String MANIFEST = "manifest.json", FORMAT = "dit4j-latents-v1", EMPTY_CONTEXT = "empty_context.npy";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final INDArray latents, flipped;
+    private final boolean moments;
     private final long[] labels;
     private final List<Path> labelFiles = new ArrayList<>();
     private final String description;
@@ -45,6 +51,7 @@ public final class LatentShards implements TrainingData {
         }
         if (!FORMAT.equals(m.path("format").asText())) throw new IllegalArgumentException(manifest + ": format is not " + FORMAT);
         boolean flip = m.path("flip").asBoolean(false);
+        moments = m.path("moments").asBoolean(false);
         List<INDArray> xs = new ArrayList<>(), fs = new ArrayList<>();
         List<Long> ys = new ArrayList<>();
         for (JsonNode s : m.path("shards")) {
@@ -64,7 +71,12 @@ public final class LatentShards implements TrainingData {
         latents = Nd4j.concat(0, xs.toArray(new INDArray[0]));
         flipped = flip ? Nd4j.concat(0, fs.toArray(new INDArray[0])) : null;
         labels = ys.stream().mapToLong(Long::longValue).toArray();
-        description = labels.length + " latents " + Arrays.toString(exampleShape()) + " from " + xs.size() + " shards" + (flip ? " (+ flipped)" : "");
+        description = labels.length + (moments ? " posterior moments " : " latents ") + Arrays.toString(exampleShape()) + " from " + xs.size() + " shards" + (flip ? " (+ flipped)" : "");
+    }
+
+    /** Whether the shards hold posterior moments to sample rather than latents. */
+    public boolean moments() {
+        return moments;
     }
 
     @Override
@@ -111,11 +123,18 @@ public final class LatentShards implements TrainingData {
         private final Path dir;
         private final ObjectNode manifest;
 
-        /**
-         * Resuming needs the same settings as the interrupted run: image size, flips, VAE, mean or sample, and the
-         * seed of the samples. A manifest from before dit4j recorded mode and seed is checked on the rest.
-         */
         public Writer(Path dir, int imageSize, String vae, boolean flip, boolean mode, long seed) throws IOException {
+            this(dir, imageSize, vae, flip, mode, seed, false, null, null);
+        }
+
+        /**
+         * Resuming needs the same settings as the interrupted run: image size, flips, VAE, mean or sample, the seed of
+         * the samples, moments or latents, and the text encoder of the captions. A manifest from before dit4j recorded
+         * mode and seed is checked on the rest. {@code moments}: the shards hold posterior moments (the seed and mode
+         * are unused). {@code textEncoder} and {@code emptyContext} (L, D): a text–image folder, null otherwise.
+         */
+        public Writer(Path dir, int imageSize, String vae, boolean flip, boolean mode, long seed, boolean moments,
+                      String textEncoder, INDArray emptyContext) throws IOException {
             this.dir = dir;
             Files.createDirectories(dir);
             Path m = dir.resolve(MANIFEST);
@@ -126,7 +145,10 @@ public final class LatentShards implements TrainingData {
                 if (manifest.path("flip").asBoolean() != flip) differ.add("flip " + manifest.path("flip").asBoolean());
                 if (!manifest.path("vae").asText().equals(vae)) differ.add("vae " + manifest.path("vae").asText());
                 if (manifest.has("mode") && manifest.path("mode").asBoolean() != mode) differ.add("mode " + manifest.path("mode").asBoolean());
-                if (manifest.has("seed") && !mode && manifest.path("seed").asLong() != seed) differ.add("seed " + manifest.path("seed").asLong());
+                if (manifest.has("seed") && !mode && !moments && manifest.path("seed").asLong() != seed) differ.add("seed " + manifest.path("seed").asLong());
+                if (manifest.path("moments").asBoolean(false) != moments) differ.add("moments " + manifest.path("moments").asBoolean(false));
+                String encoder = manifest.has("captions") ? manifest.path("captions").path("text_encoder").asText() : null;
+                if (!java.util.Objects.equals(encoder, textEncoder)) differ.add(encoder == null ? "no captions" : "captions by " + encoder);
                 if (!differ.isEmpty())
                     throw new IllegalArgumentException(m + ": an extraction with other settings is already there (" + String.join(", ", differ)
                             + "); resume it with those, or extract to another folder");
@@ -135,10 +157,15 @@ public final class LatentShards implements TrainingData {
                 manifest.put("format", FORMAT);
                 manifest.put("image_size", imageSize);
                 manifest.put("vae", vae);
-                manifest.put("scaling_factor", 0.18215);
+                if (moments) manifest.put("moments", true);   // unscaled: the scale factor is the trainer's
+                else manifest.put("scaling_factor", 0.18215);
                 manifest.put("flip", flip);
                 manifest.put("mode", mode);
                 manifest.put("seed", seed);
+                if (textEncoder != null) {
+                    Npy.write(dir.resolve(EMPTY_CONTEXT), emptyContext);
+                    manifest.putObject("captions").put("text_encoder", textEncoder).put("empty_context", EMPTY_CONTEXT);
+                }
                 manifest.putArray("shards");
                 manifest.put("count", 0);
             }
@@ -150,6 +177,13 @@ public final class LatentShards implements TrainingData {
         }
 
         public void append(INDArray latents, long[] labels, INDArray flippedLatents) throws IOException {
+            append(latents, labels, flippedLatents, null, null);
+        }
+
+        /** A shard; in a text–image folder with its images' caption contexts (Σ captions, L, D) and caption counts. */
+        public void append(INDArray latents, long[] labels, INDArray flippedLatents, INDArray contexts, long[] captions) throws IOException {
+            if ((contexts != null) != manifest.has("captions"))
+                throw new IllegalStateException(manifest.has("captions") ? "a text–image folder needs the shard's contexts" : "this folder has no captions");
             int index = manifest.withArray("shards").size();
             String x = String.format("latents-%05d.npy", index), y = String.format("labels-%05d.npy", index);
             Npy.write(dir.resolve(x), latents);
@@ -160,6 +194,12 @@ public final class LatentShards implements TrainingData {
                 String f = String.format("latents-flip-%05d.npy", index);
                 Npy.write(dir.resolve(f), flippedLatents);
                 shard.put("flipped", f);
+            }
+            if (contexts != null) {
+                String c = String.format("contexts-%05d.npy", index), n = String.format("captions-%05d.npy", index);
+                Npy.write(dir.resolve(c), contexts);
+                Npy.write(dir.resolve(n), Nd4j.createFromArray(captions));
+                shard.put("contexts", c).put("captions", n);
             }
             manifest.put("count", done() + labels.length);
             byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest);

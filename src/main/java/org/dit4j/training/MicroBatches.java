@@ -2,6 +2,7 @@ package org.dit4j.training;
 
 import org.dit4j.data.DataOrder;
 import org.dit4j.data.FitLatents;
+import org.dit4j.data.TextImagePairs;
 import org.dit4j.data.TrainingData;
 import org.dit4j.diffusion.EpsilonObjective;
 import org.dit4j.models.ModelConfig;
@@ -14,15 +15,17 @@ import java.util.SplittableRandom;
 
 /**
  * Every random draw of {@code train.py}'s loop for one micro-batch, made from (seed, draw index) alone: the examples,
- * their flips, the labels dropped to the null class, the timesteps and the noise. All training engines (one device,
+ * their flips, the labels dropped to the null class, the timesteps and the noise (and the data's own draws: a VAE
+ * posterior sample; for text–image pairs, each example's caption and whether the empty context replaces it). All training engines (one device,
  * replicas, ParallelWrapper, Spark) take their batches from here, so they see the same data.
  */
 public final class MicroBatches {
     /**
      * x0 (B, C, H, W), the timesteps — ADM's respaced integer t, or (an {@link EpsilonObjective}) its continuous t or
-     * discrete n in {@code times}, the other null — Gaussian noise shaped like x0, labels after dropout.
+     * discrete n in {@code times}, the other null — Gaussian noise shaped like x0, labels after dropout, and for
+     * {@link TextImagePairs} the caption contexts (B, L, D) after dropout to the empty context (null otherwise).
      */
-    public record Draw(INDArray x0, long[] t, double[] times, INDArray noise, long[] y) {}
+    public record Draw(INDArray x0, long[] t, double[] times, INDArray noise, long[] y, INDArray context) {}
 
     private final TrainingData data;
     private final DataOrder order;
@@ -91,14 +94,18 @@ public final class MicroBatches {
         if (randomFlip) for (int i = 0; i < batch; i++) flips[i] = flipRng.nextDouble() < 0.5;
         TrainingData.Batch b = data.batch(indices, flips, draw);
         long[] y = new long[batch], t = objective == null ? new long[batch] : null;
+        boolean[] dropped = new boolean[batch];
         for (int i = 0; i < batch; i++) {
-            y[i] = dropRng.nextDouble() < model.labelDropout() ? model.nullLabel() : b.labels()[i];
+            dropped[i] = dropRng.nextDouble() < model.labelDropout();
+            y[i] = dropped[i] ? model.nullLabel() : b.labels()[i];
             if (t != null) t[i] = tRng.nextInt(numTimesteps);
         }
+        // CFGDataset's p_uncond: the same draws that drop a label replace a caption with the empty prompt
+        INDArray context = data instanceof TextImagePairs pairs ? pairs.contexts(indices, DataOrder.stream(seed, draw, "caption"), dropped) : null;
         double[] times = objective == null ? null : objective.drawTimes(batch, tRng);
         float[] noise = new float[(int) b.x().length()];
         for (int i = 0; i < noise.length; i++) noise[i] = (float) noiseRng.nextGaussian();
-        return new Draw(b.x().castTo(DataType.FLOAT), t, times, Nd4j.create(noise, b.x().shape(), 'c'), y);
+        return new Draw(b.x().castTo(DataType.FLOAT), t, times, Nd4j.create(noise, b.x().shape(), 'c'), y, context);
     }
 
     /**
@@ -108,7 +115,7 @@ public final class MicroBatches {
      */
     public Draw rows(long draw, int batch, int from, int to) {
         if (from < 0 || to > batch || from >= to) throw new IllegalArgumentException("rows [" + from + ", " + to + ") of a batch of " + batch);
-        if (objective != null) throw new IllegalStateException("executor rows are drawn for ADM's process only (Spark trains DiT)");
+        if (objective != null || data instanceof TextImagePairs) throw new IllegalStateException("executor rows are drawn for ADM's process only (Spark trains DiT)");
         int n = to - from;
         long[] indices = order.indices(draw * batch + from, n);
         SplittableRandom flipRng = DataOrder.stream(seed, draw, "flip"), dropRng = DataOrder.stream(seed, draw, "label-drop"),
@@ -131,6 +138,6 @@ public final class MicroBatches {
         for (long i = 0; i < from * perRow; i++) noiseRng.nextGaussian();
         float[] noise = new float[(int) b.x().length()];
         for (int i = 0; i < noise.length; i++) noise[i] = (float) noiseRng.nextGaussian();
-        return new Draw(b.x().castTo(DataType.FLOAT), t, null, Nd4j.create(noise, b.x().shape(), 'c'), y);
+        return new Draw(b.x().castTo(DataType.FLOAT), t, null, Nd4j.create(noise, b.x().shape(), 'c'), y, null);
     }
 }

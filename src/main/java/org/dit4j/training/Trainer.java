@@ -1,6 +1,7 @@
 package org.dit4j.training;
 
 import org.dit4j.data.FitLatents;
+import org.dit4j.data.TextImagePairs;
 import org.dit4j.data.TrainingData;
 import org.dit4j.diffusion.DiffusionConfig;
 import org.dit4j.diffusion.EpsilonObjective;
@@ -12,6 +13,7 @@ import org.dit4j.models.StagedModel;
 import org.dit4j.models.StateDicts;
 import org.dit4j.models.fit.FiTConfig;
 import org.dit4j.models.fit.FiTModel;
+import org.dit4j.models.uvit.UViTConfig;
 import org.dit4j.util.Slices;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -77,8 +79,9 @@ public final class Trainer extends EngineBase {
             throw new IllegalArgumentException("a " + model.config().family() + " model trains on padded batches: use Trainer(FiTModel, FitLatents, TrainConfig)");
         if (workers > cfg.integer("train_batch_size"))
             throw new IllegalArgumentException(workers + " devices exceed the batch size " + cfg.integer("train_batch_size") + " (each needs an example)");
-        data.requireExampleShape(model.sampleShape());
         ModelConfig m = model.config();
+        requireConditioning(m, data);
+        data.requireExampleShape(model.sampleShape());
         if (m.numClasses() > 0) data.requireLabels(m.numClasses());   // an unconditional model ignores the labels
         this.model = model;
         this.diffusion = GaussianDiffusion.create(DiffusionConfig.of("").withLearnSigma(m.learnSigma()));
@@ -101,6 +104,23 @@ public final class Trainer extends EngineBase {
             replicaSteps.add(objective == null ? new TrainingStep(r, diffusion) : new TrainingStep(r, objective));
         }
         pool = workers > 1 ? Executors.newFixedThreadPool(workers - 1, daemonThreads()) : null;
+    }
+
+    /** A text-to-image U-ViT trains on text–image pairs whose contexts it takes, and only it trains on them. */
+    public static void requireConditioning(ModelConfig m, TrainingData data) {
+        boolean t2i = m instanceof UViTConfig u && u.isT2I();
+        if (data instanceof TextImagePairs pairs) {
+            if (!t2i) throw new IllegalArgumentException(pairs.location() + " holds text–image pairs: train a uvit-t2i model on them, not a "
+                    + m.family() + " model (or extract the images without --captions)");
+            UViTConfig u = (UViTConfig) m;
+            long[] s = pairs.contextShape();
+            if (s[0] != u.numClipToken() || s[1] != u.clipDim())
+                throw new IllegalArgumentException(pairs.location() + ": caption contexts are " + Arrays.toString(s) + " (" + pairs.textEncoder()
+                        + "), the model takes (num_clip_token " + u.numClipToken() + ", clip_dim " + u.clipDim() + ")");
+        } else if (t2i) {
+            throw new IllegalArgumentException("a uvit-t2i model trains on text–image pairs, not on " + data.describe()
+                    + ": extract an MS-COCO folder with dit4j extract-features --captions FILE and train with --features DIR");
+        }
     }
 
     /**
@@ -234,7 +254,7 @@ public final class Trainer extends EngineBase {
                 r = computePadded(batches.drawPadded(current * accum + micro, batch, padTo));
             } else {
                 MicroBatches.Draw d = batches.draw(current * accum + micro, batch);
-                r = computeParallel(d.x0(), d.t(), d.times(), d.noise(), d.y());
+                r = computeParallel(d.x0(), d.t(), d.times(), d.noise(), d.y(), d.context());
             }
             if (!Double.isFinite(r.lossMean())) throw new DivergedException(current, r.lossMean());
             loss += r.lossMean() / accum;
@@ -261,8 +281,8 @@ public final class Trainer extends EngineBase {
     }
 
     /** One batch on the master alone, or split across the replicas: gradients and mean loss weighted by shard size. */
-    private TrainingStep.Result computeParallel(INDArray x0, long[] t, double[] times, INDArray noise, long[] y) {
-        if (replicas.isEmpty()) return compute(step, x0, t, times, noise, y);
+    private TrainingStep.Result computeParallel(INDArray x0, long[] t, double[] times, INDArray noise, long[] y, INDArray context) {
+        if (replicas.isEmpty()) return compute(step, x0, t, times, noise, y, context);
         Map<String, INDArray> master = model.stateDict();
         for (StagedModel r : replicas) r.loadStateDict(master, "master weights");
         int n = y.length, w = workers();
@@ -274,7 +294,8 @@ public final class Trainer extends EngineBase {
             shareOf[k] = (double) size / n;
             TrainingStep s = k == 0 ? step : replicaSteps.get(k - 1);
             jobs.add(() -> compute(s, Slices.range(x0, 0, from, to), t == null ? null : Arrays.copyOfRange(t, from, to),
-                    times == null ? null : Arrays.copyOfRange(times, from, to), Slices.range(noise, 0, from, to), Arrays.copyOfRange(y, from, to)));
+                    times == null ? null : Arrays.copyOfRange(times, from, to), Slices.range(noise, 0, from, to), Arrays.copyOfRange(y, from, to),
+                    context == null ? null : Slices.range(context, 0, from, to)));
         }
         return combine(runAll(jobs), shareOf);
     }
@@ -307,8 +328,9 @@ public final class Trainer extends EngineBase {
         return new TrainingStep.Result(null, null, null, lossMean, grads);
     }
 
-    private TrainingStep.Result compute(TrainingStep s, INDArray x0, long[] t, double[] times, INDArray noise, long[] y) {
-        return objective == null ? s.compute(x0, t, noise, Conditioning.labels(y), diffusion) : s.compute(x0, times, noise, Conditioning.labels(y));
+    private TrainingStep.Result compute(TrainingStep s, INDArray x0, long[] t, double[] times, INDArray noise, long[] y, INDArray context) {
+        Conditioning c = context != null ? new Conditioning(null, context, null) : Conditioning.labels(y);
+        return objective == null ? s.compute(x0, t, noise, c, diffusion) : s.compute(x0, times, noise, c);
     }
 
     private static TrainingStep.Result callOrThrow(Callable<TrainingStep.Result> job) {

@@ -94,8 +94,17 @@ public final class AutoencoderKL {
     }
 
     public Posterior encode(INDArray x) {
-        INDArray m = moments(x);
-        long e = cfg.embedDim();
+        return posterior(moments(x));
+    }
+
+    /**
+     * The diagonal Gaussian of {@code moments} (N, 2·C, h, w) = [mean | logvar], logvar clamped to [−30, 20]: LDM's
+     * {@code DiagonalGaussianDistribution}, and U-ViT's {@code FrozenAutoencoderKL.sample} on stored moments.
+     */
+    public static Posterior posterior(INDArray m) {
+        if (m.rank() != 4 || m.size(1) % 2 != 0)
+            throw new IllegalArgumentException("moments have shape " + Arrays.toString(m.shape()) + ", expected (N, 2·C, h, w)");
+        long e = m.size(1) / 2;
         INDArray mean = Slices.range(m, 1, 0, e);
         INDArray logvar = Transforms.min(Transforms.max(Slices.range(m, 1, e, 2 * e), -30.0, false), 20.0, false);
         INDArray std = Transforms.exp(logvar.mul(0.5f), false);
