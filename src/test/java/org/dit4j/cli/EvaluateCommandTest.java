@@ -32,24 +32,12 @@ class EvaluateCommandTest {
         return InceptionFixtureWeights.eval(rel);
     }
 
-    private static String stdoutOf(Runnable r) {
-        PrintStream old = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(buf, true));
-        try {
-            r.run();
-        } finally {
-            System.setOut(old);
-        }
-        return buf.toString();
-    }
-
     @Test
     void twoStatisticsFilesGiveTheOfficialFidWithoutTheNetwork() throws Exception {
         Path s = dir.resolve("s.npz"), r = dir.resolve("r.npz"), json = dir.resolve("m.json");
         Npz.write(s, Map.of("mu", Npy.read(eval("fid/pair_d64/mu1.npy")), "sigma", Npy.read(eval("fid/pair_d64/sigma1.npy"))));
         Npz.write(r, Map.of("mu", Npy.read(eval("fid/pair_d64/mu2.npy")), "sigma", Npy.read(eval("fid/pair_d64/sigma2.npy"))));
-        String out = stdoutOf(() -> assertEquals(0, Dit4j.run("evaluate", "--samples", s.toString(), "--ref", r.toString(),
+        String out = ForwardCommandTest.stdoutOf(() -> assertEquals(0, Dit4j.run("evaluate", "--samples", s.toString(), "--ref", r.toString(),
                 "--json", json.toString(), "--inception", dir.resolve("absent.pth").toString())));
         double want = new ObjectMapper().readTree(eval("fid/pair_d64/result.json").toFile()).get("pytorch_fid").get("value").asDouble();
         JsonNode m = new ObjectMapper().readTree(json.toFile());

@@ -83,11 +83,11 @@ class TrainFidTest {
         // two steps, then resumed to four, FID every 2 steps (and log rows every 3)
         Path run = dir.resolve("run");
         String[] fidOn = {"--set", "fid_every=2", "--fid-ref", ref.toString()};
-        String out = stdoutOf(() -> assertEquals(0, Dit4j.run(train(run, 2, fidOn))));
+        String out = ForwardCommandTest.stdoutOf(() -> assertEquals(0, Dit4j.run(train(run, 2, fidOn))));
         String[] resume = Arrays.copyOf(fidOn, fidOn.length + 2);
         resume[fidOn.length] = "--resume";
         resume[fidOn.length + 1] = run.toString();
-        out += stdoutOf(() -> assertEquals(0, Dit4j.run(train(run, 4, resume))));
+        out += ForwardCommandTest.stdoutOf(() -> assertEquals(0, Dit4j.run(train(run, 4, resume))));
         Map<Long, String> fid = fidColumn(run);
         assertEquals(List.of(2L, 3L, 4L), List.copyOf(fid.keySet()), "rows at the FID steps 2, 4 and the log step 3: " + fid);
         assertEquals("", fid.get(3L));
@@ -113,18 +113,6 @@ class TrainFidTest {
             assertEquals(a.weights().get(k), b.weights().get(k), "weights " + k);
             assertEquals(a.ema().get(k), b.ema().get(k), "EMA " + k);
         }
-    }
-
-    private static String stdoutOf(Runnable r) {
-        java.io.PrintStream old = System.out;
-        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
-        System.setOut(new java.io.PrintStream(buf, true));
-        try {
-            r.run();
-        } finally {
-            System.setOut(old);
-        }
-        return buf.toString();
     }
 
     @Test

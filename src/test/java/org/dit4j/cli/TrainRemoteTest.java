@@ -48,7 +48,7 @@ class TrainRemoteTest {
 
         String remote = dir.resolve("remote").toUri().toString(), feats = features.toUri().toString();
         assertEquals(0, Dit4j.run(train(model, feats, remote, 2, null)));
-        String out = stdoutOf(() -> assertEquals(0, Dit4j.run(train(model, feats, remote, 4, remote))));
+        String out = ForwardCommandTest.stdoutOf(() -> assertEquals(0, Dit4j.run(train(model, feats, remote, 4, remote))));
         assertTrue(out.contains("resumed from " + remote + " at step 2") && out.contains("the newest checkpoint is " + remote + "/checkpoints/step-00000004"), out);
         assertTrue(HadoopFiles.list(HadoopFiles.resolve(remote, "checkpoints")).containsAll(List.of("step-00000002", "step-00000004")));
         assertTrue(HadoopFiles.list(remote).containsAll(List.of("log.csv", "train_config.yaml", "loss.png")), HadoopFiles.list(remote).toString());
@@ -62,18 +62,6 @@ class TrainRemoteTest {
         assertEquals(0, diff, 1e-6, "remote, resumed = local, uninterrupted: max |Δ| = " + diff);
     }
 
-    private static String stdoutOf(Runnable r) {
-        java.io.PrintStream old = System.out;
-        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
-        System.setOut(new java.io.PrintStream(buf, true));
-        try {
-            r.run();
-        } finally {
-            System.setOut(old);
-        }
-        return buf.toString();
-    }
-
     @Test
     void anImageFolderUriTrainsToTheWeightsOfItsPath(@TempDir Path dir) throws Exception {
         Path data = dir.resolve("data"), model = dir.resolve("model.yaml");
@@ -85,7 +73,7 @@ class TrainRemoteTest {
         List<Map<String, INDArray>> trained = new ArrayList<>();
         for (String source : new String[]{data.toString(), data.toUri().toString()}) {
             Path out = dir.resolve("run" + trained.size());
-            String log = stdoutOf(() -> assertEquals(0, Dit4j.run("train", "--model-config", model.toString(), "--vae", "none", "--data", source,
+            String log = ForwardCommandTest.stdoutOf(() -> assertEquals(0, Dit4j.run("train", "--model-config", model.toString(), "--vae", "none", "--data", source,
                     "--out", out.toString(), "--max-steps", "2", "--ckpt-every", "2", "--log-every", "1", "--batch-size", "4", "--lr", "1e-3")));
             assertTrue(log.contains("on 6 images in 2 classes"), log);
             trained.add(TrainingCheckpoint.load(TrainingCheckpoint.latest(out)).weights());
@@ -108,7 +96,7 @@ class TrainRemoteTest {
                 org.dit4j.io.Images.writePng(Files.createDirectories(data.resolve("class" + k)).resolve("img" + i + ".png"),
                         org.dit4j.io.Images.toImage(Nd4j.rand(3, 8, 8).muli(2).subi(1)));
         Files.writeString(model, new DiTConfig(8, 2, 3, 32, 1, 2, 2.0, 0.1, 2, true).toYaml());
-        String uri = data.toUri().toString(), out = stdoutOf(() -> assertEquals(0, Dit4j.run("train", "--model-config", model.toString(),
+        String uri = data.toUri().toString(), out = ForwardCommandTest.stdoutOf(() -> assertEquals(0, Dit4j.run("train", "--model-config", model.toString(),
                 "--vae", "none", "--data", uri, "--out", dir.resolve("run").toString(), "--max-steps", "2", "--ckpt-every", "2",
                 "--batch-size", "4", "--lr", "1e-3", "--spark", "local[2]", "--devices", "2")));
         assertTrue(out.contains("Spark local[2], 2 workers") && out.contains("executors read " + uri), out);

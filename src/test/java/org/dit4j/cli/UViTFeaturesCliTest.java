@@ -122,7 +122,7 @@ class UViTFeaturesCliTest {
         Path yaml = dir.resolve("uvit.yaml");
         Files.writeString(yaml, "family: uvit\nschedule: discrete\nimg_size: 16\npatch_size: 4\nin_chans: 4\nembed_dim: 32\ndepth: 2\nnum_heads: 2\nnum_classes: 3\np_uncond: 0.1\nscale_factor: 0.2301\n");
         Path run = dir.resolve("run");
-        String out = stdoutOf(() -> assertEquals(0, Dit4j.run("train", "--model-config", yaml.toString(), "--features", feats.toString(),
+        String out = ForwardCommandTest.stdoutOf(() -> assertEquals(0, Dit4j.run("train", "--model-config", yaml.toString(), "--features", feats.toString(),
                 "--out", run.toString(), "--max-steps", "1", "--batch-size", "2")));
         assertTrue(out.contains("posterior moments sampled every step × 0.2301"), out);
         assertTrue(Files.isDirectory(run.resolve("checkpoints/step-00000001")));
@@ -146,7 +146,7 @@ class UViTFeaturesCliTest {
     @Test
     void cocoPairsAreExtractedInIdOrderWithAllTheirCaptions(@TempDir Path dir) throws Exception {
         Path feats = dir.resolve("feats");
-        String out = stdoutOf(() -> assertEquals(0, Dit4j.run(extractCoco(feats))));
+        String out = ForwardCommandTest.stdoutOf(() -> assertEquals(0, Dit4j.run(extractCoco(feats))));
         assertTrue(out.contains("of 3 images") && out.contains("left out 1 images without captions"), out);
         LatentShards shards = new LatentShards(feats);
         assertTrue(shards.moments());
@@ -225,18 +225,6 @@ class UViTFeaturesCliTest {
         assertTrue(err.contains(noAnn.toString()) && err.contains("no 'annotations' list"), err);
         assertEquals(1, err.strip().lines().count(), err);
         assertFalse(Files.exists(out), "nothing written");
-    }
-
-    private static String stdoutOf(Runnable r) {
-        java.io.PrintStream old = System.out;
-        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
-        System.setOut(new java.io.PrintStream(buf, true));
-        try {
-            r.run();
-        } finally {
-            System.setOut(old);
-        }
-        return buf.toString();
     }
 
     private static String[] concat(String[] a, String... b) {
