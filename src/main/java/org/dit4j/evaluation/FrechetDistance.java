@@ -12,7 +12,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * The official code takes {@code tr sqrtm(Σ₁Σ₂)} with scipy's Schur-based {@code sqrtm}; the trace of that triangular
  * square root is Σ√λᵢ over the eigenvalues of Σ₁Σ₂. With Σ₁ = P L Lᵀ Pᵀ (pivoted Cholesky, rank-revealing, so a
  * rank-deficient covariance of N < D samples is fine), Σ₁Σ₂ has the eigenvalues of the symmetric Lᵀ Pᵀ Σ₂ P L, which
- * LAPACK's {@code dsyev} gives (eigenvalues only: ND4J M2.1's eigenvectors are wrong above ~130 dimensions).
+ * LAPACK's {@code dsyev} gives (eigenvalues only: on some CPUs ND4J M2.1's eigenvectors are wrong above ~130 dimensions).
  * Eigenvalues below zero (rounding noise) count as zero, as taking scipy's {@code .real} does. Where scipy's
  * {@code sqrtm} would come back non-finite ({@link ScipySqrtmFailure}), the official retry is taken: the trace of
  * √((Σ₁ + 1e-6·I)(Σ₂ + 1e-6·I)).

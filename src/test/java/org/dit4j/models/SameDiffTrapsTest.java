@@ -224,10 +224,13 @@ class SameDiffTrapsTest {
     }
 
     @Test
-    void symmetricEigenvectorsAreWrongAboveAboutOneHundredThirtyDimensionsButEigenvaluesAreRight() {
-        // ND4J M2.1's Eigen.symmetricGeneralizedEigenvalues(A, true): the vectors it leaves in A stop being orthogonal
-        // between 129 and 150 dimensions; the eigenvalues stay right. FrechetDistance therefore uses eigenvalues only.
+    void symmetricEigenvaluesAreRightButTheEigenvectorsDependOnTheCpusOpenBlasKernel() {
+        // ND4J M2.1's Eigen.symmetricGeneralizedEigenvalues(A, true): on some CPUs (the machine of sessions 3-5) the
+        // vectors it leaves in A stop being orthogonal between 129 and 150 dimensions; on others (an AMD EPYC of session
+        // 6) they stay orthogonal at 200. The eigenvalues are right on both, so FrechetDistance uses
+        // eigenvalues only. Pinned here: the eigenvalues, and the vectors at a size where every CPU gets them right.
         Nd4j.getRandom().setSeed(7);
+        String core = cpuModel();
         for (int n : new int[]{64, 200}) {
             INDArray x = Nd4j.randn(DataType.DOUBLE, n, n);
             INDArray s = x.transpose().mmul(x).dup('c');
@@ -236,9 +239,18 @@ class SameDiffTrapsTest {
             double orth = v.transpose().mmul(v).sub(Nd4j.eye(n).castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
             double tr = 0;
             for (int i = 0; i < n; i++) tr += s.getDouble(i, i);
-            assertEquals(tr, w.sumNumber().doubleValue(), 1e-10 * tr, "eigenvalues, n = " + n);
-            if (n == 64) assertTrue(orth < 1e-12, "orthogonal at n = 64: " + orth);
-            else assertTrue(orth > 1e-3, "M2.1's eigenvectors are orthogonal at n = 200 now (" + orth + "): the trap is gone");
+            assertEquals(tr, w.sumNumber().doubleValue(), 1e-10 * tr, "eigenvalues, n = " + n + ", CPU " + core);
+            if (n == 64) assertTrue(orth < 1e-12, "orthogonal at n = 64: " + orth + ", CPU " + core);
+            else System.out.println("Eigen.symmetricGeneralizedEigenvalues at n = 200, CPU " + core + ": max |VᵀV − I| = " + orth);
+        }
+    }
+
+    /** OpenBLAS picks its kernels by CPU at run time: the model name says which machine a result came from. */
+    private static String cpuModel() {
+        try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("unknown");
+        } catch (java.io.IOException | RuntimeException e) {
+            return "unknown";
         }
     }
 
