@@ -120,9 +120,7 @@ public final class SampleBatchCommand implements Callable<Integer> {
             if (!given("--sampler")) kind = SampleRequest.SamplerKind.parse(d.sampler());
             if (!given("--steps")) stepCount = d.steps();
             if (!given("--cfg-scale")) scale = d.scale();
-            if (kind.isDpmSolver() && d.solverMethod() != null)
-                solver = new SampleRequest.Solver(d.order(), new Converters.SolverMethodConverter().convert(d.solverMethod()),
-                        new Converters.SkipTypeConverter().convert(d.skipType()));
+            if (kind.isDpmSolver() && d.solverMethod() != null) solver = SampleCommand.officialSolver(d);
         }
         String spacing = String.valueOf(stepCount);
         SampleRequest.SamplerKind sampling = kind;

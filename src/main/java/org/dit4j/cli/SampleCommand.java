@@ -355,9 +355,7 @@ public final class SampleCommand implements Callable<Integer> {
             prompts = classes.prompts != null ? classes.prompts : ExtractTextFeaturesCommand.readPrompts(classes.promptsFile);
             n = prompts.size();
         }
-        long[] none = new long[n];
-        Arrays.fill(none, SampleRequest.NO_CLASS);
-        return none;
+        return SampleRequest.unconditional(n).labels();
     }
 
     /** The prompts of --prompt/--prompts, or null. */
@@ -460,11 +458,18 @@ public final class SampleCommand implements Callable<Integer> {
         if (!given("--steps") && respacing == null) steps = d.steps();
         if (!given("--cfg-scale")) cfgScale = d.scale();
         if (sampler.isDpmSolver() && d.solverMethod() != null) {
-            if (order == null) order = d.order();
-            if (solverMethod == null) solverMethod = new Converters.SolverMethodConverter().convert(d.solverMethod());
-            if (skipType == null) skipType = new Converters.SkipTypeConverter().convert(d.skipType());
+            SampleRequest.Solver official = officialSolver(d);
+            if (order == null) order = official.order();
+            if (solverMethod == null) solverMethod = official.method();
+            if (skipType == null) skipType = official.skipType();
         }
         return solver();
+    }
+
+    /** The DPM-Solver plan of a family's eval script (its order, method and skip type); {@code d.solverMethod()} non-null. */
+    static SampleRequest.Solver officialSolver(ModelConfig.SamplingDefaults d) {
+        return new SampleRequest.Solver(d.order(), new Converters.SolverMethodConverter().convert(d.solverMethod()),
+                new Converters.SkipTypeConverter().convert(d.skipType()));
     }
 
     private boolean given(String flag) {

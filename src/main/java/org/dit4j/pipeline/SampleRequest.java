@@ -91,9 +91,7 @@ public record SampleRequest(long[] labels, SamplerKind sampler, String respacing
      */
     public static SampleRequest ofContexts(INDArray context, INDArray nullContext) {
         if (context == null || context.rank() != 3) throw new IllegalArgumentException("text contexts must be (N, tokens, width)");
-        long[] none = new long[(int) context.size(0)];
-        Arrays.fill(none, NO_CLASS);
-        return of(none).withContext(context, nullContext);
+        return unconditional((int) context.size(0)).withContext(context, nullContext);
     }
 
     /** Whether samples are conditioned on text contexts rather than labels. */
