@@ -3,14 +3,17 @@ package org.dit4j.runtime;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * How the models' inference graphs are executed: by SameDiff's own session ({@code sd.output}) or by a
- * {@link PlannedExecutor} per graph. Chosen for the process with {@code -Ddit4j.executor=samediff|planned} or {@link #use}.
+ * How the models' graphs are executed: by SameDiff's own session ({@code sd.output}, {@code calculateGradients}) or by a
+ * {@link PlannedExecutor} per graph (for gradients, over the graph's gradient function, which holds the forward ops and
+ * their backward ops as one plain graph). Chosen for the process with {@code -Ddit4j.executor=samediff|planned} or {@link #use}.
  * A model holds one instance, so its executors (and their buffers) live exactly as long as the model's graphs.
  */
 public final class Execution {
@@ -49,5 +52,46 @@ public final class Execution {
         // SameDiff recycles its output buffers on the next call: hand out copies the caller owns.
         sd.output(placeholders, outputs).forEach((k, v) -> out.put(k, v.dup()));
         return out;
+    }
+
+    /** Outputs and gradients of one execution; a gradient is null for a variable the loss does not depend on. */
+    public record Gradients(Map<String, INDArray> outputs, Map<String, INDArray> gradients) {}
+
+    /**
+     * {@code sd.calculateGradientsAndOutputs(placeholders, outputs, wrt)} as copies the caller owns, by the current mode's
+     * executor; {@code sd}'s gradient function must exist ({@code createGradFunction}).
+     */
+    public Gradients gradients(SameDiff sd, Map<String, INDArray> placeholders, List<String> outputs, List<String> wrt) {
+        Map<String, INDArray> outs = new HashMap<>(), grads = new HashMap<>();
+        if (mode() == Mode.PLANNED) {
+            SameDiff gradFn = sd.getFunction("grad");
+            if (gradFn == null) throw new IllegalStateException("the graph has no gradient function: call createGradFunction first");
+            List<String> wanted = new ArrayList<>(outputs);
+            Map<String, String> gradNames = new HashMap<>();
+            for (String w : wrt) {
+                var g = sd.getVariable(w).getGradient();
+                if (g == null) continue;
+                gradNames.put(w, g.name());
+                wanted.add(g.name());
+            }
+            Map<String, INDArray> all = planned(gradFn).output(placeholders, wanted.toArray(String[]::new));
+            for (String o : outputs) outs.put(o, all.get(o));
+            for (String w : wrt) grads.put(w, gradNames.containsKey(w) ? all.get(gradNames.get(w)) : null);
+            return new Gradients(outs, grads);
+        }
+        // SameDiff recycles its output buffers on the next call: hand out copies the caller owns.
+        Map<String, INDArray> g0;
+        if (outputs.isEmpty()) {
+            g0 = sd.calculateGradients(placeholders, wrt);
+        } else {
+            var r = sd.calculateGradientsAndOutputs(placeholders, outputs, wrt);
+            r.getOutputs().forEach((k, v) -> outs.put(k, v.dup()));
+            g0 = r.getGradients();
+        }
+        for (String w : wrt) {
+            INDArray g = g0.get(w);
+            grads.put(w, g == null ? null : g.dup());
+        }
+        return new Gradients(outs, grads);
     }
 }

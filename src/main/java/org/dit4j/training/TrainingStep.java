@@ -8,6 +8,7 @@ import org.dit4j.models.StagedModel;
 import org.dit4j.models.StagedModel.BlockCall;
 import org.dit4j.models.StagedModel.StateSpec;
 import org.dit4j.models.nn.SameDiffParams;
+import org.dit4j.runtime.Execution;
 import org.dit4j.util.Graphs;
 import org.dit4j.util.Quiet;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -49,6 +50,8 @@ public final class TrainingStep {
     private final List<String> trainable = new ArrayList<>(), stemParams = new ArrayList<>(), headParams = new ArrayList<>();
     private final List<String> differentiable = new ArrayList<>();
     private final boolean learnedSigma;
+    /** Runs the stage graphs and their gradient functions (the planned executor unless -Ddit4j.executor=samediff). */
+    private final Execution execution = new Execution();
 
     public TrainingStep(StagedModel model, GaussianDiffusion diffusion) {
         this(model, new DiffusionLoss(diffusion), diffusion.varType() == GaussianDiffusion.VarType.LEARNED_RANGE, null);
@@ -171,10 +174,10 @@ public final class TrainingStep {
     private Result run(Map<String, INDArray> modelPh, Map<String, INDArray> lossPh, List<String> lossOutputs, long batch) {
         Map<String, INDArray> grads = new HashMap<>();
 
-        // Forward: SameDiff recycles output buffers on the next execution, so everything kept is a copy.
+        // Forward: every stage's outputs are copies the step owns.
         Map<String, INDArray> state = new LinkedHashMap<>();
-        Map<String, INDArray> embedded = stem.output(modelPh, stemOutputs.values().toArray(String[]::new));
-        stemOutputs.forEach((name, variable) -> state.put(name, embedded.get(variable).dup()));
+        Map<String, INDArray> embedded = execution.output(stem, modelPh, stemOutputs.values().toArray(String[]::new));
+        stemOutputs.forEach((name, variable) -> state.put(name, embedded.get(variable)));
         List<BlockCall> calls = model.blockCalls();
         List<Map<String, INDArray>> blockInputs = new ArrayList<>();
         for (BlockCall call : calls) {
@@ -183,9 +186,9 @@ public final class TrainingStep {
             call.reads().forEach((local, s) -> in.put(local, state.get(s)));
             blockInputs.add(in);
             loadBlock(g, call.prefix());
-            Map<String, INDArray> out = g.sd().output(in, g.outputNames().values().toArray(String[]::new));
+            Map<String, INDArray> out = execution.output(g.sd(), in, g.outputNames().values().toArray(String[]::new));
             Map<String, INDArray> kept = new HashMap<>();
-            g.outputNames().forEach((local, variable) -> kept.put(local, out.get(variable).dup()));
+            g.outputNames().forEach((local, variable) -> kept.put(local, out.get(variable)));
             call.writes().forEach((s, local) -> state.put(s, kept.get(local)));
             releaseNativeMemory();
         }
@@ -196,24 +199,24 @@ public final class TrainingStep {
         headPh.putAll(state);
         List<String> headWrt = new ArrayList<>(headParams);
         headWrt.addAll(differentiable);
-        var h = head.calculateGradientsAndOutputs(headPh, lossOutputs, headWrt);
-        Map<String, INDArray> outs = h.getOutputs();
+        Execution.Gradients h = execution.gradients(head, headPh, lossOutputs, headWrt);
+        Map<String, INDArray> outs = h.outputs();
         INDArray mse, vb = null, perSample;
         double lossMean;
         if (loss != null) {
-            mse = outs.get(DiffusionLoss.MSE).dup();
-            if (learnedSigma) vb = outs.get(DiffusionLoss.VB).dup();
-            perSample = outs.get(DiffusionLoss.LOSS).dup();
+            mse = outs.get(DiffusionLoss.MSE);
+            if (learnedSigma) vb = outs.get(DiffusionLoss.VB);
+            perSample = outs.get(DiffusionLoss.LOSS);
             lossMean = outs.get(DiffusionLoss.LOSS_MEAN).getDouble(0);
         } else {
-            perSample = mse = outs.get(EpsilonObjective.LOSS).dup();
+            perSample = mse = outs.get(EpsilonObjective.LOSS);
             lossMean = outs.get(EpsilonObjective.LOSS_MEAN).getDouble(0);
         }
-        for (String name : headParams) grads.put(name, h.getGradients().get(name).dup());
+        for (String name : headParams) grads.put(name, h.gradients().get(name));
         Map<String, INDArray> upstream = new HashMap<>();                        // ∂L/∂state
         for (String name : differentiable) {
-            INDArray g = h.getGradients().get(name);                              // null: a state the head does not read (U-ViT's skips)
-            if (g != null) upstream.put(name, g.dup());
+            INDArray g = h.gradients().get(name);                                 // null: a state the head does not read (U-ViT's skips)
+            if (g != null) upstream.put(name, g);
         }
 
         // Blocks in reverse, each recomputed from its stored inputs.
@@ -223,12 +226,12 @@ public final class TrainingStep {
             loadBlock(g, call.prefix());
             Map<String, INDArray> ph = new HashMap<>(blockInputs.get(i));
             for (String local : g.outputNames().keySet()) ph.put(UPSTREAM + local, upstreamOf(call, local, upstream, batch));
-            Map<String, INDArray> gr = g.sd().calculateGradients(ph, g.wrt());
-            for (String name : g.params()) grads.put(masterName(name, call.prefix()), gr.get(name).dup());
+            Map<String, INDArray> gr = execution.gradients(g.sd(), ph, List.of(), g.wrt()).gradients();
+            for (String name : g.params()) grads.put(masterName(name, call.prefix()), gr.get(name));
             // A written state's value before the block is only what the block read: its gradient restarts there.
             call.writes().keySet().forEach(upstream::remove);
             call.reads().forEach((local, s) -> {
-                if (differentiable.contains(s)) upstream.merge(s, gr.get(local).dup(), INDArray::addi);
+                if (differentiable.contains(s)) upstream.merge(s, gr.get(local), INDArray::addi);
             });
             releaseNativeMemory();
         }
@@ -238,8 +241,8 @@ public final class TrainingStep {
             INDArray u = upstream.get(name);
             stemPh.put(UPSTREAM + name, u != null ? u : Nd4j.zeros(DataType.FLOAT, state.get(name).shape()));
         }
-        Map<String, INDArray> g = stem.calculateGradients(stemPh, stemParams);
-        for (String name : stemParams) grads.put(name, g.get(name).dup());
+        Map<String, INDArray> g = execution.gradients(stem, stemPh, List.of(), stemParams).gradients();
+        for (String name : stemParams) grads.put(name, g.get(name));
 
         Map<String, INDArray> ordered = new LinkedHashMap<>();
         for (String name : trainable) ordered.put(name, grads.get(name));
