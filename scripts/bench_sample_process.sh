@@ -5,7 +5,8 @@
 # archive and with DIT4J_CDS=0. Each run's --timings phase lines are printed, tagged; then the median walls and ratios.
 #   scripts/bench_sample_process.sh /path/to/facebookresearch/DiT [ROUNDS] [WORK_DIR]
 # The checkpoint (a random-weight DiT-S/2 state dict) is written once into WORK_DIR (default /tmp/dit4j-bench-sample) by
-# PyTorch; one untimed run of each tool first fills the page cache, JavaCPP's cache and dit4j's archive.
+# PyTorch; one untimed run of each tool first fills the page cache, JavaCPP's cache and dit4j's archive. STEPS=1 makes it
+# a start-up comparison (default 10).
 set -euo pipefail
 dit_repo="${1:?usage: $0 DIT_REPO [ROUNDS] [WORK_DIR]}"
 rounds="${2:-3}"
@@ -15,7 +16,7 @@ export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" OMP_WAIT_POLICY=PASSIVE
 mkdir -p "$work"
 ckpt="$work/dit-s2.pt"
 [[ -f "$ckpt" ]] || /usr/bin/python3 "$here/bench_sample_pytorch.py" --dit-repo "$dit_repo" --write-checkpoint "$ckpt" >&2
-job=(--labels 207,360 --cfg-scale 4 --steps 10)
+job=(--labels 207,360 --cfg-scale 4 --steps "${STEPS:-10}")
 
 run() {   # run TAG CMD...: one process under time -v; prints its phase lines, wall and peak RSS, tagged
   local tag="$1"; shift

@@ -10,8 +10,8 @@ import org.dit4j.data.ImageNetClasses;
 import org.dit4j.io.AtomicFiles;
 import org.dit4j.io.Images;
 import org.dit4j.io.ModelLoader;
-import org.dit4j.io.Weights;
 import org.dit4j.io.Npy;
+import org.dit4j.io.Weights;
 import org.dit4j.models.Denoiser;
 import org.dit4j.models.ModelConfig;
 import org.dit4j.models.clip.FrozenClipEmbedder;
@@ -277,6 +277,7 @@ public final class SampleCommand implements Callable<Integer> {
                 .withEta(eta).withGuidance(cfgScale, cfgChannels).withClipDenoised(clipDenoised)
                 .withSeed(seed).withBatchSize(batchSize).withNoise(z).withSolver(solver);
         if (latentSize != null) request = request.withSize(latentSize[0], latentSize[1]);
+        if (isTextRequest()) times.mark("text conditioning (CLIP text encoder)");
         INDArray latents;
         if (shards.devices > 1 || shards.spark != null) {
             // the batches sampled as shards (the noise stream picked up where each starts); the VAE decodes here, as on one device
