@@ -44,8 +44,12 @@ public final class Dit4j implements Runnable {
         }
     }
 
+    /** When the last {@link #run} began (epoch milliseconds): where {@code --timings}' JVM start-up phase ends. */
+    static volatile long runStartMillis;
+
     /** Runs the CLI and returns the exit code: 0 on success, 2 for bad usage or input, 1 for anything unexpected. */
     public static int run(String... args) {
+        runStartMillis = System.currentTimeMillis();
         CommandLine cli = new CommandLine(new Dit4j()).setCaseInsensitiveEnumValuesAllowed(true);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             Throwable t = e instanceof UncheckedIOException u ? u.getCause() : e;

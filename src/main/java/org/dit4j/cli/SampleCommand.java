@@ -11,6 +11,7 @@ import org.dit4j.io.AtomicFiles;
 import org.dit4j.io.Images;
 import org.dit4j.io.ModelLoader;
 import org.dit4j.io.Npy;
+import org.dit4j.io.Weights;
 import org.dit4j.models.Denoiser;
 import org.dit4j.models.ModelConfig;
 import org.dit4j.models.clip.FrozenClipEmbedder;
@@ -22,9 +23,11 @@ import org.dit4j.pipeline.GuidanceChannels;
 import org.dit4j.pipeline.SampleRequest;
 import org.dit4j.pipeline.Vaes;
 import org.dit4j.pipeline.shards.ShardExecutor;
+import org.dit4j.util.PhaseTimes;
 import org.dit4j.zoo.Zoo;
 import org.dit4j.zoo.ZooEntry;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -190,6 +193,10 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--grid-nrow", defaultValue = "8", description = "Images per grid row, like save_image's nrow (default: ${DEFAULT-VALUE}).")
     int gridNrow;
 
+    @Option(names = "--timings", description = "Print to stderr the wall time of each phase: JVM start, flag parsing, ND4J's native backend, weight reading,"
+            + " model building, the first sampling step (with its executor plan), the other steps, decoding and writing.")
+    boolean timings;
+
     @Override
     public Integer call() throws Exception {
         long[] labels = applyConfig();
@@ -221,6 +228,13 @@ public final class SampleCommand implements Callable<Integer> {
         if (!isTextRequest() && (textEncoder != null || tokenizer != null || nullContext != null))
             throw new IllegalArgumentException("--text-encoder, --tokenizer and --null-context go with --prompt, --prompts or --context");
         if (tokenizer != null && !Files.exists(tokenizer)) throw new IllegalArgumentException("--tokenizer: no such file or folder " + tokenizer);
+        PhaseTimes times = timings ? PhaseTimes.sinceJvmStart(System.err) : PhaseTimes.NONE;
+        times.mark("JVM start to dit4j's main", Dit4j.runStartMillis);
+        times.mark("command line (picocli, flag checks)");
+        if (timings) {
+            Nd4j.getExecutioner();   // ND4J loads its native libraries on first use: made its own phase here
+            times.mark("ND4J native backend");
+        }
         INDArray z = noise == null ? null : Npy.readFloat32(noise);
 
         Zoo zoo = Zoo.standard();
@@ -239,9 +253,10 @@ public final class SampleCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--ckpt " + ckpt + ": no such file or directory, and not a zoo name (dit4j zoo list)");
         }
         Path resolved = ModelLoader.resolve(weightsPath);
-        Denoiser model = ModelLoader.load(resolved, archName, arch.modelConfig, imageSize == null ? 0 : imageSize,
+        Weights.Imported weights = ModelLoader.read(resolved, archName, arch.modelConfig, imageSize == null ? 0 : imageSize,
                 numClasses == null ? 0 : numClasses, arch.weights);
-        model = withExtrapolation(model);
+        times.mark("weight reading");
+        Denoiser model = withExtrapolation(ModelLoader.build(weights, resolved));
         ModelConfig cfg = model.config();
         if (inference != null) {
             // MindONE's sample.py builds the network from the file: embed_method is a MindONE FiT's pos, patch_size is checked
@@ -252,7 +267,9 @@ public final class SampleCommand implements Callable<Integer> {
         if (cfg.officialSampling() != null) solver = applyOfficialSampling(cfg.officialSampling());
         boolean pixelSpace = cfg.inChannels() == 3;
         int[] latentSize = latentSize(cfg);
+        times.mark("model graph building");
         AutoencoderKL autoencoder = pixelSpace || noDecode ? null : Vaes.load(vae, zoo);
+        if (autoencoder != null) times.mark("VAE loading");
         DiffusionPipeline pipeline = new DiffusionPipeline(model, autoencoder);
 
         String spacing = respacing != null ? respacing : String.valueOf(steps);
@@ -260,6 +277,7 @@ public final class SampleCommand implements Callable<Integer> {
                 .withEta(eta).withGuidance(cfgScale, cfgChannels).withClipDenoised(clipDenoised)
                 .withSeed(seed).withBatchSize(batchSize).withNoise(z).withSolver(solver);
         if (latentSize != null) request = request.withSize(latentSize[0], latentSize[1]);
+        if (isTextRequest()) times.mark("text conditioning (CLIP text encoder)");
         INDArray latents;
         if (shards.devices > 1 || shards.spark != null) {
             // the batches sampled as shards (the noise stream picked up where each starts); the VAE decodes here, as on one device
@@ -268,19 +286,25 @@ public final class SampleCommand implements Callable<Integer> {
                 System.err.println("dit4j sample: " + batches + " batches on " + executor.describe());
                 latents = executor.latents(request, (run, l) -> System.err.println("dit4j sample: batches " + run[0] + "-" + (run[1] - 1) + " of " + batches + " done"));
             }
+            times.mark("sampling (shards)");
         } else {
+            long[] stepCount = {0};
             try (ProgressBar bar = progressBar()) {
                 latents = pipeline.latents(request, (done, total) -> {
+                    if (done == 1) times.mark("first sampling step (with its executor plan)");
+                    stepCount[0] = total;
                     if (bar != null) {
                         bar.maxHint(total);
                         bar.stepTo(done);
                     }
                 });
             }
+            times.mark("other sampling steps (" + (stepCount[0] - 1) + ")");
         }
         if (saveLatents != null) {
             Npy.write(saveLatents, latents);
             System.out.println("wrote latents " + Arrays.toString(latents.shape()) + " to " + saveLatents);
+            times.mark("writing latents");
         }
         Map<String, String> params = parameters(resolved, cfg, spacing);
         if (!pixelSpace && autoencoder == null) {
@@ -289,16 +313,21 @@ public final class SampleCommand implements Callable<Integer> {
                 Npy.write(file, latents);
                 writeMetadata(params, labels, List.of(), file);
                 System.out.println("wrote latents " + Arrays.toString(latents.shape()) + " to " + file + " (--no-decode)");
+                times.mark("writing latents and metadata");
             }
+            times.total();
             return 0;
         }
         INDArray images = Double.isNaN(latentScale) ? pipeline.toImages(latents, vaeTile) : pipeline.toImages(latents, vaeTile, latentScale);
+        times.mark("decoding to images");
         Path gridFile = noGrid ? null : grid != null ? grid : out.resolve("grid.png");
         List<String> files = new ArrayList<>();
         for (int i = 0; i < labels.length; i++) files.add(String.format(Locale.ROOT, "%06d%s.png", i, fileSuffix(labels[i])));
         Images.writeAll(out, images, i -> fileSuffix(labels[i]), i -> pngText(params, labels[i], i), gridFile, gridNrow, params);
         writeMetadata(params, labels, files, gridFile);
         System.out.println("wrote " + labels.length + " images to " + out + (gridFile == null ? "" : " and the grid " + gridFile));
+        times.mark("writing images");
+        times.total();
         return 0;
     }
 

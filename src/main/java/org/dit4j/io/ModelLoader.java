@@ -25,6 +25,11 @@ public final class ModelLoader {
      * @param numClasses  class count, or 0 for the config's own
      */
     public static Denoiser load(Path ckpt, String modelName, Path modelConfig, int imageSize, int numClasses, TorchCheckpoint.Pick pick) {
+        return build(read(ckpt, modelName, modelConfig, imageSize, numClasses, pick), ckpt);
+    }
+
+    /** The first half of {@link #load}: the weights and their architecture, read and checked, no model built yet. */
+    public static Weights.Imported read(Path ckpt, String modelName, Path modelConfig, int imageSize, int numClasses, TorchCheckpoint.Pick pick) {
         if (ckpt == null || !Files.exists(ckpt)) throw new IllegalArgumentException("checkpoint " + ckpt + ": no such file or directory");
         ModelConfig named = architecture(modelName, modelConfig, imageSize, numClasses);
         Weights.Imported w = Weights.load(ckpt, null, named, pick);
@@ -32,7 +37,12 @@ public final class ModelLoader {
         if (named == null && (imageSize > 0 && cfg.inputSize() != inputSize(cfg, imageSize) || numClasses > 0 && cfg.numClasses() != numClasses))
             throw new IllegalArgumentException(ckpt + " holds a model for " + cfg.inputSize() + "x" + cfg.inputSize() + " inputs and "
                     + cfg.numClasses() + " classes; an image size or class count cannot change that");
-        return ModelFamilies.of(cfg).create(cfg, w.weights(), ckpt.toString());
+        return w;
+    }
+
+    /** The second half of {@link #load}: the model (its graphs) on weights {@link #read} from {@code ckpt}. */
+    public static Denoiser build(Weights.Imported w, Path ckpt) {
+        return ModelFamilies.of(w.config()).create(w.config(), w.weights(), ckpt.toString());
     }
 
     /**

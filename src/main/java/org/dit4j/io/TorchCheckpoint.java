@@ -27,6 +27,7 @@ public final class TorchCheckpoint {
 
     /** The largest storage a Java byte array holds; no tensor of a supported model comes near it. */
     private static final long MAX_STORAGE_BYTES = Integer.MAX_VALUE - 8;
+    private static final int READ_CHUNK = 1 << 20;
 
     private TorchCheckpoint() {}
 
@@ -228,12 +229,20 @@ public final class TorchCheckpoint {
                     + " bytes of storage they view: overlapping views are not supported beyond that");
     }
 
-    /** Reads the declared bytes of storage {@code s} from {@code in}, keeping only those of {@code window}. */
+    /**
+     * Reads the declared bytes of storage {@code s} from {@code in}, keeping only those of {@code window}. In reads of
+     * {@value #READ_CHUNK} bytes: for a zip entry each read becomes a {@code RandomAccessFile.read}, which mallocs a native
+     * buffer as long as the read and copies it over, and one read per storage made that most of reading a large checkpoint.
+     */
     private static byte[] readWindow(InputStream in, StorageRef s, long[] window) throws IOException {
         int elem = s.type().elementSize();
         in.skipNBytes(window[0] * elem);
         byte[] raw = new byte[(int) ((window[1] - window[0]) * elem)];
-        if (in.readNBytes(raw, 0, raw.length) < raw.length) throw new java.io.EOFException();
+        for (int off = 0; off < raw.length; ) {
+            int got = in.read(raw, off, Math.min(READ_CHUNK, raw.length - off));
+            if (got < 0) throw new java.io.EOFException();
+            off += got;
+        }
         in.skipNBytes(s.bytes() - window[1] * elem);
         return raw;
     }

@@ -214,6 +214,41 @@ class SampleCommandTest {
         assertEquals("toilet tissue", org.dit4j.data.ImageNetClasses.shortName(999));
     }
 
+    @Test
+    void timingsPrintOneLinePerPhaseAndLeaveTheOutputsAsTheyWere(@TempDir Path dir) throws Exception {
+        DiTConfig cfg = new DiTConfig(8, 2, 3, 32, 1, 2, 2.0, 0.1, 5, true);
+        DiTModel m = DiTModel.create(cfg);
+        DeterministicWeights.fill(m, 3);
+        Path ckpt = dir.resolve("pixel-dit");
+        Checkpoint.save(ckpt, cfg, m.stateDict());
+        Path out = dir.resolve("images"), latents = dir.resolve("x0.npy");
+        String[] args = {"sample", "--ckpt", ckpt.toString(), "--labels", "1,3", "--sampler", "ddim", "--steps", "3", "--cfg-scale", "2",
+                "--out", out.toString(), "--save-latents", latents.toString()};
+        String plain = ForwardCommandTest.stderrOf(() -> assertEquals(0, Dit4j.run(args)));
+        assertFalse(plain.contains("timings:"), plain);
+        java.util.Map<String, byte[]> before = new java.util.TreeMap<>();
+        try (var files = Files.list(out)) {
+            for (Path f : (Iterable<Path>) files::iterator) before.put(f.getFileName().toString(), Files.readAllBytes(f));
+        }
+        byte[] latentsBefore = Files.readAllBytes(latents);
+
+        String timed = ForwardCommandTest.stderrOf(() -> assertEquals(0, Dit4j.run(concat(args, "--timings"))));
+        String[] phases = {"JVM start to dit4j's main", "command line (picocli, flag checks)", "ND4J native backend", "weight reading",
+                "model graph building", "first sampling step (with its executor plan)", "other sampling steps (2)", "writing latents",
+                "decoding to images", "writing images", "total since JVM start"};
+        java.util.List<String> lines = timed.lines().filter(l -> l.startsWith("timings: ")).toList();
+        assertEquals(phases.length, lines.size(), timed);
+        for (int i = 0; i < phases.length; i++)
+            assertTrue(lines.get(i).matches("timings: " + java.util.regex.Pattern.quote(phases[i]) + " +\\d+ ms"), lines.get(i));
+        java.util.Map<String, byte[]> after = new java.util.TreeMap<>();
+        try (var files = Files.list(out)) {
+            for (Path f : (Iterable<Path>) files::iterator) after.put(f.getFileName().toString(), Files.readAllBytes(f));
+        }
+        assertEquals(before.keySet(), after.keySet());
+        for (String name : before.keySet()) assertArrayEquals(before.get(name), after.get(name), name);
+        assertArrayEquals(latentsBefore, Files.readAllBytes(latents));
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, r, a.length, b.length);

@@ -64,6 +64,39 @@ class WeightFormatsTest {
     }
 
     @Test
+    void littleEndianBytesDecodeToEveryTypeFromAnyWindow() {
+        // the window starts 8 bytes in and ends 8 bytes early, as a tensor's view of a larger storage does
+        java.nio.ByteBuffer raw = java.nio.ByteBuffer.allocate(8 + 6 * 8 + 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (org.nd4j.linalg.api.buffer.DataType type : new org.nd4j.linalg.api.buffer.DataType[]{org.nd4j.linalg.api.buffer.DataType.FLOAT,
+                org.nd4j.linalg.api.buffer.DataType.DOUBLE, org.nd4j.linalg.api.buffer.DataType.LONG, org.nd4j.linalg.api.buffer.DataType.INT}) {
+            raw.clear();
+            raw.putLong(0, -1L);
+            for (int i = 0; i < 6; i++) {
+                switch (type) {
+                    case FLOAT -> raw.putFloat(8 + 4 * i, 1.5f * i - 2);
+                    case DOUBLE -> raw.putDouble(8 + 8 * i, 1.5 * i - 2);
+                    case LONG -> raw.putLong(8 + 8 * i, 3L * i - (1L << 40));
+                    default -> raw.putInt(8 + 4 * i, 3 * i - 7);
+                }
+            }
+            int size = type == org.nd4j.linalg.api.buffer.DataType.FLOAT || type == org.nd4j.linalg.api.buffer.DataType.INT ? 4 : 8;
+            INDArray a = TensorShapes.fromLittleEndian(raw.position(8).slice().limit(6 * size + 8), type, new long[]{2, 3});
+            assertEquals(type, a.dataType());
+            assertArrayEquals(new long[]{2, 3}, a.shape());
+            for (int i = 0; i < 6; i++) {
+                double want = switch (type) {
+                    case FLOAT, DOUBLE -> 1.5 * i - 2;
+                    case LONG -> 3L * i - (1L << 40);
+                    default -> 3 * i - 7;
+                };
+                assertEquals(want, a.getDouble(i / 3, i % 3), 0, type + " element " + i);
+            }
+        }
+        assertArrayEquals(new long[]{0, 4}, TensorShapes.fromLittleEndian(java.nio.ByteBuffer.allocate(0), org.nd4j.linalg.api.buffer.DataType.FLOAT,
+                new long[]{0, 4}).shape());
+    }
+
+    @Test
     void halfPrecisionIsWidenedExactly() {
         assertEquals(1.0f, TensorShapes.halfToFloat((short) 0x3c00));
         assertEquals(-2.0f, TensorShapes.halfToFloat((short) 0xc000));
