@@ -50,7 +50,7 @@ public final class BenchCommand implements Callable<Integer> {
     boolean profile;
 
     @Option(names = "--executor", description = "samediff (sd.output), planned (runtime.PlannedExecutor) or compare: both on each"
-            + " forward and DDIM sample in one process, alternating call by call, with the per-pair ratio (default: the -Ddit4j.executor default).")
+            + " forward (DiT, --inception-batches) and DDIM sample in one process, alternating call by call, with the per-pair ratio (default: the -Ddit4j.executor default).")
     String executor;
 
     @Option(names = "--fit-models", split = ",", description = "FiT architectures to time, e.g. FiT-XL/2 (none by default).")
@@ -107,7 +107,7 @@ public final class BenchCommand implements Callable<Integer> {
                     org.dit4j.runtime.Execution.Mode before = org.dit4j.runtime.Execution.mode();
                     org.dit4j.runtime.Execution.use(org.dit4j.runtime.Execution.Mode.SAMEDIFF);
                     profiled(name + " forward, batch " + b, List.of(model.sameDiff()), () -> model.forward(x, t, y));
-                    profiledPlanned(name + " forward, batch " + b, model.sameDiff(), model.placeholders(x, t, y));
+                    profiledPlanned(name + " forward, batch " + b, model.sameDiff(), model.placeholders(x, t, y), DiTModel.OUTPUT);
                     org.dit4j.runtime.Execution.use(before);
                 }
             }
@@ -181,11 +181,23 @@ public final class BenchCommand implements Callable<Integer> {
             var net = org.dit4j.models.inception.FidInceptionV3.fromStateDict(w, "random weights");
             for (int b : inceptionBatches) {
                 INDArray x = NoiseSource.seeded(4).next(b, 3, 299, 299);
-                Runnable work = () -> net.forward(x, org.dit4j.models.inception.FidInceptionV3.Output.POOL3,
-                        org.dit4j.models.inception.FidInceptionV3.Output.SPATIAL, org.dit4j.models.inception.FidInceptionV3.Output.LOGITS_NOBIAS);
-                double[] ms = time(work);
-                System.out.printf(Locale.ROOT, "fid-inception-v3\t299\t%d\tforward (%.2f images/s)\t%.1f\t%.1f\t%d%n", b, b * 1000 / ms[0], ms[0], ms[1], repeats);
-                if (profile) profiled("fid-inception-v3 batch " + b, net.graphs(), work);
+                var evaluated = new org.dit4j.models.inception.FidInceptionV3.Output[]{org.dit4j.models.inception.FidInceptionV3.Output.POOL3,
+                        org.dit4j.models.inception.FidInceptionV3.Output.SPATIAL, org.dit4j.models.inception.FidInceptionV3.Output.LOGITS_NOBIAS};
+                java.util.function.Supplier<INDArray> work = () -> net.forward(x, evaluated).get(evaluated[0]);
+                if (compare) {
+                    compared("fid-inception-v3\t299\t" + b + "\tforward", work);
+                } else {
+                    double[] ms = time(work::get);
+                    System.out.printf(Locale.ROOT, "fid-inception-v3\t299\t%d\tforward (%.2f images/s)\t%.1f\t%.1f\t%d%n", b, b * 1000 / ms[0], ms[0], ms[1], repeats);
+                }
+                if (profile) {
+                    org.dit4j.runtime.Execution.Mode before = org.dit4j.runtime.Execution.mode();
+                    org.dit4j.runtime.Execution.use(org.dit4j.runtime.Execution.Mode.SAMEDIFF);
+                    profiled("fid-inception-v3 batch " + b, net.graphs(), work::get);
+                    org.dit4j.runtime.Execution.use(before);
+                    profiledPlanned("fid-inception-v3 batch " + b, net.graphs().get(0),
+                            Map.of(org.dit4j.models.inception.FidInceptionV3.INPUT, x), java.util.Arrays.stream(evaluated).map(o -> o.node()).toArray(String[]::new));
+                }
             }
         }
         return 0;
@@ -335,10 +347,10 @@ public final class BenchCommand implements Callable<Integer> {
      * The planned executor's profile: time inside each op's native call and the rest of the wall time, plus the fixed cost
      * of one native call (a one-element add through the same path), which no executor can remove.
      */
-    private void profiledPlanned(String what, org.nd4j.autodiff.samediff.SameDiff graph, Map<String, INDArray> placeholders) {
+    private void profiledPlanned(String what, org.nd4j.autodiff.samediff.SameDiff graph, Map<String, INDArray> placeholders, String... outputs) {
         org.dit4j.runtime.PlannedExecutor.Profile p = new org.dit4j.runtime.PlannedExecutor.Profile();
         org.dit4j.runtime.PlannedExecutor ex = new org.dit4j.runtime.PlannedExecutor(graph);
-        Runnable work = () -> ex.output(placeholders, DiTModel.OUTPUT);
+        Runnable work = () -> ex.output(placeholders, outputs);
         work.run();
         ex.profile(p);
         long t0 = System.nanoTime();

@@ -3,6 +3,7 @@ package org.dit4j.models.inception;
 import org.dit4j.io.TorchCheckpoint;
 import org.dit4j.io.WeightsFormatException;
 import org.dit4j.models.StateDicts;
+import org.dit4j.runtime.Execution;
 import org.dit4j.util.Graphs;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -16,7 +17,8 @@ import java.util.*;
 /**
  * pytorch-fid's FID InceptionV3 ({@code fid_inception_v3()}: torchvision's {@code Inception3(num_classes=1008,
  * aux_logits=False)} with the FID blocks, a port of TensorFlow's 2015-12-05 graph) as one SameDiff graph, in eval mode.
- * Input: (N, 3, 299, 299) already preprocessed ({@link InceptionPreprocess}). Outputs: pytorch-fid's blocks 0–2, pool3
+ * Input: (N, 3, 299, 299) already preprocessed ({@link InceptionPreprocess}); the layers run channels-last (see
+ * {@link BasicConv2d}), the block outputs are permuted back to NCHW. Outputs: pytorch-fid's blocks 0–2, pool3
  * (block 3, the FID feature), ADM's sFID feature ({@code mixed_6/conv[..., :7]} = Mixed_6d.branch1x1, NHWC, flattened)
  * and the 1008-way head with and without its bias (ADM's Inception Score uses the graph's bias-free MatMul).
  */
@@ -33,31 +35,41 @@ public final class FidInceptionV3 {
         Output(String node) {
             this.node = node;
         }
+
+        /** The graph variable holding it. */
+        public String node() {
+            return node;
+        }
     }
 
     /** The sFID feature: the first 7 of Mixed_6d.branch1x1's 192 channels over its 17×17 map, (h, w, c) order. */
     public static final int SPATIAL_CHANNELS = 7, SPATIAL_DIM = 17 * 17 * SPATIAL_CHANNELS, POOL3_DIM = 2048, CLASSES = 1008;
 
     private final SameDiff sd = Graphs.create();
+    private final Execution execution = new Execution();
 
     private FidInceptionV3(Map<String, INDArray> weights) {
         InceptionTensors t = InceptionTensors.of(sd, weights);
-        SDVariable x = sd.placeHolder(INPUT, DataType.FLOAT, -1, 3, 299, 299);                   // (N, 3, 299, 299)
+        SDVariable input = sd.placeHolder(INPUT, DataType.FLOAT, -1, 3, 299, 299);               // (N, 3, 299, 299)
+        SDVariable x = sd.permute(input, 0, 2, 3, 1);                                            // (N, 299, 299, 3)
         Layers l = new Layers(t);
-        SDVariable h = l.conv2d_2b.apply(l.conv2d_2a.apply(l.conv2d_1a.apply(x)));               // (N, 64, 147, 147)
-        SDVariable block0 = Pools.max3x3Stride2(h).rename(Output.BLOCK0.node);                   // (N, 64, 73, 73)
-        h = l.conv2d_4a.apply(l.conv2d_3b.apply(block0));                                        // (N, 192, 71, 71)
-        SDVariable block1 = Pools.max3x3Stride2(h).rename(Output.BLOCK1.node);                   // (N, 192, 35, 35)
-        h = l.mixed5d.apply(l.mixed5c.apply(l.mixed5b.apply(block1)));                           // (N, 288, 35, 35)
-        h = l.mixed6a.apply(h);                                                                  // (N, 768, 17, 17)
-        h = l.mixed6c.apply(l.mixed6b.apply(h).out()).out();                                     // (N, 768, 17, 17)
+        SDVariable h = l.conv2d_2b.apply(l.conv2d_2a.apply(l.conv2d_1a.apply(x)));               // (N, 147, 147, 64)
+        SDVariable block0 = Pools.max3x3Stride2(h);                                              // (N, 73, 73, 64)
+        h = l.conv2d_4a.apply(l.conv2d_3b.apply(block0));                                        // (N, 71, 71, 192)
+        SDVariable block1 = Pools.max3x3Stride2(h);                                              // (N, 35, 35, 192)
+        h = l.mixed5d.apply(l.mixed5c.apply(l.mixed5b.apply(block1)));                           // (N, 35, 35, 288)
+        h = l.mixed6a.apply(h);                                                                  // (N, 17, 17, 768)
+        h = l.mixed6c.apply(l.mixed6b.apply(h).out()).out();                                     // (N, 17, 17, 768)
         InceptionC.Output m6d = l.mixed6d.apply(h);
-        SDVariable block2 = l.mixed6e.apply(m6d.out()).out().rename(Output.BLOCK2.node);         // (N, 768, 17, 17)
-        SDVariable firstSeven = m6d.branch1x1().get(SDIndex.all(), SDIndex.interval(0, SPATIAL_CHANNELS), SDIndex.all(), SDIndex.all());
-        SDVariable nhwc = sd.permute(firstSeven, 0, 2, 3, 1);                                    // (N, 17, 17, 7)
-        sd.reshape(nhwc, -1, SPATIAL_DIM).rename(Output.SPATIAL.node);                           // (N, 2023)
-        h = l.mixed7c.apply(l.mixed7b.apply(l.mixed7a.apply(block2)));                           // (N, 2048, 8, 8)
-        SDVariable pool3 = h.mean(2, 3).rename(Output.POOL3.node);                               // (N, 2048)
+        SDVariable block2 = l.mixed6e.apply(m6d.out()).out();                                    // (N, 17, 17, 768)
+        // pytorch-fid's block outputs are NCHW
+        sd.permute(block0, 0, 3, 1, 2).rename(Output.BLOCK0.node);                               // (N, 64, 73, 73)
+        sd.permute(block1, 0, 3, 1, 2).rename(Output.BLOCK1.node);                               // (N, 192, 35, 35)
+        sd.permute(block2, 0, 3, 1, 2).rename(Output.BLOCK2.node);                               // (N, 768, 17, 17)
+        SDVariable firstSeven = m6d.branch1x1().get(SDIndex.all(), SDIndex.all(), SDIndex.all(), SDIndex.interval(0, SPATIAL_CHANNELS));  // (N, 17, 17, 7)
+        sd.reshape(firstSeven, -1, SPATIAL_DIM).rename(Output.SPATIAL.node);                     // (N, 2023)
+        h = l.mixed7c.apply(l.mixed7b.apply(l.mixed7a.apply(block2)));                           // (N, 8, 8, 2048)
+        SDVariable pool3 = h.mean(1, 2).rename(Output.POOL3.node);                               // (N, 2048)
         SDVariable nobias = sd.mmul(pool3, l.fcWeight, false, true, false).rename(Output.LOGITS_NOBIAS.node);  // (N, 1008)
         nobias.add(l.fcBias).rename(Output.LOGITS.node);                                         // (N, 1008)
     }
@@ -139,7 +151,7 @@ public final class FidInceptionV3 {
         }
     }
 
-    /** The graph, for profiling listeners. */
+    /** The graph, for profiling listeners and the planned executor's profile. */
     public List<SameDiff> graphs() {
         return List.of(sd);
     }
@@ -149,9 +161,9 @@ public final class FidInceptionV3 {
         if (input.rank() != 4 || input.size(1) != 3 || input.size(2) != 299 || input.size(3) != 299)
             throw new IllegalArgumentException("Inception input must be (N, 3, 299, 299), got " + Arrays.toString(input.shape()));
         String[] names = Arrays.stream(outputs).map(o -> o.node).toArray(String[]::new);
-        Map<String, INDArray> got = sd.output(Map.of(INPUT, input.castTo(DataType.FLOAT)), names);
+        Map<String, INDArray> got = execution.output(sd, Map.of(INPUT, input.castTo(DataType.FLOAT)), names);
         Map<Output, INDArray> out = new EnumMap<>(Output.class);
-        for (Output o : outputs) out.put(o, got.get(o.node).dup());   // SameDiff recycles output buffers
+        for (Output o : outputs) out.put(o, got.get(o.node));
         return out;
     }
 }

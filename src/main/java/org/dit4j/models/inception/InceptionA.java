@@ -16,11 +16,11 @@ final class InceptionA {
         branchPool = new BasicConv2d(t, name + ".branch_pool", in, poolFeatures, 1, 1, 0);
     }
 
-    SDVariable apply(SDVariable x) {                                                               // (N, in, H, W)
-        SDVariable b1 = branch1x1.apply(x);                                                        // (N, 64, H, W)
-        SDVariable b5 = branch5x5_2.apply(branch5x5_1.apply(x));                                   // (N, 64, H, W)
-        SDVariable b3 = branch3x3dbl_3.apply(branch3x3dbl_2.apply(branch3x3dbl_1.apply(x)));       // (N, 96, H, W)
-        SDVariable bp = branchPool.apply(Pools.avg3x3SameExcludePad(x));                           // (N, pf, H, W)
-        return x.getSameDiff().concat(1, b1, b5, b3, bp);                                          // (N, 224 + pf, H, W)
+    SDVariable apply(SDVariable x) {                                                               // (N, H, W, in)
+        SDVariable b1 = branch1x1.apply(x);                                                        // (N, H, W, 64)
+        SDVariable b5 = branch5x5_2.apply(branch5x5_1.apply(x));                                   // (N, H, W, 64)
+        SDVariable b3 = branch3x3dbl_3.apply(branch3x3dbl_2.apply(branch3x3dbl_1.apply(x)));       // (N, H, W, 96)
+        SDVariable bp = branchPool.apply(Pools.avg3x3SameExcludePad(x));                           // (N, H, W, pf)
+        return x.getSameDiff().concat(3, b1, b5, b3, bp);                                          // (N, H, W, 224 + pf)
     }
 }

@@ -13,10 +13,10 @@ final class InceptionB {
         branch3x3dbl_3 = new BasicConv2d(t, name + ".branch3x3dbl_3", 96, 96, 3, 2, 0);
     }
 
-    SDVariable apply(SDVariable x) {                                                               // (N, in, 35, 35)
-        SDVariable b3 = branch3x3.apply(x);                                                        // (N, 384, 17, 17)
-        SDVariable bd = branch3x3dbl_3.apply(branch3x3dbl_2.apply(branch3x3dbl_1.apply(x)));       // (N, 96, 17, 17)
-        SDVariable bp = Pools.max3x3Stride2(x);                                                    // (N, in, 17, 17)
-        return x.getSameDiff().concat(1, b3, bd, bp);                                              // (N, 480 + in, 17, 17)
+    SDVariable apply(SDVariable x) {                                                               // (N, 35, 35, in)
+        SDVariable b3 = branch3x3.apply(x);                                                        // (N, 17, 17, 384)
+        SDVariable bd = branch3x3dbl_3.apply(branch3x3dbl_2.apply(branch3x3dbl_1.apply(x)));       // (N, 17, 17, 96)
+        SDVariable bp = Pools.max3x3Stride2(x);                                                    // (N, 17, 17, in)
+        return x.getSameDiff().concat(3, b3, bd, bp);                                              // (N, 17, 17, 480 + in)
     }
 }

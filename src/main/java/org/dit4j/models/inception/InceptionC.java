@@ -23,12 +23,12 @@ final class InceptionC {
     /** The block's output and its {@code branch1x1} output: Mixed_6d's is TensorFlow's {@code mixed_6/conv}, ADM's sFID feature. */
     record Output(SDVariable out, SDVariable branch1x1) {}
 
-    Output apply(SDVariable x) {                                                                   // (N, 768, 17, 17)
-        SDVariable b1 = branch1x1.apply(x);                                                        // (N, 192, 17, 17)
-        SDVariable b7 = branch7x7_3.apply(branch7x7_2.apply(branch7x7_1.apply(x)));                // (N, 192, 17, 17)
+    Output apply(SDVariable x) {                                                                   // (N, 17, 17, 768)
+        SDVariable b1 = branch1x1.apply(x);                                                        // (N, 17, 17, 192)
+        SDVariable b7 = branch7x7_3.apply(branch7x7_2.apply(branch7x7_1.apply(x)));                // (N, 17, 17, 192)
         SDVariable bd = branch7x7dbl_5.apply(branch7x7dbl_4.apply(branch7x7dbl_3.apply(
-                branch7x7dbl_2.apply(branch7x7dbl_1.apply(x)))));                                  // (N, 192, 17, 17)
-        SDVariable bp = branchPool.apply(Pools.avg3x3SameExcludePad(x));                           // (N, 192, 17, 17)
-        return new Output(x.getSameDiff().concat(1, b1, b7, bd, bp), b1);                          // (N, 768, 17, 17)
+                branch7x7dbl_2.apply(branch7x7dbl_1.apply(x)))));                                  // (N, 17, 17, 192)
+        SDVariable bp = branchPool.apply(Pools.avg3x3SameExcludePad(x));                           // (N, 17, 17, 192)
+        return new Output(x.getSameDiff().concat(3, b1, b7, bd, bp), b1);                          // (N, 17, 17, 768)
     }
 }

@@ -15,10 +15,10 @@ final class InceptionD {
         branch7x7x3_4 = new BasicConv2d(t, name + ".branch7x7x3_4", 192, 192, 3, 2, 0);
     }
 
-    SDVariable apply(SDVariable x) {                                                               // (N, 768, 17, 17)
-        SDVariable b3 = branch3x3_2.apply(branch3x3_1.apply(x));                                   // (N, 320, 8, 8)
-        SDVariable b7 = branch7x7x3_4.apply(branch7x7x3_3.apply(branch7x7x3_2.apply(branch7x7x3_1.apply(x))));  // (N, 192, 8, 8)
-        SDVariable bp = Pools.max3x3Stride2(x);                                                    // (N, 768, 8, 8)
-        return x.getSameDiff().concat(1, b3, b7, bp);                                              // (N, 1280, 8, 8)
+    SDVariable apply(SDVariable x) {                                                               // (N, 17, 17, 768)
+        SDVariable b3 = branch3x3_2.apply(branch3x3_1.apply(x));                                   // (N, 8, 8, 320)
+        SDVariable b7 = branch7x7x3_4.apply(branch7x7x3_3.apply(branch7x7x3_2.apply(branch7x7x3_1.apply(x))));  // (N, 8, 8, 192)
+        SDVariable bp = Pools.max3x3Stride2(x);                                                    // (N, 8, 8, 768)
+        return x.getSameDiff().concat(3, b3, b7, bp);                                              // (N, 8, 8, 1280)
     }
 }

@@ -26,15 +26,15 @@ final class InceptionE {
         branchPool = new BasicConv2d(t, name + ".branch_pool", in, 192, 1, 1, 0);
     }
 
-    SDVariable apply(SDVariable x) {                                                               // (N, in, 8, 8)
+    SDVariable apply(SDVariable x) {                                                               // (N, 8, 8, in)
         var sd = x.getSameDiff();
-        SDVariable b1 = branch1x1.apply(x);                                                        // (N, 320, 8, 8)
-        SDVariable b3 = branch3x3_1.apply(x);                                                      // (N, 384, 8, 8)
-        b3 = sd.concat(1, branch3x3_2a.apply(b3), branch3x3_2b.apply(b3));                         // (N, 768, 8, 8)
-        SDVariable bd = branch3x3dbl_2.apply(branch3x3dbl_1.apply(x));                             // (N, 384, 8, 8)
-        bd = sd.concat(1, branch3x3dbl_3a.apply(bd), branch3x3dbl_3b.apply(bd));                   // (N, 768, 8, 8)
-        SDVariable pooled = pool == Pool.MAX ? Pools.max3x3Same(x) : Pools.avg3x3SameExcludePad(x); // (N, in, 8, 8)
-        SDVariable bp = branchPool.apply(pooled);                                                  // (N, 192, 8, 8)
-        return sd.concat(1, b1, b3, bd, bp);                                                       // (N, 2048, 8, 8)
+        SDVariable b1 = branch1x1.apply(x);                                                        // (N, 8, 8, 320)
+        SDVariable b3 = branch3x3_1.apply(x);                                                      // (N, 8, 8, 384)
+        b3 = sd.concat(3, branch3x3_2a.apply(b3), branch3x3_2b.apply(b3));                         // (N, 8, 8, 768)
+        SDVariable bd = branch3x3dbl_2.apply(branch3x3dbl_1.apply(x));                             // (N, 8, 8, 384)
+        bd = sd.concat(3, branch3x3dbl_3a.apply(bd), branch3x3dbl_3b.apply(bd));                   // (N, 8, 8, 768)
+        SDVariable pooled = pool == Pool.MAX ? Pools.max3x3Same(x) : Pools.avg3x3SameExcludePad(x); // (N, 8, 8, in)
+        SDVariable bp = branchPool.apply(pooled);                                                  // (N, 8, 8, 192)
+        return sd.concat(3, b1, b3, bd, bp);                                                       // (N, 8, 8, 2048)
     }
 }

@@ -5,7 +5,7 @@ import org.nd4j.linalg.api.ops.impl.layers.convolution.Pooling2D;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Pooling2DConfig;
 
-/** The three pools of the FID Inception graph, NCHW. */
+/** The three pools of the FID Inception graph, NHWC. */
 final class Pools {
     private Pools() {}
 
@@ -27,6 +27,6 @@ final class Pools {
 
     private static Pooling2DConfig.Pooling2DConfigBuilder config(int stride, int pad) {
         return Pooling2DConfig.builder().kH(3).kW(3).sH(stride).sW(stride).pH(pad).pW(pad).dH(1).dW(1)
-                .paddingMode(PaddingMode.VALID).isNHWC(false);
+                .paddingMode(PaddingMode.VALID).isNHWC(true);
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.dit4j.io.Npy;
 import org.dit4j.models.inception.FidInceptionV3.Output;
+import org.dit4j.runtime.Execution;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -122,6 +123,26 @@ class FidInceptionV3ParityTest {
         Map<Output, INDArray> y = model.forward(x, Output.POOL3, Output.SPATIAL);
         assertClose(npy(img, "pool3_tf1pre.npy"), y.get(Output.POOL3).slice(0), 1e-4, 0, "img" + img + " pool3 (TF1 input)");
         assertClose(npy(img, "spatial_tf1pre.npy"), y.get(Output.SPATIAL).reshape(17, 17, 7), 2e-4, 1e-4, "img" + img + " spatial (TF1 input)");
+    }
+
+    /** The layers run channels-last with 1×1 convolutions as matrix products over the batch: each image keeps its own rows. */
+    @ParameterizedTest
+    @ValueSource(strings = {"PLANNED", "SAMEDIFF"})
+    void aBatchMatchesTheOfficialRunImageByImageUnderEitherExecutor(String mode) {
+        Execution.Mode before = Execution.mode();
+        Execution.use(Execution.Mode.valueOf(mode));
+        try {
+            INDArray x = Nd4j.concat(0, input(2, InceptionPreprocess.PYTORCH_FID), input(0, InceptionPreprocess.PYTORCH_FID));
+            Map<Output, INDArray> y = model.forward(x, Output.BLOCK1, Output.POOL3, Output.SPATIAL);
+            int[] img = {2, 0};
+            for (int i = 0; i < 2; i++) {
+                assertClose(npy(img[i], "block1_crops.npy"), crops(y.get(Output.BLOCK1).slice(i), 5), 2e-4, 1e-4, mode + " row " + i + " block1");
+                assertClose(npy(img[i], "pool3.npy"), y.get(Output.POOL3).slice(i), 1e-4, 0, mode + " row " + i + " pool3");
+                assertClose(npy(img[i], "spatial.npy"), y.get(Output.SPATIAL).slice(i).reshape(17, 17, 7), 2e-4, 1e-4, mode + " row " + i + " spatial");
+            }
+        } finally {
+            Execution.use(before);
+        }
     }
 
     @Test
