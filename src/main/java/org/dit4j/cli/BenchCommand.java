@@ -86,6 +86,8 @@ public final class BenchCommand implements Callable<Integer> {
         if (vaeSizes != null && vaeSizes.stream().anyMatch(s -> s < 8 || s % 8 != 0))
             throw new IllegalArgumentException("--vae-sizes must be positive multiples of 8 pixels, got " + vaeSizes);
         boolean compare = "compare".equalsIgnoreCase(executor);
+        if (executor != null && !compare && !executor.trim().equalsIgnoreCase("samediff") && !executor.trim().equalsIgnoreCase("planned"))
+            throw new IllegalArgumentException("--executor is '" + executor + "', expected samediff, planned or compare");
         if (executor != null && !compare) org.dit4j.runtime.Execution.use(org.dit4j.runtime.Execution.parse(executor, "--executor"));
         System.out.println("model\tinput\tbatch\twork\tmedian_ms\tmin_ms\trepeats");
         for (String name : models) {
