@@ -46,9 +46,7 @@ final class StepCache implements Denoiser {
 
     @Override
     public INDArray forward(INDArray x, double[] t, Conditioning c) {
-        boolean full = cached == null || refreshes(evaluation, evaluations, interval);
-        evaluation++;
-        if (!full) return cacheable.forwardCached(x, t, c, cached);
+        if (!refreshes(evaluation++, evaluations, interval)) return cacheable.forwardCached(x, t, c, cached);   // evaluation 0 always refreshes
         BlockCaching.Step step = cacheable.forwardStoring(x, t, c);
         cached = step.blocks();
         return step.output();
