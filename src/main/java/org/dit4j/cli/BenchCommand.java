@@ -38,6 +38,14 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dpm-steps", defaultValue = "0", description = "Steps of a guided DPM-Solver++(2M) sample (batch 1, i.e. 2 rows, all channels guided); 0 skips it.")
     int dpmSteps;
 
+    @Option(names = "--ddpm-steps", defaultValue = "0", description = "Steps of a guided DDPM sample (batch 1, i.e. 2 rows), with --cache-intervals only; 0 skips it.")
+    int ddpmSteps;
+
+    @Option(names = "--cache-intervals", split = ",", description = "FORA's --cache-interval values to compare on the guided DDIM (--ddim-steps) and DDPM"
+            + " (--ddpm-steps) samples, e.g. 1,2,3,5: rounds alternating the intervals in one process; per interval the median ms, the median"
+            + " per-round ratio to interval 1 and the RMS / max distance of its sample to interval 1's from the same noise.")
+    List<Integer> cacheIntervals;
+
     @Option(names = "--train-batch", defaultValue = "0", description = "Also time a training step (loss, backward, AdamW) at this batch size; 0 skips it.")
     int trainBatch;
 
@@ -81,8 +89,11 @@ public final class BenchCommand implements Callable<Integer> {
         if (vaeOnly) models = List.of();
         if (repeats <= 0 || warmup < 0) throw new IllegalArgumentException("--repeats must be positive and --warmup >= 0");
         if (batches.stream().anyMatch(b -> b < 1)) throw new IllegalArgumentException("--batches must be positive batch sizes, got " + batches);
-        if (inputSize < 1 || trainBatch < 0 || ddimSteps < 0 || dpmSteps < 0 || vaeTile < 0)
-            throw new IllegalArgumentException("--input-size must be positive and --train-batch, --ddim-steps, --dpm-steps, --vae-tile >= 0");
+        if (inputSize < 1 || trainBatch < 0 || ddimSteps < 0 || dpmSteps < 0 || ddpmSteps < 0 || vaeTile < 0)
+            throw new IllegalArgumentException("--input-size must be positive and --train-batch, --ddim-steps, --dpm-steps, --ddpm-steps, --vae-tile >= 0");
+        if (cacheIntervals != null && cacheIntervals.stream().anyMatch(n -> n < 1))
+            throw new IllegalArgumentException("--cache-intervals must be at least 1 each, got " + cacheIntervals);
+        if (ddpmSteps > 0 && cacheIntervals == null) throw new IllegalArgumentException("--ddpm-steps goes with --cache-intervals");
         if (vaeSizes != null && vaeSizes.stream().anyMatch(s -> s < 8 || s % 8 != 0))
             throw new IllegalArgumentException("--vae-sizes must be positive multiples of 8 pixels, got " + vaeSizes);
         boolean compare = "compare".equalsIgnoreCase(executor);
@@ -144,7 +155,10 @@ public final class BenchCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("--train-engine must be samediff or graph, got '" + trainEngine + "'");
                 }
             }
-            if (ddimSteps > 0) {
+            if (cacheIntervals != null) {
+                if (ddimSteps > 0) cached(name, model, SampleRequest.SamplerKind.DDIM, ddimSteps);
+                if (ddpmSteps > 0) cached(name, model, SampleRequest.SamplerKind.DDPM, ddpmSteps);
+            } else if (ddimSteps > 0) {
                 SampleRequest req = SampleRequest.of(207).withSampler(SampleRequest.SamplerKind.DDIM, String.valueOf(ddimSteps));
                 if ("compare".equalsIgnoreCase(executor)) {
                     compared(name + "\t" + inputSize + "\t1\tddim" + ddimSteps + "_cfg", () -> new DiffusionPipeline(model, null).latents(req, null));
@@ -203,6 +217,43 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * One guided sample (label 207, seed 0) at each --cache-intervals value, interval 1 the reference: a warm-up run of each
+     * gives the samples, then --repeats rounds run every interval once, the order rotating, so all see the same load.
+     */
+    private void cached(String name, DiTModel model, SampleRequest.SamplerKind kind, int steps) {
+        List<Integer> intervals = new ArrayList<>(new TreeSet<>(cacheIntervals));
+        if (intervals.get(0) != 1) intervals.add(0, 1);
+        DiffusionPipeline pipeline = new DiffusionPipeline(model, null);
+        SampleRequest base = SampleRequest.of(207).withSampler(kind, String.valueOf(steps));
+        int k = intervals.size();
+        INDArray[] samples = new INDArray[k];
+        for (int w = 0; w < Math.max(1, warmup); w++)
+            for (int i = 0; i < k; i++) samples[i] = pipeline.latents(base.withCacheInterval(intervals.get(i)), null);
+        double[][] ms = new double[k][repeats], ratio = new double[k][repeats];
+        for (int r = 0; r < repeats; r++) {
+            for (int j = 0; j < k; j++) {
+                int i = (j + r) % k;
+                long t0 = System.nanoTime();
+                pipeline.latents(base.withCacheInterval(intervals.get(i)), null);
+                ms[i][r] = (System.nanoTime() - t0) / 1e6;
+            }
+            for (int i = 0; i < k; i++) ratio[i][r] = ms[i][r] / ms[0][r];
+        }
+        String work = kind.spelling() + steps + "_cfg";
+        for (int i = 0; i < k; i++) {
+            INDArray d = samples[i].sub(samples[0]);
+            double rms = Math.sqrt(d.mul(d).meanNumber().doubleValue()), max = d.amaxNumber().doubleValue();
+            double refRms = Math.sqrt(samples[0].mul(samples[0]).meanNumber().doubleValue());
+            Arrays.sort(ms[i]);
+            Arrays.sort(ratio[i]);
+            System.out.printf(Locale.ROOT, "%s	%d	1	%s_cache%d	%.1f	%.1f	%d%n", name, inputSize, work, intervals.get(i), ms[i][repeats / 2], ms[i][0], repeats);
+            System.out.printf(Locale.ROOT, "# %s %s cache interval %d: time / interval 1's, median of %d rounds %.3f [%.3f-%.3f]; sample vs interval 1's:"
+                            + " RMS %.3e (its RMS %.3f), max |diff| %.3e%n", name, work, intervals.get(i), repeats, ratio[i][repeats / 2], ratio[i][0],
+                    ratio[i][repeats - 1], rms, refRms, max);
+        }
     }
 
     /** FiT forwards at each --fit-sizes (batch sizes --batches) and one guided step: forward_with_cfg on cat([z, z]). */

@@ -64,6 +64,11 @@ public final class SampleBatchCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "8", description = "Samples per batch (default: ${DEFAULT-VALUE}); also the unit of resumption.")
     int batchSize;
 
+    @Option(names = "--cache-interval", defaultValue = "1", paramLabel = "N", description = "FORA's static caching (DiT only): every N-th model evaluation runs in full and the blocks' attention and MLP outputs are reused"
+            + " in between, gated by the current step's adaLN; evaluations are counted as FORA counts steps (for DPM-Solver: network evaluations)."
+            + " Faster, approximate; 1 = off (default: ${DEFAULT-VALUE}).")
+    int cacheInterval;
+
     @Option(names = "--vae", defaultValue = "mse", description = "Autoencoder for latent models: mse, ema or a weights path (default: ${DEFAULT-VALUE}).")
     String vae;
 
@@ -80,6 +85,7 @@ public final class SampleBatchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (numSamples < 1) throw new IllegalArgumentException("--num-samples must be at least 1, got " + numSamples);
         if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
+        if (cacheInterval < 1) throw new IllegalArgumentException("--cache-interval must be at least 1 (1 = no caching), got " + cacheInterval);
         if (!Double.isFinite(cfgScale)) throw new IllegalArgumentException("--cfg-scale must be a finite number, got " + cfgScale);
         int stepCount = steps != null ? steps : sampler.defaultSteps();
         if (stepCount <= 0) throw new IllegalArgumentException("--steps must be positive, got " + stepCount);
@@ -105,6 +111,7 @@ public final class SampleBatchCommand implements Callable<Integer> {
                 numClasses == null ? 0 : numClasses, arch.weights);
         if (model.config().contextShape() != null)
             throw new IllegalArgumentException("sample-batch draws class labels; a text-to-image model samples from prompts (dit4j sample --prompts)");
+        SampleCommand.checkCacheInterval(cacheInterval, model);
         int classes = numClasses != null ? numClasses : model.config().numClasses();
         AutoencoderKL autoencoder = model.config().inChannels() == 3 ? null : Vaes.load(vae, zoo);
         DiffusionPipeline pipeline = new DiffusionPipeline(model, autoencoder);
@@ -127,10 +134,11 @@ public final class SampleBatchCommand implements Callable<Integer> {
         double guidance = scale;
         SampleRequest.Solver plan = solver;
         GuidanceChannels channels = cfgChannels;
+        int interval = cacheInterval;
         int sampled;
         try (ShardExecutor executor = shards.executor(pipeline, resolved, arch.weights, vae)) {
             if (executor.workers() > 1) System.err.println("sample-batch: batches on " + executor.describe());
-            sampled = SampleBatch.run(executor, labels -> SampleRequest.of(labels).withSampler(sampling, spacing).withGuidance(guidance, channels).withSolver(plan),
+            sampled = SampleBatch.run(executor, labels -> SampleRequest.of(labels).withSampler(sampling, spacing).withGuidance(guidance, channels).withSolver(plan).withCacheInterval(interval),
                     out, file, numSamples, classes, seed, batchSize, (done, total, now) -> {
                         double s = (System.nanoTime() - start) / 1e9;
                         long eta = now == 0 ? 0 : Math.round(s / now * (total - done));

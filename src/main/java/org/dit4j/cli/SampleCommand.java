@@ -157,6 +157,11 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--clip-denoised", description = "Clip x0 predictions to [-1, 1] (off in sample.py).")
     boolean clipDenoised;
 
+    @Option(names = "--cache-interval", defaultValue = "1", paramLabel = "N", description = "FORA's static caching (DiT only): every N-th model evaluation runs in full and the blocks' attention and MLP outputs are reused"
+            + " in between, gated by the current step's adaLN; evaluations are counted as FORA counts steps (for DPM-Solver: network evaluations)."
+            + " Faster, approximate; 1 = off (default: ${DEFAULT-VALUE}).")
+    int cacheInterval;
+
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the initial and per-step noise (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -208,6 +213,7 @@ public final class SampleCommand implements Callable<Integer> {
         if (sampler.isDpmSolver() && clipDenoised) throw new IllegalArgumentException("--clip-denoised is not available with DPM-Solver");
         SampleRequest.Solver solver = solver();
         if (batchSize < 0) throw new IllegalArgumentException("--batch-size must be >= 0");
+        if (cacheInterval < 1) throw new IllegalArgumentException("--cache-interval must be at least 1 (1 = no caching), got " + cacheInterval);
         shards.check();
         if (gridNrow <= 0) throw new IllegalArgumentException("--grid-nrow must be positive");
         if (vaeTile < 0) throw new IllegalArgumentException("--vae-tile must be >= 0");
@@ -264,6 +270,7 @@ public final class SampleCommand implements Callable<Integer> {
             if (!applied.equals(cfg)) model = org.dit4j.models.ModelFamilies.of(applied).create(applied, model.stateDict(), resolved.toString());
             cfg = applied;
         }
+        checkCacheInterval(cacheInterval, model);
         if (cfg.officialSampling() != null) solver = applyOfficialSampling(cfg.officialSampling());
         boolean pixelSpace = cfg.inChannels() == 3;
         int[] latentSize = latentSize(cfg);
@@ -275,7 +282,7 @@ public final class SampleCommand implements Callable<Integer> {
         String spacing = respacing != null ? respacing : String.valueOf(steps);
         SampleRequest request = what(cfg, labels, zoo).withSampler(sampler, spacing)
                 .withEta(eta).withGuidance(cfgScale, cfgChannels).withClipDenoised(clipDenoised)
-                .withSeed(seed).withBatchSize(batchSize).withNoise(z).withSolver(solver);
+                .withSeed(seed).withBatchSize(batchSize).withNoise(z).withSolver(solver).withCacheInterval(cacheInterval);
         if (latentSize != null) request = request.withSize(latentSize[0], latentSize[1]);
         if (isTextRequest()) times.mark("text conditioning (CLIP text encoder)");
         INDArray latents;
@@ -501,6 +508,12 @@ public final class SampleCommand implements Callable<Integer> {
                 new Converters.SkipTypeConverter().convert(d.skipType()));
     }
 
+    /** {@code --cache-interval} > 1 needs a family with FORA's cached step (DiT). */
+    static void checkCacheInterval(int interval, Denoiser model) {
+        if (interval > 1 && !(model instanceof org.dit4j.models.BlockCaching))
+            throw new IllegalArgumentException("--cache-interval " + interval + " is implemented for DiT only; this is a " + model.config().family() + " model");
+    }
+
     private boolean given(String flag) {
         return spec.commandLine().getParseResult().hasMatchedOption(flag);
     }
@@ -529,6 +542,7 @@ public final class SampleCommand implements Callable<Integer> {
         p.put("cfg_scale", String.valueOf(cfgScale));
         if (cfg.guidanceRule() == ModelConfig.GuidanceRule.BATCHED) p.put("cfg_channels", cfgChannels == GuidanceChannels.ALL ? "all" : "3");
         p.put("clip_denoised", String.valueOf(clipDenoised));
+        if (cacheInterval > 1) p.put("cache_interval", String.valueOf(cacheInterval));
         if (noise != null) p.put("noise", noise.toString());
         if (cfg.inChannels() != 3 && !noDecode) {
             p.put("vae", vae);

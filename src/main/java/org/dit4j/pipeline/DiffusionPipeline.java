@@ -120,7 +120,10 @@ public final class DiffusionPipeline {
         for (int start = fromBatch * batch; start < Math.min(n, toBatch * batch); start += batch) {
             int b = Math.min(batch, n - start);
             INDArray z = r.noise() != null ? Slices.range(r.noise(), 0, start, start + b) : rng.next(b, shape[1], shape[2], shape[3]);
-            INDArray result = sampler.sample(guidance.denoiser(model, conditional(r, start, b), unconditional(r, cfg, b)),
+            // FORA's cache lives for one batch's run: a fresh one per batch, so shards and replicas never share one
+            // (a family without a cached step is refused here, before the first evaluation)
+            Denoiser net = r.cacheInterval() > 1 ? new StepCache(model, r.cacheInterval(), sampler.steps()) : model;
+            INDArray result = sampler.sample(guidance.denoiser(net, conditional(r, start, b), unconditional(r, cfg, b)),
                     guidance.samplerBatch(z), rng, (k, t, s, p) -> {
                         if (progress != null) progress.update(++done[0], total);
                     });

@@ -12,12 +12,15 @@ import java.util.Arrays;
  * {@code height} × {@code width} is the sample's size in model inputs (latent pixels), 0 for the model's own square size.
  * A text-to-image model samples one image per row of {@code context} (N, tokens, width) instead of per label, guided
  * towards it away from {@code nullContext} (tokens, width), the empty prompt's context; an unconditional model's
- * labels are all {@link #NO_CLASS} and only count the samples. Serializable (arrays as ND4J serializes them), so a
+ * labels are all {@link #NO_CLASS} and only count the samples. {@code cacheInterval} > 1 reuses the blocks' attention and
+ * MLP outputs between refreshes every {@code cacheInterval} model evaluations (FORA; DiT only), 1 computes every step.
+ * Serializable (arrays as ND4J serializes them), so a
  * shard of the request travels to Spark executors.
  */
 public record SampleRequest(long[] labels, SamplerKind sampler, String respacing, double eta, double cfgScale,
                             GuidanceChannels cfgChannels, boolean clipDenoised, long seed, int batchSize, INDArray noise,
-                            Solver solver, int height, int width, INDArray context, INDArray nullContext) implements java.io.Serializable {
+                            Solver solver, int height, int width, INDArray context, INDArray nullContext,
+                            int cacheInterval) implements java.io.Serializable {
 
     public enum SamplerKind {
         DDPM("ddpm"), DDIM("ddim"), DPM_SOLVER("dpm-solver"), DPM_SOLVER_PP("dpm-solver++"),
@@ -71,11 +74,12 @@ public record SampleRequest(long[] labels, SamplerKind sampler, String respacing
         if (batchSize < 0) throw new IllegalArgumentException("the batch size must be positive, got " + batchSize);
         if (height < 0 || width < 0 || (height == 0) != (width == 0))
             throw new IllegalArgumentException("give both a sample height and width (or neither), got " + height + " x " + width);
+        if (cacheInterval < 1) throw new IllegalArgumentException("the cache interval must be at least 1 (1 = no caching), got " + cacheInterval);
     }
 
     /** {@code sample.py}'s defaults: DDPM over 250 respaced steps, guidance 4.0 on the official channels, no clipping. */
     public static SampleRequest of(long... labels) {
-        return new SampleRequest(labels, SamplerKind.DDPM, "250", 0.0, 4.0, GuidanceChannels.OFFICIAL, false, 0, 0, null, Solver.DEFAULT, 0, 0, null, null);
+        return new SampleRequest(labels, SamplerKind.DDPM, "250", 0.0, 4.0, GuidanceChannels.OFFICIAL, false, 0, 0, null, Solver.DEFAULT, 0, 0, null, null, 1);
     }
 
     /** {@code n} samples of an unconditional model, otherwise as {@link #of}. */
@@ -110,43 +114,48 @@ public record SampleRequest(long[] labels, SamplerKind sampler, String respacing
     }
 
     public SampleRequest withSampler(SamplerKind kind, String respacingSpec) {
-        return new SampleRequest(labels, kind, respacingSpec, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, height, width, context, nullContext);
+        return new SampleRequest(labels, kind, respacingSpec, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, height, width, context, nullContext, cacheInterval);
     }
 
     public SampleRequest withGuidance(double scale, GuidanceChannels channels) {
-        return new SampleRequest(labels, sampler, respacing, eta, scale, channels, clipDenoised, seed, batchSize, noise, solver, height, width, context, nullContext);
+        return new SampleRequest(labels, sampler, respacing, eta, scale, channels, clipDenoised, seed, batchSize, noise, solver, height, width, context, nullContext, cacheInterval);
     }
 
     public SampleRequest withNoise(INDArray z) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, z, solver, height, width, context, nullContext);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, z, solver, height, width, context, nullContext, cacheInterval);
     }
 
     public SampleRequest withSeed(long s) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, s, batchSize, noise, solver, height, width, context, nullContext);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, s, batchSize, noise, solver, height, width, context, nullContext, cacheInterval);
     }
 
     public SampleRequest withEta(double e) {
-        return new SampleRequest(labels, sampler, respacing, e, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, height, width, context, nullContext);
+        return new SampleRequest(labels, sampler, respacing, e, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, height, width, context, nullContext, cacheInterval);
     }
 
     public SampleRequest withClipDenoised(boolean c) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, c, seed, batchSize, noise, solver, height, width, context, nullContext);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, c, seed, batchSize, noise, solver, height, width, context, nullContext, cacheInterval);
     }
 
     public SampleRequest withSolver(Solver s) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, s, height, width, context, nullContext);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, s, height, width, context, nullContext, cacheInterval);
     }
 
     public SampleRequest withBatchSize(int b) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, b, noise, solver, height, width, context, nullContext);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, b, noise, solver, height, width, context, nullContext, cacheInterval);
     }
 
     public SampleRequest withContext(INDArray ctx, INDArray nullCtx) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, height, width, ctx, nullCtx);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, height, width, ctx, nullCtx, cacheInterval);
+    }
+
+    /** FORA's static caching: a full model evaluation every {@code n} evaluations (and the first), reused between; 1 = off. */
+    public SampleRequest withCacheInterval(int n) {
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, height, width, context, nullContext, n);
     }
 
     /** Samples of {@code h} × {@code w} model inputs (latent pixels for a latent model); 0, 0 for the model's own size. */
     public SampleRequest withSize(int h, int w) {
-        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, h, w, context, nullContext);
+        return new SampleRequest(labels, sampler, respacing, eta, cfgScale, cfgChannels, clipDenoised, seed, batchSize, noise, solver, h, w, context, nullContext, cacheInterval);
     }
 }

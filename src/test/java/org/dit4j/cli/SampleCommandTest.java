@@ -90,6 +90,30 @@ class SampleCommandTest {
     }
 
     @Test
+    void cacheIntervalIsCheckedRecordedAndRefusedForFamiliesWithoutACachedStep(@TempDir Path dir) throws Exception {
+        String[] common = {"sample", "--model-config", Fixtures.tiny("config.json").toString(), "--ckpt",
+                Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1,2", "--sampler", "ddim", "--steps", "4", "--no-decode"};
+        for (String bad : new String[]{"0", "-3"}) {
+            String err = ForwardCommandTest.stderrOf(() -> assertEquals(2, Dit4j.run(concat(common, "--cache-interval", bad, "--out", dir.resolve("o").toString()))));
+            assertEquals(1, err.strip().lines().count(), err);
+            assertTrue(err.contains("--cache-interval must be at least 1"), err);
+        }
+        assertFalse(Files.exists(dir.resolve("o")));
+        Path out = dir.resolve("cached");
+        assertEquals(0, Dit4j.run(concat(common, "--cache-interval", "2", "--out", out.toString())));
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve(SampleCommand.METADATA).toFile());
+        assertEquals("2", json.path("cache_interval").asText());
+        assertEquals(0, Dit4j.run(concat(common, "--out", dir.resolve("plain").toString())));
+        json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("plain").resolve(SampleCommand.METADATA).toFile());
+        assertTrue(json.path("cache_interval").isMissingNode(), "recorded only when on");
+
+        // sample-batch checks it too, before loading anything
+        String err = ForwardCommandTest.stderrOf(() -> assertEquals(2, Dit4j.run("sample-batch", "--ckpt", Fixtures.tiny("weights/DiT-tiny.pt").toString(),
+                "--num-samples", "2", "--cache-interval", "0", "--out", dir.resolve("b").toString())));
+        assertTrue(err.strip().lines().count() == 1 && err.contains("--cache-interval must be at least 1"), err);
+    }
+
+    @Test
     void samplerSettingsThatDoNotGoTogetherAreOneLineErrors(@TempDir Path dir) {
         String[] common = {"sample", "--model-config", Fixtures.tiny("config.json").toString(), "--ckpt",
                 Fixtures.tiny("weights/DiT-tiny.pt").toString(), "--labels", "1", "--no-decode", "--out", dir.resolve("o").toString()};

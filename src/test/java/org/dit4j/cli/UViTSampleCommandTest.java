@@ -55,6 +55,11 @@ class UViTSampleCommandTest {
         int bad = Dit4j.run("sample", "--model-config", yaml.toString(), "--ckpt", uvit("cond/weights/uvit-tiny-cond.pth").toString(),
                 "--labels", "3", "--sampler", "ddim", "--no-decode", "--out", dir.resolve("bad").toString());
         assertEquals(2, bad);
+        // FORA's cached step exists for DiT only: one line naming the flag and the family
+        String err = ForwardCommandTest.stderrOf(() -> assertEquals(2, Dit4j.run("sample", "--model-config", yaml.toString(), "--ckpt",
+                uvit("cond/weights/uvit-tiny-cond.pth").toString(), "--labels", "3", "--cache-interval", "2", "--no-decode", "--out", dir.resolve("cached").toString())));
+        assertEquals(1, err.strip().lines().count(), err);
+        assertTrue(err.contains("--cache-interval 2 is implemented for DiT only; this is a uvit model"), err);
     }
 
     /** {@code dit4j forward} of the t2i model with {@code --context}: the official forward (fixtures/uvit/t2i/ctx8). */

@@ -49,7 +49,8 @@ class ShardedSamplingTest {
         return List.of(r.withSampler(SampleRequest.SamplerKind.DDPM, "3"),                                     // guided: noise on 2B rows every step
                 r.withSampler(SampleRequest.SamplerKind.DDIM, "3").withEta(0.5).withGuidance(1.0, GuidanceChannels.OFFICIAL),
                 r.withSampler(SampleRequest.SamplerKind.DPM_SOLVER, "3"),                                     // initial noise only
-                r.withSampler(SampleRequest.SamplerKind.DDPM, "3").withNoise(Nd4j.rand(DataType.FLOAT, 5, 4, 8, 8).subi(0.5)));
+                r.withSampler(SampleRequest.SamplerKind.DDPM, "3").withNoise(Nd4j.rand(DataType.FLOAT, 5, 4, 8, 8).subi(0.5)),
+                r.withSampler(SampleRequest.SamplerKind.DDIM, "5").withCacheInterval(2));                    // FORA: a cache per batch
     }
 
     @Test
@@ -90,13 +91,14 @@ class ShardedSamplingTest {
     @Test
     void replicasOnThreadsGiveTheOneDeviceSamples() throws Exception {
         DiffusionPipeline p = pipeline();
-        SampleRequest r = requests().get(0);
-        float[] one = values(p.latents(r, null));
-        try (LocalReplicas two = new LocalReplicas(p, 2)) {                    // runs of one and two batches
-            assertArrayEquals(one, values(two.latents(r, null)), "--devices 2");
-        }
-        try (LocalReplicas three = new LocalReplicas(p, 3)) {                  // three runs of one batch each
-            assertArrayEquals(one, values(three.latents(r, null)), "--devices 3");
+        for (SampleRequest r : List.of(requests().get(0), requests().get(4))) {
+            float[] one = values(p.latents(r, null));
+            try (LocalReplicas two = new LocalReplicas(p, 2)) {                    // runs of one and two batches
+                assertArrayEquals(one, values(two.latents(r, null)), "--devices 2, cache interval " + r.cacheInterval());
+            }
+            try (LocalReplicas three = new LocalReplicas(p, 3)) {                  // three runs of one batch each
+                assertArrayEquals(one, values(three.latents(r, null)), "--devices 3, cache interval " + r.cacheInterval());
+            }
         }
     }
 

@@ -119,6 +119,19 @@ public final class DiT {
         return head.apply(tokens, e.c());
     }
 
+    /**
+     * FORA's step between refreshes ({@code boost_infer_static}): as {@link #forward(SDVariable, SDVariable, SDVariable)},
+     * but block i adds {@code cachedAttn.get(i)} and {@code cachedMlp.get(i)} (N, T, D), its attn_out and mlp_out of the
+     * last full step, instead of computing attention and MLP.
+     */
+    public SDVariable forwardCached(SDVariable x, SDVariable tFreq, SDVariable y, List<SDVariable> cachedAttn, List<SDVariable> cachedMlp) {
+        Embedded e = stem.apply(x, tFreq, y, false);
+        SDVariable tokens = e.tokens();
+        for (int i = 0; i < blocks.size(); i++)
+            tokens = blocks.get(i).applyCached(tokens, e.c(), cachedAttn.get(i), cachedMlp.get(i)).rename("blocks." + i + ".out");   // (N, T, D)
+        return head.apply(tokens, e.c());
+    }
+
     public List<DiTBlock> blocks() {
         return Collections.unmodifiableList(blocks);
     }

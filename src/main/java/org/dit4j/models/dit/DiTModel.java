@@ -1,5 +1,6 @@
 package org.dit4j.models.dit;
 
+import org.dit4j.models.BlockCaching;
 import org.dit4j.models.Conditioning;
 import org.dit4j.models.StagedModel;
 import org.dit4j.models.StateDicts;
@@ -22,17 +23,21 @@ import java.util.*;
  * (guidance is the pipeline's rule, not the model's). The graph is built once and reused for every batch size and
  * every sampling step.
  */
-public final class DiTModel implements StagedModel {
+public final class DiTModel implements StagedModel, BlockCaching {
     public static final String X = "x", T_FREQ = "t_freq", Y = "y", OUTPUT = "output";
     /** The carried state of the block stages. */
     public static final String TOKENS = "tokens", C = "c";
     private static final String BLOCK_KIND = "dit";
+    /** The cached graphs' placeholders of block i's attention and MLP outputs: {@code blocks.i.cached_attn}, {@code .cached_mlp}. */
+    public static final String CACHED_ATTN = ".cached_attn", CACHED_MLP = ".cached_mlp";
 
     private final DiTConfig cfg;
     private final SameDiff sd;
     private final SameDiffParams params;
     /** Graphs for other grids (h, w), on the same weights with an interpolated position table: experimental. */
     private final Map<List<Integer>, SameDiff> resized = new HashMap<>();
+    /** FORA's cached-step graphs by grid (h, w), built on first use on the same weight arrays. */
+    private final Map<List<Integer>, SameDiff> cached = new HashMap<>();
     private final Execution execution = new Execution();
 
     private DiTModel(DiTConfig cfg, Map<String, INDArray> initial) {
@@ -70,6 +75,7 @@ public final class DiTModel implements StagedModel {
     public synchronized List<SameDiff> graphs() {
         List<SameDiff> all = new ArrayList<>(List.of(sd));
         all.addAll(resized.values());
+        all.addAll(cached.values());
         return all;
     }
 
@@ -136,21 +142,71 @@ public final class DiTModel implements StagedModel {
         return execution.output(graph((int) x.size(2), (int) x.size(3)), placeholders(x, t, y), outputs);   // copies the caller owns
     }
 
+    @Override
+    public Step forwardStoring(INDArray x, double[] t, Conditioning c) {
+        List<String> names = new ArrayList<>(List.of(OUTPUT));
+        for (int i = 0; i < cfg.depth(); i++) names.addAll(List.of("blocks." + i + ".attn_out", "blocks." + i + ".mlp_out"));
+        Map<String, INDArray> out = forward(x, t, c.labels(), names.toArray(new String[0]));
+        List<INDArray> attn = new ArrayList<>(), mlp = new ArrayList<>();
+        for (int i = 0; i < cfg.depth(); i++) {
+            attn.add(out.get("blocks." + i + ".attn_out"));
+            mlp.add(out.get("blocks." + i + ".mlp_out"));
+        }
+        return new Step(out.get(OUTPUT), new BlockOutputs(attn, mlp));
+    }
+
+    @Override
+    public INDArray forwardCached(INDArray x, double[] t, Conditioning c, BlockOutputs blocks) {
+        int height = (int) x.size(2), width = (int) x.size(3);
+        Map<String, INDArray> ph = placeholders(x, t, c.labels());
+        long[] want = {x.size(0), (long) (height / cfg.patchSize()) * (width / cfg.patchSize()), cfg.hiddenSize()};
+        if (blocks.attn().size() != cfg.depth() || blocks.mlp().size() != cfg.depth())
+            throw new IllegalArgumentException("cached block outputs of " + blocks.attn().size() + " blocks, the model has " + cfg.depth());
+        for (int i = 0; i < cfg.depth(); i++) {
+            for (INDArray a : List.of(blocks.attn().get(i), blocks.mlp().get(i)))
+                if (!Arrays.equals(a.shape(), want))
+                    throw new IllegalArgumentException("cached output of block " + i + " has shape " + Arrays.toString(a.shape()) + ", this step needs " + Arrays.toString(want));
+            ph.put("blocks." + i + CACHED_ATTN, blocks.attn().get(i));
+            ph.put("blocks." + i + CACHED_MLP, blocks.mlp().get(i));
+        }
+        return execution.output(cachedGraph(height, width), ph, OUTPUT).get(OUTPUT);
+    }
+
     /** The graph for (H, W) inputs: the model's own, or one over an interpolated sin-cos table (see {@link DiTConfig#checkSampleSize}). */
     private synchronized SameDiff graph(int height, int width) {
         if (height == cfg.inputSize() && width == cfg.inputSize()) return sd;
         int gh = height / cfg.patchSize(), gw = width / cfg.patchSize();
-        return resized.computeIfAbsent(List.of(gh, gw), k -> {
-            Map<String, INDArray> live = new HashMap<>(stateDict());
+        return resized.computeIfAbsent(List.of(gh, gw), k -> build(height, width, false));
+    }
+
+    /** FORA's cached-step graph for (H, W) inputs. */
+    private synchronized SameDiff cachedGraph(int height, int width) {
+        return cached.computeIfAbsent(List.of(height / cfg.patchSize(), width / cfg.patchSize()), k -> build(height, width, true));
+    }
+
+    /** A graph for (H, W) inputs on this model's weight arrays: the full forward, or FORA's cached step. */
+    private SameDiff build(int height, int width, boolean cachedStep) {
+        int gh = height / cfg.patchSize(), gw = width / cfg.patchSize();
+        Map<String, INDArray> live = new HashMap<>(stateDict());
+        if (gh != cfg.gridSize() || gw != cfg.gridSize())
             live.put("pos_embed", PosEmbed.sincos2dInterpolated(cfg.hiddenSize(), cfg.gridSize(), gh, gw));
-            SameDiff g = Graphs.create();
-            SameDiffParams p = new SameDiffParams(g, live);
-            SDVariable xIn = g.placeHolder(X, DataType.FLOAT, -1, cfg.inChannels(), height, width);
-            SDVariable tIn = g.placeHolder(T_FREQ, DataType.FLOAT, -1, TimestepEmbedder.FREQUENCY_EMBEDDING_SIZE);
-            SDVariable yIn = g.placeHolder(Y, DataType.INT64, -1);
-            new DiT(p, cfg, gh, gw).forward(xIn, tIn, yIn).rename(OUTPUT);
+        SameDiff g = Graphs.create();
+        SameDiffParams p = new SameDiffParams(g, live);
+        SDVariable xIn = g.placeHolder(X, DataType.FLOAT, -1, cfg.inChannels(), height, width);
+        SDVariable tIn = g.placeHolder(T_FREQ, DataType.FLOAT, -1, TimestepEmbedder.FREQUENCY_EMBEDDING_SIZE);
+        SDVariable yIn = g.placeHolder(Y, DataType.INT64, -1);
+        DiT dit = new DiT(p, cfg, gh, gw);
+        if (!cachedStep) {
+            dit.forward(xIn, tIn, yIn).rename(OUTPUT);
             return g;
-        });
+        }
+        List<SDVariable> attn = new ArrayList<>(), mlp = new ArrayList<>();
+        for (int i = 0; i < cfg.depth(); i++) {
+            attn.add(g.placeHolder("blocks." + i + CACHED_ATTN, DataType.FLOAT, -1, (long) gh * gw, cfg.hiddenSize()));   // (N, T, D)
+            mlp.add(g.placeHolder("blocks." + i + CACHED_MLP, DataType.FLOAT, -1, (long) gh * gw, cfg.hiddenSize()));     // (N, T, D)
+        }
+        dit.forwardCached(xIn, tIn, yIn, attn, mlp).rename(OUTPUT);
+        return g;
     }
 
     // ---- the staged view (training.TrainingStep) ----
