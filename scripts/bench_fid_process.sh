@@ -16,10 +16,13 @@ export OMP_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE
 for round in $(seq "$rounds"); do
   for tool in pytorch-fid dit4j; do
     if [[ $tool == pytorch-fid ]]; then
-      cmd=(/usr/bin/python3 "$here/bench_fid_pytorch.py" --pfid-repo "$pfid" --weights "$weights" --images "$images" --out "$work/pfid.npz")
+      out="$work/pfid.npz"
+      cmd=(/usr/bin/python3 "$here/bench_fid_pytorch.py" --pfid-repo "$pfid" --weights "$weights" --images "$images" --out "$out")
     else
-      cmd=("$here/dit4j" evaluate --samples "$images" --save-stats "$work/dit4j.npz" --preprocess pytorch-fid --inception "$weights")
+      out="$work/dit4j.npz"
+      cmd=("$here/dit4j" evaluate --samples "$images" --save-stats "$out" --preprocess pytorch-fid --inception "$weights")
     fi
+    rm -f "$out"   # pytorch-fid refuses to overwrite its output
     /usr/bin/time -f "wall_s %e rss_kb %M" -o "$work/time" "${cmd[@]}" > "$work/out" 2>&1 || { cat "$work/out"; exit 1; }
     grep -h '^pytorch-fid' "$work/out" | sed "s/^/round$round inside the process: /" || true
     echo -e "round$round $tool\timages $n\t$(cat "$work/time")\timages_per_s_whole_process $(awk -v n="$n" '{printf "%.2f", n / $2}' "$work/time")"
