@@ -20,11 +20,12 @@ import static org.dit4j.Fixtures.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The planned executor against SameDiff's own session on the fixture DiT and FiT: the same numbers, for every shape. */
-class PlannedExecutorTest {
+public class PlannedExecutorTest {
     /** Both run the same float32 kernels in the same order; only in-place writes differ, which do not change values. */
     private static final double TOL = 1e-6;
 
-    private static <T> T with(Execution.Mode m, Supplier<T> f) {
+    /** {@code f} under executor mode {@code m}, the process's mode restored after. */
+    public static <T> T with(Execution.Mode m, Supplier<T> f) {
         Execution.Mode before = Execution.mode();
         Execution.use(m);
         try {

@@ -12,6 +12,7 @@ import org.dit4j.models.uvit.UViTConfig;
 import org.dit4j.models.uvit.UViTFamily;
 import org.dit4j.models.uvit.UViTModel;
 import org.dit4j.runtime.Execution;
+import org.dit4j.runtime.PlannedExecutorTest;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -29,21 +30,11 @@ class TrainingStepExecutionTest {
     /** The same float32 kernels in the same order; only buffers differ, which does not change values. */
     private static final double TOL = 1e-6;
 
-    private static TrainingStep.Result with(Execution.Mode m, Supplier<TrainingStep.Result> f) {
-        Execution.Mode before = Execution.mode();
-        Execution.use(m);
-        try {
-            return f.get();
-        } finally {
-            Execution.use(before);
-        }
-    }
-
     /** Two steps each (the second reuses the plans), both executors on the same inputs. */
     private static void assertSameResults(Supplier<TrainingStep.Result> step, String what) {
-        TrainingStep.Result session = with(Execution.Mode.SAMEDIFF, step);
+        TrainingStep.Result session = PlannedExecutorTest.with(Execution.Mode.SAMEDIFF, step);
         for (int call = 0; call < 2; call++) {
-            TrainingStep.Result planned = with(Execution.Mode.PLANNED, step);
+            TrainingStep.Result planned = PlannedExecutorTest.with(Execution.Mode.PLANNED, step);
             assertEquals(session.lossMean(), planned.lossMean(), TOL * Math.abs(session.lossMean()), what + " loss");
             assertEquals(session.gradients().keySet(), planned.gradients().keySet(), what);
             for (var e : session.gradients().entrySet()) {
