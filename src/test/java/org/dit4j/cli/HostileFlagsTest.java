@@ -36,7 +36,7 @@ class HostileFlagsTest {
     @Test
     void anUnknownBenchExecutorIsRefused() {
         String err = refused("bench", "--models", "DiT-S/2", "--executor", "fast");
-        assertTrue(err.contains("--executor") && err.contains("samediff or planned"), err);
+        assertTrue(err.contains("--executor") && err.contains("samediff, planned or compare"), err);
     }
 
     @Test
