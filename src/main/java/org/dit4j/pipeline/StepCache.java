@@ -3,12 +3,8 @@ package org.dit4j.pipeline;
 import org.dit4j.models.BlockCaching;
 import org.dit4j.models.Conditioning;
 import org.dit4j.models.Denoiser;
-import org.dit4j.models.ModelConfig;
-import org.nd4j.autodiff.samediff.SameDiff;
+import org.dit4j.models.ForwardingDenoiser;
 import org.nd4j.linalg.api.ndarray.INDArray;
-
-import java.util.List;
-import java.util.Map;
 
 /**
  * FORA's static caching ({@code boost_infer_static}) in front of a model for one batch's sampling run: the model
@@ -18,20 +14,19 @@ import java.util.Map;
  * evaluation of the whole sampler batch — DiT's batched guidance, where the cache holds the guided batch's rows.
  * A fresh instance per batch: the cache belongs to one run of one batch on one replica.
  */
-final class StepCache implements Denoiser {
+final class StepCache extends ForwardingDenoiser {
     private final BlockCaching cacheable;
-    private final Denoiser model;
     private final int interval, evaluations;
     private int evaluation;
     private BlockCaching.BlockOutputs cached;
 
     /** {@code evaluations}: the sampler's number of network evaluations, {@code numstep} in FORA. */
     StepCache(Denoiser model, int interval, int evaluations) {
+        super(model);
         if (!(model instanceof BlockCaching c))
             throw new IllegalArgumentException("caching block outputs across steps is implemented for DiT, not for a " + model.config().family() + " model");
         if (interval < 1) throw new IllegalArgumentException("the cache interval must be at least 1, got " + interval);
         this.cacheable = c;
-        this.model = model;
         this.interval = interval;
         this.evaluations = evaluations;
     }
@@ -50,35 +45,5 @@ final class StepCache implements Denoiser {
         BlockCaching.Step step = cacheable.forwardStoring(x, t, c);
         cached = step.blocks();
         return step.output();
-    }
-
-    @Override
-    public ModelConfig config() {
-        return model.config();
-    }
-
-    @Override
-    public Map<String, long[]> parameterShapes() {
-        return model.parameterShapes();
-    }
-
-    @Override
-    public boolean isTrainable(String name) {
-        return model.isTrainable(name);
-    }
-
-    @Override
-    public Map<String, INDArray> stateDict() {
-        return model.stateDict();
-    }
-
-    @Override
-    public void loadStateDict(Map<String, INDArray> weights, String source) {
-        model.loadStateDict(weights, source);
-    }
-
-    @Override
-    public List<SameDiff> graphs() {
-        return model.graphs();
     }
 }

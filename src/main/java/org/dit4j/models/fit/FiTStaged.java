@@ -1,6 +1,7 @@
 package org.dit4j.models.fit;
 
 import org.dit4j.models.Conditioning;
+import org.dit4j.models.ForwardingDenoiser;
 import org.dit4j.models.StagedModel;
 import org.dit4j.models.nn.Params;
 import org.dit4j.models.nn.TimestepEmbedder;
@@ -17,19 +18,20 @@ import java.util.*;
  * RoPE tables, the attention bias and the token mask (data). Samples are the padded sequences (p·p·C, T), and the loss
  * is FiT's masked one. Weights, forward pass and state dict are the model's own.
  */
-public final class FiTStaged implements StagedModel {
+public final class FiTStaged extends ForwardingDenoiser implements StagedModel {
     /** The carried state; names apart from the input placeholders', which the head graph declares too. */
     public static final String TOKENS = "tokens", C = "c", COS = "cos", SIN = "sin", BIAS = "attn_bias", MASK = "token_mask";
     private static final String BLOCK_KIND = "fit";
 
-    private final FiTModel model;
+    private final FiTModel fit;
     private final FiTConfig cfg;
     private final int tokens;
 
     FiTStaged(FiTModel model, int tokens) {
+        super(model);
         if (tokens < 1 || tokens > FiTConfig.MAX_TOKENS)
             throw new IllegalArgumentException(tokens + " tokens per sample; the model takes 1 to " + FiTConfig.MAX_TOKENS);
-        this.model = model;
+        this.fit = model;
         this.cfg = model.config();
         this.tokens = tokens;
     }
@@ -41,36 +43,6 @@ public final class FiTStaged implements StagedModel {
     @Override
     public FiTConfig config() {
         return cfg;
-    }
-
-    @Override
-    public Map<String, long[]> parameterShapes() {
-        return model.parameterShapes();
-    }
-
-    @Override
-    public boolean isTrainable(String name) {
-        return model.isTrainable(name);
-    }
-
-    @Override
-    public Map<String, INDArray> stateDict() {
-        return model.stateDict();
-    }
-
-    @Override
-    public void loadStateDict(Map<String, INDArray> weights, String source) {
-        model.loadStateDict(weights, source);
-    }
-
-    @Override
-    public List<SameDiff> graphs() {
-        return model.graphs();
-    }
-
-    @Override
-    public INDArray forward(INDArray x, double[] t, Conditioning c) {
-        return model.forward(x, t, c);
     }
 
     @Override
@@ -94,7 +66,7 @@ public final class FiTStaged implements StagedModel {
     public Map<String, INDArray> inputs(INDArray x, double[] t, Conditioning c) {
         if (x.rank() != 3 || x.size(2) != tokens)
             throw new IllegalArgumentException("tokens have shape " + Arrays.toString(x.shape()) + ", this stage graph takes " + tokens + " per sample");
-        return model.placeholders(x, t, c.labels(), c.layout());
+        return fit.placeholders(x, t, c.labels(), c.layout());
     }
 
     @Override
