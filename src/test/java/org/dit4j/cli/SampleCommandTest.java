@@ -20,13 +20,18 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The sample command in-process: pixel-space PNG output, dit4j checkpoints, batching. */
 class SampleCommandTest {
-    @Test
-    void pixelSpaceModelFromADit4jCheckpointWritesPngsAndAGrid(@TempDir Path dir) throws Exception {
+    /** A pixel-space DiT (32×32 RGB, 5 classes) with deterministic weights, saved as a dit4j checkpoint folder. */
+    private static Path pixelCheckpoint(Path folder) throws Exception {
         DiTConfig cfg = new DiTConfig(8, 2, 3, 32, 1, 2, 2.0, 0.1, 5, true);
         DiTModel m = DiTModel.create(cfg);
         DeterministicWeights.fill(m, 3);
-        Path ckpt = dir.resolve("pixel-dit");
-        Checkpoint.save(ckpt, cfg, m.stateDict());
+        Checkpoint.save(folder, cfg, m.stateDict());
+        return folder;
+    }
+
+    @Test
+    void pixelSpaceModelFromADit4jCheckpointWritesPngsAndAGrid(@TempDir Path dir) throws Exception {
+        Path ckpt = pixelCheckpoint(dir.resolve("pixel-dit"));
         Path out = dir.resolve("images"), latents = dir.resolve("x0.npy");
         int code = Dit4j.run("sample", "--ckpt", ckpt.toString(), "--labels", "0,4,2", "--sampler", "ddim", "--steps", "5",
                 "--seed", "3", "--out", out.toString(), "--grid-nrow", "2", "--save-latents", latents.toString());
@@ -240,11 +245,7 @@ class SampleCommandTest {
 
     @Test
     void timingsPrintOneLinePerPhaseAndLeaveTheOutputsAsTheyWere(@TempDir Path dir) throws Exception {
-        DiTConfig cfg = new DiTConfig(8, 2, 3, 32, 1, 2, 2.0, 0.1, 5, true);
-        DiTModel m = DiTModel.create(cfg);
-        DeterministicWeights.fill(m, 3);
-        Path ckpt = dir.resolve("pixel-dit");
-        Checkpoint.save(ckpt, cfg, m.stateDict());
+        Path ckpt = pixelCheckpoint(dir.resolve("pixel-dit"));
         Path out = dir.resolve("images"), latents = dir.resolve("x0.npy");
         String[] args = {"sample", "--ckpt", ckpt.toString(), "--labels", "1,3", "--sampler", "ddim", "--steps", "3", "--cfg-scale", "2",
                 "--out", out.toString(), "--save-latents", latents.toString()};
