@@ -145,7 +145,7 @@ public final class BenchCommand implements Callable<Integer> {
                             new org.nd4j.linalg.learning.config.Adam(1e-4), 0, 0, 0), model.stateDict());
                     var ds = new org.nd4j.linalg.dataset.DataSet(new org.dit4j.training.dl4j.GraphBatches(cfg).features(x0, t, NoiseSource.seeded(4).next(x0.shape()), y),
                             new org.dit4j.diffusion.DiffusionLoss(diffusion).packLabels(x0, t, NoiseSource.seeded(4).next(x0.shape())));
-                    org.dit4j.util.Quiet.run(() -> graph.fit(ds));
+                    graph.fit(ds);
                     double[] gms = time(() -> {
                         graph.fit(ds);
                         System.gc();

@@ -7,8 +7,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.controlflow.compat.StopGradient;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,7 +72,7 @@ public final class DiffusionLoss {
     /** (-1, 1, ..., 1): a per-sample coefficient broadcast over a sample of rank {@code rank}. */
     private static long[] perSample(int rank) {
         long[] s = new long[rank + 1];
-        java.util.Arrays.fill(s, 1);
+        Arrays.fill(s, 1);
         s[0] = -1;
         return s;
     }
@@ -206,7 +208,7 @@ public final class DiffusionLoss {
      * {@link #RATIO} = T / (real tokens) in float32.
      */
     public static Map<String, INDArray> maskPlaceholders(INDArray tokenMask, long channels) {
-        if (tokenMask.rank() != 2) throw new IllegalArgumentException("token mask has shape " + java.util.Arrays.toString(tokenMask.shape()) + ", expected (N, T)");
+        if (tokenMask.rank() != 2) throw new IllegalArgumentException("token mask has shape " + Arrays.toString(tokenMask.shape()) + ", expected (N, T)");
         long n = tokenMask.size(0), tokens = tokenMask.size(1);
         INDArray m = tokenMask.castTo(DataType.FLOAT);
         float[] ratio = new float[(int) n];
@@ -233,6 +235,29 @@ public final class DiffusionLoss {
         for (int i = 0; i < n; i++) zero[i] = t[i] == 0 ? 1f : 0f;
         parts.add(Nd4j.createFromArray(zero).reshape(n, 1));
         return Nd4j.concat(1, parts.toArray(INDArray[]::new));
+    }
+
+    /** The inverse of {@link #packLabels}: the {@link #placeholders} of a batch from its packed label rows (N, {@link #packedLabelWidth}). */
+    public Map<String, INDArray> unpackLabels(INDArray packed, long... sampleShape) {
+        long size = 1;
+        for (long d : sampleShape) size *= d;
+        long n = packed.size(0);
+        if (packed.rank() != 2 || packed.size(1) != packedLabelWidth(sampleShape))
+            throw new IllegalArgumentException("packed labels have shape " + Arrays.toString(packed.shape()) + ", expected (N, "
+                    + packedLabelWidth(sampleShape) + ")");
+        long[] batched = batched(sampleShape), perSample = perSample(sampleShape.length);
+        batched[0] = perSample[0] = n;
+        Map<String, INDArray> ph = new HashMap<>();
+        String[] samples = {X_START, NOISE, X_T};
+        for (int i = 0; i < samples.length; i++) ph.put(samples[i], columns(packed, i * size, (i + 1) * size).reshape('c', batched));
+        for (int i = 0; i < COEFS.length; i++) ph.put(COEFS[i], columns(packed, 3 * size + i, 3 * size + i + 1).reshape('c', perSample));
+        if (diffusion.varType == GaussianDiffusion.VarType.LEARNED_RANGE)
+            ph.put(T_IS_ZERO, columns(packed, 3 * size + COEFS.length, 3 * size + COEFS.length + 1).reshape(n));
+        return ph;
+    }
+
+    private static INDArray columns(INDArray m, long from, long to) {
+        return m.get(NDArrayIndex.all(), NDArrayIndex.interval(from, to)).dup('c');
     }
 
     private static void put(Map<String, INDArray> ph, String name, float[] v, int sampleRank) {

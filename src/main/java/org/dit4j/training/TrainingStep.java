@@ -152,11 +152,19 @@ public final class TrainingStep {
         if (loss == null) throw new IllegalStateException("this step was built for an epsilon objective");
         Map<String, INDArray> lossPh = loss.placeholders(x0, t, noise);
         if (model.paddedSamples()) lossPh.putAll(DiffusionLoss.maskPlaceholders(model.tokenMask(cond), model.sampleShape()[0]));
-        Map<String, INDArray> modelPh = model.inputs(lossPh.get(DiffusionLoss.X_T), diffusion.modelTimesteps(t), cond);
+        return compute(model.inputs(lossPh.get(DiffusionLoss.X_T), diffusion.modelTimesteps(t), cond), lossPh);
+    }
+
+    /**
+     * ADM's loss on inputs prepared elsewhere: the model's placeholders ({@link StagedModel#inputs}) and the loss's
+     * ({@link DiffusionLoss#placeholders}, or {@link DiffusionLoss#unpackLabels} of a DL4J label matrix).
+     */
+    public Result compute(Map<String, INDArray> modelInputs, Map<String, INDArray> lossPlaceholders) {
+        if (loss == null) throw new IllegalStateException("this step was built for an epsilon objective");
         List<String> lossOutputs = learnedSigma
                 ? List.of(DiffusionLoss.MSE, DiffusionLoss.VB, DiffusionLoss.LOSS, DiffusionLoss.LOSS_MEAN)
                 : List.of(DiffusionLoss.MSE, DiffusionLoss.LOSS, DiffusionLoss.LOSS_MEAN);
-        return run(modelPh, lossPh, lossOutputs, x0.size(0));
+        return run(modelInputs, lossPlaceholders, lossOutputs, lossPlaceholders.get(DiffusionLoss.X_START).size(0));
     }
 
     /**

@@ -276,4 +276,12 @@ class SameDiffTrapsTest {
         assertEquals(Nd4j.createFromArray(new float[][]{{3, 2, 1}, {6, 5, 4}}),
                 x.get(NDArrayIndex.all(), NDArrayIndex.indices(2, 1, 0)).dup());
     }
+
+    @Test
+    void reshapeWithAnOrderAndOneLengthTakesTheOrderCharAsTheFirstDimension() {
+        // reshape('c', n) resolves to reshape(long rows, long columns) with 'c' widened to 99, not to reshape(char, long...).
+        INDArray x = Nd4j.zeros(DataType.FLOAT, 99 * 2);
+        assertArrayEquals(new long[]{99, 2}, x.reshape('c', 2L).shape());
+        assertArrayEquals(new long[]{4}, Nd4j.zeros(DataType.FLOAT, 4, 1).reshape('c', new long[]{4}).shape());
+    }
 }

@@ -1,9 +1,12 @@
 package org.dit4j.training.dl4j;
 
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
 import org.deeplearning4j.nn.conf.layers.samediff.SameDiffOutputLayer;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.dit4j.diffusion.DiffusionConfig;
 import org.dit4j.diffusion.DiffusionLoss;
 import org.dit4j.diffusion.GaussianDiffusion;
@@ -16,10 +19,12 @@ import org.dit4j.models.nn.TimestepEmbedder;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -33,6 +38,9 @@ import java.util.Set;
  * {@code SameDiffVertex} reports {@code numParams() == 0} and {@code fit} silently does nothing; a {@code SameDiffLayer}
  * returns twice the true gradient for its parameters and input. A layer has one input, so x_t, the timestep sinusoid
  * and the one-hot label travel packed in one row per example ({@link GraphBatches#features}).
+ * <p>
+ * The graph defined here is the layer's forward ({@code output()}, the whole-graph score); training runs block by block
+ * ({@link StagedDiTOutputLayer}), since differentiating this whole graph at once holds every block's intermediates.
  */
 public final class DiTLayer extends SameDiffOutputLayer {
     static final DiTFamily FAMILY = new DiTFamily();
@@ -119,6 +127,18 @@ public final class DiTLayer extends SameDiffOutputLayer {
         Map<String, INDArray> buffers = new HashMap<>();
         FAMILY.addMissingBuffers(c, buffers);
         return buffers;
+    }
+
+    /** The run-time layer: DL4J's SameDiff output layer with the block-by-block backward pass of {@link StagedDiTOutputLayer}. */
+    @Override
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex, INDArray layerParamsView,
+                             boolean initializeParams, DataType networkDataType) {
+        StagedDiTOutputLayer layer = new StagedDiTOutputLayer(conf, networkDataType);
+        layer.setIndex(layerIndex);
+        layer.setParamsViewArray(layerParamsView);
+        layer.setParamTable(initializer().init(conf, layerParamsView, initializeParams));
+        layer.setConf(conf);
+        return layer;
     }
 
     @Override

@@ -3,12 +3,17 @@ package org.dit4j.training.dl4j;
 import org.dit4j.diffusion.DiffusionLoss;
 import org.dit4j.diffusion.GaussianDiffusion;
 import org.dit4j.models.dit.DiTConfig;
+import org.dit4j.models.dit.DiTModel;
 import org.dit4j.models.nn.TimestepEmbedder;
 import org.dit4j.training.MicroBatches;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.util.Arrays;
+import java.util.Map;
 
 /**
  * A drawn micro-batch as the DataSet the ComputationGraph trains on: features = [x_t | timestep sinusoid | one-hot
@@ -45,5 +50,20 @@ public final class GraphBatches {
         }
         INDArray tFreq = TimestepEmbedder.frequencyEmbedding(modelT, TimestepEmbedder.FREQUENCY_EMBEDDING_SIZE);   // (N, 256)
         return Nd4j.concat(1, xT.castTo(DataType.FLOAT).reshape('c', n, -1), tFreq, oneHot);
+    }
+
+    /** The inverse of {@link #features}: {@link DiTModel}'s placeholders x (N, C, H, W), t_freq (N, 256) and y (N) from packed rows. */
+    public static Map<String, INDArray> modelInputs(DiTConfig c, INDArray features) {
+        long n = features.size(0), size = (long) c.inChannels() * c.inputSize() * c.inputSize(), freq = TimestepEmbedder.FREQUENCY_EMBEDDING_SIZE;
+        if (features.rank() != 2 || features.size(1) != DiTLayer.featureWidth(c))
+            throw new IllegalArgumentException("packed features have shape " + Arrays.toString(features.shape()) + ", expected (N, " + DiTLayer.featureWidth(c) + ")");
+        INDArray x = columns(features, 0, size).reshape('c', n, c.inChannels(), c.inputSize(), c.inputSize());   // (N, C, H, W)
+        INDArray tFreq = columns(features, size, size + freq);                                                  // (N, 256)
+        INDArray y = Nd4j.argMax(columns(features, size + freq, size + freq + c.labelTableRows()), 1).castTo(DataType.INT64);   // (N)
+        return Map.of(DiTModel.X, x, DiTModel.T_FREQ, tFreq, DiTModel.Y, y.reshape(n));
+    }
+
+    private static INDArray columns(INDArray m, long from, long to) {
+        return m.get(NDArrayIndex.all(), NDArrayIndex.interval(from, to)).dup('c');
     }
 }

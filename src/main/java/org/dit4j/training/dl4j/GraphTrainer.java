@@ -12,7 +12,6 @@ import org.dit4j.training.TrainConfig;
 import org.dit4j.training.EngineBase;
 import org.dit4j.training.Trainer;
 import org.dit4j.training.TrainingCheckpoint;
-import org.dit4j.util.Quiet;
 import org.dit4j.util.Slices;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -54,7 +53,6 @@ public final class GraphTrainer extends EngineBase {
     private final Engine engine;
     private final MicroBatches batches;
     private final GraphBatches graphBatches;
-    private boolean started;
 
     /** The graph route takes DiT models only: {@link DiTLayer} is DiT's forward and loss as one DL4J output layer. */
     public GraphTrainer(Denoiser model, TrainingData data, TrainConfig cfg, Engine engine) {
@@ -115,18 +113,14 @@ public final class GraphTrainer extends EngineBase {
         long t0 = System.nanoTime();
         double lr = cfg.learningRate(current, totalSteps());
         long step = current;
-        double[] loss = new double[1];
-        // The first round builds the SameDiff gradient functions, which print a line per op on stdout.
-        if (!started) Quiet.run(() -> loss[0] = engine.fitStep(graph, step, this::shards));
-        else loss[0] = engine.fitStep(graph, step, this::shards);
-        started = true;
-        if (!Double.isFinite(loss[0])) throw new Trainer.DivergedException(current, loss[0]);
+        double loss = engine.fitStep(graph, step, this::shards);
+        if (!Double.isFinite(loss)) throw new Trainer.DivergedException(current, loss);
         if (ema != null) ema.update(DiTGraph.liveStateDict(graph));
         current++;
         // ND4J frees native buffers only when their Java owners are collected (see TrainingStep).
         System.gc();
         double seconds = (System.nanoTime() - t0) / 1e9;
-        return new Log(current, loss[0], lr, Double.NaN, 1 / seconds, cfg.integer("train_batch_size") / seconds);
+        return new Log(current, loss, lr, Double.NaN, 1 / seconds, cfg.integer("train_batch_size") / seconds);
     }
 
     @Override

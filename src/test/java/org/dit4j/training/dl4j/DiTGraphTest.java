@@ -3,6 +3,7 @@ package org.dit4j.training.dl4j;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.dit4j.Fixtures;
+import org.dit4j.diffusion.DiffusionLoss;
 import org.dit4j.diffusion.GaussianDiffusion;
 import org.dit4j.io.Npy;
 import org.dit4j.io.TorchCheckpoint;
@@ -10,7 +11,9 @@ import org.dit4j.models.dit.DiTConfig;
 import org.dit4j.models.dit.DiTModel;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.Sgd;
 
 import java.util.Map;
@@ -57,7 +60,7 @@ class DiTGraphTest {
         GraphBatches batches = new GraphBatches(cfg);
         ComputationGraph g = DiTGraph.create(DiTGraph.configuration(cfg, new Sgd(0.1), 0, 0, 0), weights);
         g.setInput(0, batches.features(x0, t, noise, y));
-        g.setLabel(0, new org.dit4j.diffusion.DiffusionLoss(GaussianDiffusion.create("")).packLabels(x0, t, noise));
+        g.setLabel(0, new DiffusionLoss(GaussianDiffusion.create("")).packLabels(x0, t, noise));
         g.computeGradientAndScore();
         assertEquals(npy("training_losses/loss_mean.npy").getDouble(0), g.score(), 1e-5 * g.score(), "DL4J's score is the mean loss");
         Map<String, INDArray> grads = g.gradient().gradientForVariable();
@@ -70,6 +73,35 @@ class DiTGraphTest {
             compared++;
         }
         assertEquals(31, compared);
+    }
+
+    @Test
+    void packedRowsUnpackToTheModelsAndTheLossesPlaceholders() {
+        INDArray x0 = npy("training_losses/x0.npy"), noise = npy("training_losses/noise.npy");
+        long[] t = longs("training_losses/t.npy"), y = longs("training_losses/y.npy");
+        GaussianDiffusion d = DiTLayer.trainingDiffusion(cfg.learnSigma());
+        DiffusionLoss loss = new DiffusionLoss(d);
+        Map<String, INDArray> expected = loss.placeholders(x0, t, noise);
+        Map<String, INDArray> back = loss.unpackLabels(loss.packLabels(x0, t, noise), cfg.inChannels(), cfg.inputSize(), cfg.inputSize());
+        assertEquals(expected.keySet(), back.keySet());
+        expected.forEach((k, v) -> assertEquals(v.castTo(DataType.FLOAT), back.get(k), k));
+        Map<String, INDArray> modelInputs = DiTModel.create(cfg).placeholders(expected.get(DiffusionLoss.X_T), d.modelTimesteps(t), y);
+        Map<String, INDArray> unpacked = GraphBatches.modelInputs(cfg, new GraphBatches(cfg).features(x0, t, noise, y));
+        assertEquals(modelInputs.keySet(), unpacked.keySet());
+        modelInputs.forEach((k, v) -> assertEquals(v, unpacked.get(k), k));
+    }
+
+    @Test
+    void theTrainingScoreIsTheWholeGraphsLoss() {
+        INDArray x0 = npy("training_losses/x0.npy"), noise = npy("training_losses/noise.npy");
+        long[] t = longs("training_losses/t.npy"), y = longs("training_losses/y.npy");
+        DataSet ds = new DataSet(new GraphBatches(cfg).features(x0, t, noise, y), new DiffusionLoss(GaussianDiffusion.create("")).packLabels(x0, t, noise));
+        ComputationGraph g = DiTGraph.create(DiTGraph.configuration(cfg, new Sgd(0.1), 0, 0, 0), weights);
+        double forwardOnly = g.score(ds);                     // the layer's SameDiff graph
+        g.setInput(0, ds.getFeatures());
+        g.setLabel(0, ds.getLabels());
+        g.computeGradientAndScore();                         // the block-by-block step
+        assertEquals(forwardOnly, g.score(), 1e-6 * forwardOnly);
     }
 
     @Test
