@@ -25,6 +25,20 @@ def timed(fn, warmup, repeats):
     return statistics.median(ms), min(ms)
 
 
+def profiled(title, fn, repeats):
+    """Self CPU time per op kind over `repeats` calls, as `dit4j bench --profile` lists it (ms per call, share)."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(repeats):
+            fn()
+    rows = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
+    total = sum(e.self_cpu_time_total for e in rows)
+    print("# profile: %s (%d calls; %.1f ms per call of self time)" % (title, repeats, total / 1e3 / repeats))
+    for e in rows[:15]:
+        print("#   %-28s %6d calls  %9.1f ms  %5.1f %%" % (e.key, e.count // repeats, e.self_cpu_time_total / 1e3 / repeats,
+                                                           100.0 * e.self_cpu_time_total / total))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dit-repo", required=True)
@@ -37,6 +51,7 @@ def main():
     ap.add_argument("--dpm-steps", type=int, default=0)
     ap.add_argument("--dpm-repo", help="LuChengTHU/dpm-solver checkout (dpm_solver_pytorch.py), for --dpm-steps")
     ap.add_argument("--train-batch", type=int, default=0, help="also time a training step (loss, backward, AdamW)")
+    ap.add_argument("--profile", action="store_true", help="after each forward's timing, torch.profiler's time per op over the repeats")
     a = ap.parse_args()
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference"))
     import timm_stand_in
@@ -57,6 +72,8 @@ def main():
             y = torch.zeros(b, dtype=torch.long)
             med, mn = timed(lambda: model(x, t, y), a.warmup, a.repeats)
             print("%s\t%d\t%d\tforward\t%.1f\t%.1f\t%d" % (name, a.input_size, b, med, mn, a.repeats))
+            if a.profile:
+                profiled("%s forward, batch %d" % (name, b), lambda: model(x, t, y), a.repeats)
         if a.train_batch > 0:
             train_diffusion = create_diffusion("")
             opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0)
