@@ -1,5 +1,6 @@
 package org.dit4j.diffusion;
 
+import org.dit4j.util.Slices;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -7,7 +8,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.controlflow.compat.StopGradient;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -249,15 +249,11 @@ public final class DiffusionLoss {
         batched[0] = perSample[0] = n;
         Map<String, INDArray> ph = new HashMap<>();
         String[] samples = {X_START, NOISE, X_T};
-        for (int i = 0; i < samples.length; i++) ph.put(samples[i], columns(packed, i * size, (i + 1) * size).reshape('c', batched));
-        for (int i = 0; i < COEFS.length; i++) ph.put(COEFS[i], columns(packed, 3 * size + i, 3 * size + i + 1).reshape('c', perSample));
+        for (int i = 0; i < samples.length; i++) ph.put(samples[i], Slices.range(packed, 1, i * size, (i + 1) * size).reshape('c', batched));
+        for (int i = 0; i < COEFS.length; i++) ph.put(COEFS[i], Slices.range(packed, 1, 3 * size + i, 3 * size + i + 1).reshape('c', perSample));
         if (diffusion.varType == GaussianDiffusion.VarType.LEARNED_RANGE)
-            ph.put(T_IS_ZERO, columns(packed, 3 * size + COEFS.length, 3 * size + COEFS.length + 1).reshape(n));
+            ph.put(T_IS_ZERO, Slices.range(packed, 1, 3 * size + COEFS.length, 3 * size + COEFS.length + 1).reshape(n));
         return ph;
-    }
-
-    private static INDArray columns(INDArray m, long from, long to) {
-        return m.get(NDArrayIndex.all(), NDArrayIndex.interval(from, to)).dup('c');
     }
 
     private static void put(Map<String, INDArray> ph, String name, float[] v, int sampleRank) {

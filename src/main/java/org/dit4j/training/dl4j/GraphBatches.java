@@ -6,11 +6,11 @@ import org.dit4j.models.dit.DiTConfig;
 import org.dit4j.models.dit.DiTModel;
 import org.dit4j.models.nn.TimestepEmbedder;
 import org.dit4j.training.MicroBatches;
+import org.dit4j.util.Slices;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.Arrays;
 import java.util.Map;
@@ -57,13 +57,9 @@ public final class GraphBatches {
         long n = features.size(0), size = (long) c.inChannels() * c.inputSize() * c.inputSize(), freq = TimestepEmbedder.FREQUENCY_EMBEDDING_SIZE;
         if (features.rank() != 2 || features.size(1) != DiTLayer.featureWidth(c))
             throw new IllegalArgumentException("packed features have shape " + Arrays.toString(features.shape()) + ", expected (N, " + DiTLayer.featureWidth(c) + ")");
-        INDArray x = columns(features, 0, size).reshape('c', n, c.inChannels(), c.inputSize(), c.inputSize());   // (N, C, H, W)
-        INDArray tFreq = columns(features, size, size + freq);                                                  // (N, 256)
-        INDArray y = Nd4j.argMax(columns(features, size + freq, size + freq + c.labelTableRows()), 1).castTo(DataType.INT64);   // (N)
+        INDArray x = Slices.range(features, 1, 0, size).reshape('c', n, c.inChannels(), c.inputSize(), c.inputSize());   // (N, C, H, W)
+        INDArray tFreq = Slices.range(features, 1, size, size + freq);                                                  // (N, 256)
+        INDArray y = Nd4j.argMax(Slices.range(features, 1, size + freq, size + freq + c.labelTableRows()), 1).castTo(DataType.INT64);   // (N)
         return Map.of(DiTModel.X, x, DiTModel.T_FREQ, tFreq, DiTModel.Y, y.reshape(n));
-    }
-
-    private static INDArray columns(INDArray m, long from, long to) {
-        return m.get(NDArrayIndex.all(), NDArrayIndex.interval(from, to)).dup('c');
     }
 }

@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.layers.samediff.SameDiffOutputLayer;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.dit4j.diffusion.DiffusionLoss;
+import org.dit4j.diffusion.GaussianDiffusion;
 import org.dit4j.models.dit.DiTConfig;
 import org.dit4j.models.dit.DiTModel;
 import org.dit4j.training.TrainingStep;
@@ -25,6 +26,7 @@ import java.util.Map;
  * writes those views in place), and hands back the gradient of the summed loss that DL4J's updater divides by the batch size.
  */
 final class StagedDiTOutputLayer extends SameDiffOutputLayer {
+    private DiTConfig config;
     private DiTModel model;
     private TrainingStep step;
     private DiffusionLoss loss;
@@ -39,16 +41,17 @@ final class StagedDiTOutputLayer extends SameDiffOutputLayer {
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
         if (labels == null) throw new IllegalStateException("DiTLayer: no labels (the packed loss targets) for the backward pass");
-        DiTConfig c = ((DiTLayer) layerConf()).modelConfig();
         if (step == null) {
-            model = DiTModel.create(c);
-            step = new TrainingStep(model, DiTLayer.trainingDiffusion(c.learnSigma()));
-            loss = new DiffusionLoss(DiTLayer.trainingDiffusion(c.learnSigma()));
+            config = ((DiTLayer) layerConf()).modelConfig();
+            model = DiTModel.create(config);
+            GaussianDiffusion diffusion = DiTLayer.trainingDiffusion(config.learnSigma());
+            step = new TrainingStep(model, diffusion);
+            loss = new DiffusionLoss(diffusion);
         }
         Map<String, INDArray> weights = model.stateDict();
         paramTable.forEach((key, view) -> weights.get(DiTLayer.officialName(key)).assign(view));
         long n = input.size(0);
-        TrainingStep.Result r = step.compute(GraphBatches.modelInputs(c, input), loss.unpackLabels(labels, c.inChannels(), c.inputSize(), c.inputSize()));
+        TrainingStep.Result r = step.compute(GraphBatches.modelInputs(config, input), loss.unpackLabels(labels, config.inChannels(), config.inputSize(), config.inputSize()));
         lossSum = r.lossMean() * n;
         scoredInput = input;
         scoredLabels = labels;
