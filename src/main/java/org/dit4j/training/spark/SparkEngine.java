@@ -13,6 +13,7 @@ import org.nd4j.linalg.dataset.DataSet;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
 
@@ -76,6 +77,9 @@ public final class SparkEngine implements GraphTrainer.Engine {
         String ext = System.getProperty("org.bytedeco.javacpp.platform.extension", "");
         if (!ext.isEmpty() && !conf.contains("spark.executor.extraJavaOptions"))
             conf.set("spark.executor.extraJavaOptions", "-Dorg.bytedeco.javacpp.platform.extension=" + ext);
+        // executors wait as scripts/dit4j makes the driver wait: busy-waiting OpenMP threads take the cores OpenBLAS needs
+        if (!conf.contains("spark.executorEnv.OMP_WAIT_POLICY"))
+            conf.set("spark.executorEnv.OMP_WAIT_POLICY", Objects.requireNonNullElse(System.getenv("OMP_WAIT_POLICY"), "PASSIVE"));
         return conf;
     }
 
