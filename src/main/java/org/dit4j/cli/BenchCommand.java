@@ -138,8 +138,10 @@ public final class BenchCommand implements Callable<Integer> {
                         opt.step(step.trainableParameters(), r.gradients());
                     });
                     System.out.printf(Locale.ROOT, "%s\t%d\t%d\ttrain_step\t%.1f\t%.1f\t%d%n", name, inputSize, trainBatch, ms[0], ms[1], repeats);
-                    if (profile) profiled(name + " training step (all stages), batch " + trainBatch, step.graphs(),
-                            () -> step.compute(x0, t, NoiseSource.seeded(4).next(x0.shape()), org.dit4j.models.Conditioning.labels(y), diffusion));
+                    Runnable work = () -> step.compute(x0, t, NoiseSource.seeded(4).next(x0.shape()), org.dit4j.models.Conditioning.labels(y), diffusion);
+                    if (profile && org.dit4j.runtime.Execution.mode() == org.dit4j.runtime.Execution.Mode.PLANNED)
+                        profiledSteps(name + " training step (loss and backward, all stages), batch " + trainBatch, step, work);
+                    else if (profile) profiled(name + " training step (all stages), batch " + trainBatch, step.graphs(), work);
                 } else if (trainEngine.equals("graph")) {
                     var graph = org.dit4j.training.dl4j.DiTGraph.create(org.dit4j.training.dl4j.DiTGraph.configuration(cfg,
                             new org.nd4j.linalg.learning.config.Adam(1e-4), 0, 0, 0), model.stateDict());
@@ -425,6 +427,21 @@ public final class BenchCommand implements Callable<Integer> {
         long c0 = System.nanoTime();
         for (int i = 0; i < n; i++) org.nd4j.linalg.factory.Nd4j.exec(add, ctx);
         System.out.printf(Locale.ROOT, "#   fixed cost of one native op call (1-element add): %.1f us%n", (System.nanoTime() - c0) / 1e3 / n);
+    }
+
+    /** The planned executors' profile of a training step (every stage graph's plan), per step. */
+    private void profiledSteps(String what, org.dit4j.training.TrainingStep step, Runnable work) {
+        org.dit4j.runtime.PlannedExecutor.Profile p = new org.dit4j.runtime.PlannedExecutor.Profile();
+        step.profile(p);
+        long t0 = System.nanoTime();
+        for (int i = 0; i < repeats; i++) work.run();
+        double wall = (System.nanoTime() - t0) / 1e6 / repeats;
+        step.profile(null);
+        double inOps = p.msByOp().values().stream().mapToDouble(Double::doubleValue).sum() / repeats;
+        System.out.printf(Locale.ROOT, "# planned profile: %s (%.1f ms per step: %.1f ms inside %d ops, %.1f ms outside them)%n",
+                what, wall, inOps, p.ops() / repeats, wall - inOps);
+        p.msByOp().entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue())).limit(20)
+                .forEach(e -> System.out.printf(Locale.ROOT, "#   %-24s %8.1f ms  %5.1f%%%n", e.getKey(), e.getValue() / repeats, 100 * e.getValue() / repeats / wall));
     }
 
     private double[] time(Runnable work) {

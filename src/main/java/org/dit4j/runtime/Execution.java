@@ -40,9 +40,21 @@ public final class Execution {
         chosen = m;
     }
 
+    private PlannedExecutor.Profile profile;
+
     /** The graph's planned executor (one per graph). */
     public synchronized PlannedExecutor planned(SameDiff sd) {
-        return executors.computeIfAbsent(sd, PlannedExecutor::new);
+        return executors.computeIfAbsent(sd, g -> {
+            PlannedExecutor ex = new PlannedExecutor(g);
+            ex.profile(profile);
+            return ex;
+        });
+    }
+
+    /** Times every op of later planned calls, of every graph this instance runs, into {@code p}; {@code null} stops it. */
+    public synchronized void profile(PlannedExecutor.Profile p) {
+        profile = p;
+        executors.values().forEach(ex -> ex.profile(p));
     }
 
     /** {@code sd.output(placeholders, outputs)} as copies the caller owns, by the current mode's executor. */

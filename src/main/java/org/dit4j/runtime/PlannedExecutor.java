@@ -9,6 +9,7 @@ import org.nd4j.autodiff.samediff.internal.Variable;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.*;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.bp.MulBpOp;
 import org.nd4j.linalg.api.ops.impl.transforms.same.Identity;
 import org.nd4j.linalg.api.shape.LongShapeDescriptor;
 import org.nd4j.linalg.api.shape.Shape;
@@ -124,6 +125,18 @@ public final class PlannedExecutor {
             return byOp.values().stream().mapToLong(t -> t[1]).sum() / Math.max(1, calls);
         }
 
+        /** Milliseconds in each kind of op, over all calls. */
+        public Map<String, Double> msByOp() {
+            Map<String, Double> m = new TreeMap<>();
+            byOp.forEach((k, t) -> m.put(k, t[0] / 1e6));
+            return m;
+        }
+
+        /** Ops timed, over all calls. */
+        public long ops() {
+            return byOp.values().stream().mapToLong(t -> t[1]).sum();
+        }
+
         /** Milliseconds per call in each kind of op. */
         public Map<String, Double> msPerCallByOp() {
             Map<String, Double> m = new TreeMap<>();
@@ -132,8 +145,17 @@ public final class PlannedExecutor {
         }
     }
 
-    /** One op, ready to run: its context holds its inputs, arguments and output buffers. */
-    private record Step(DifferentialFunction op, OpContext ctx, INDArray scalarArg) {}
+    /** One op, ready to run: its context holds its inputs, arguments and output buffers; or a kernel that replaces it. */
+    private record Step(DifferentialFunction op, OpContext ctx, INDArray scalarArg, Runnable kernel) {
+        void run() {
+            if (kernel != null) kernel.run();
+            else exec(op, ctx);
+        }
+
+        String name() {
+            return kernel != null ? op.opName() + " (broadcast, as multiply and reduce_sum)" : op.opName();
+        }
+    }
 
     private final class Plan {
         private final List<String> outputs;
@@ -185,6 +207,7 @@ public final class PlannedExecutor {
                 List<String> outs = sdo.getOutputsOfOp();
                 OpContext oc = Nd4j.getExecutioner().buildContext();
                 INDArray scalarArg = null;
+                Runnable kernel = null;
                 INDArray[] outArrs;
                 if (df instanceof Identity) {
                     outArrs = new INDArray[]{args[0]};
@@ -224,13 +247,20 @@ public final class PlannedExecutor {
                         outArrs[k] = lastUse.getOrDefault(outs.get(k), -1) == Integer.MAX_VALUE ? Nd4j.create(s, false) : pool.take(s);
                     }
                     oc.setOutputArrays(outArrs);
-                    exec(df, oc);
+                    if (df instanceof MulBpOp && BroadcastMulBackward.applies(args[0], args[1], outArrs[0], outArrs[1])) {
+                        INDArray scratch = pool.take(LongShapeDescriptor.fromShape(args[2].shape(), args[2].dataType()));
+                        kernel = new BroadcastMulBackward(args[0], args[1], args[2], outArrs[0], outArrs[1], scratch);
+                        kernel.run();
+                        pool.give(scratch);   // free again once the kernel has run: later steps may use it
+                    } else {
+                        exec(df, oc);
+                    }
                 }
                 for (int k = 0; k < outs.size(); k++) {
                     values.put(outs.get(k), outArrs[k]);
                     readers.computeIfAbsent(outArrs[k], a -> Collections.newSetFromMap(new HashMap<>())).add(outs.get(k));
                 }
-                if (!(df instanceof Identity)) steps.add(new Step(df, oc, scalarArg));
+                if (!(df instanceof Identity)) steps.add(new Step(df, oc, scalarArg, kernel));
                 // Values nobody reads later go back to the pool (outputs never read at all, too).
                 for (String in : new LinkedHashSet<>(ins)) release(in, i, lastUse, values, readers, pool);
                 for (String o : outs) release(o, i, lastUse, values, readers, pool);
@@ -261,11 +291,11 @@ public final class PlannedExecutor {
             for (Step s : steps) {
                 if (s.scalarArg() != null) ((ScalarOp) s.op()).setScalar(s.scalarArg());
                 if (p == null) {
-                    exec(s.op(), s.ctx());
+                    s.run();
                 } else {
                     long t = System.nanoTime();
-                    exec(s.op(), s.ctx());
-                    p.op(s.op().opName(), System.nanoTime() - t);
+                    s.run();
+                    p.op(s.name(), System.nanoTime() - t);
                 }
             }
             if (p != null) {

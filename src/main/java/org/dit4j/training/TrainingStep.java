@@ -9,6 +9,7 @@ import org.dit4j.models.StagedModel.BlockCall;
 import org.dit4j.models.StagedModel.StateSpec;
 import org.dit4j.models.nn.SameDiffParams;
 import org.dit4j.runtime.Execution;
+import org.dit4j.runtime.PlannedExecutor;
 import org.dit4j.util.Graphs;
 import org.dit4j.util.Quiet;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -299,6 +300,11 @@ public final class TrainingStep {
 
     private static String masterName(String blockGraphName, String prefix) {
         return prefix + blockGraphName.substring(BLOCK.length());
+    }
+
+    /** Times every op of later planned executions into {@code p} ({@link Execution#profile}); {@code null} stops it. */
+    public void profile(PlannedExecutor.Profile p) {
+        execution.profile(p);
     }
 
     /** The stage graphs (embedding, blocks, head), e.g. to attach profiling listeners. */

@@ -143,4 +143,34 @@ public class PlannedExecutorTest {
             both(() -> m.forward(x, t, Conditioning.labels(y)), "latents " + java.util.Arrays.toString(s));
         }
     }
+
+    /**
+     * A broadcast product's gradients, which the plan computes as multiplies and sums instead of libnd4j's multiply_bp:
+     * SameDiff's for every way an operand broadcasts (per sample and token, per feature, a lower rank, both at once).
+     */
+    @Test
+    void broadcastProductGradientsAreSameDiffs() {
+        long[][][] pairs = {
+                {{3, 5, 4}, {3, 1, 4}},      // adaLN's modulation and gate
+                {{3, 5, 4}, {3, 5, 1}},      // layer norm's 1/σ
+                {{3, 5, 4}, {4}},            // an affine weight of lower rank
+                {{3, 1, 4}, {1, 5, 1}},      // both broadcast
+                {{3, 5, 4}, {3, 5, 4}}};     // no broadcast: libnd4j's own multiply_bp
+        for (long[][] p : pairs) {
+            SameDiff sd = SameDiff.create();
+            var x = sd.var("x", rand(1, p[0]));
+            var y = sd.var("y", rand(2, p[1]));
+            var w = sd.constant("w", rand(3, x.mul(y).eval().shape()));
+            var loss = x.mul(y).mul(w).sum();                            // a gradient that differs at every element
+            loss.markAsLoss();
+            sd.createGradFunction();
+            String what = java.util.Arrays.deepToString(p);
+            Map<String, INDArray> viaSameDiff = with(Execution.Mode.SAMEDIFF, () -> new Execution().gradients(sd, Map.of(), java.util.List.of(), java.util.List.of("x", "y")).gradients());
+            Map<String, INDArray> planned = with(Execution.Mode.PLANNED, () -> new Execution().gradients(sd, Map.of(), java.util.List.of(), java.util.List.of("x", "y")).gradients());
+            for (String v : new String[]{"x", "y"}) {
+                assertArrayEquals(viaSameDiff.get(v).shape(), planned.get(v).shape(), what + " d/d" + v);
+                assertTrue(maxAbsDiff(viaSameDiff.get(v), planned.get(v)) <= 1e-5, what + " d/d" + v + ": max |planned − SameDiff| = " + maxAbsDiff(viaSameDiff.get(v), planned.get(v)));
+            }
+        }
+    }
 }
