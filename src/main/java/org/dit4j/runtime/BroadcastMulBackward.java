@@ -7,6 +7,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * {@code multiply_bp} of a broadcast pair as plain ops: ∂L/∂x = Σ_broadcast(g·y), ∂L/∂y = Σ_broadcast(g·x), each a
@@ -14,13 +15,17 @@ import java.util.List;
  * M2.1's own {@code multiply_bp} takes ~20× as long when the shapes differ (a (8, 256, 384) · (8, 1, 384) pair: 17–29 ms
  * against 1–1.5 ms; docs/PERFORMANCE.md), the case of every adaLN modulation, gate and layer norm in a training step.
  */
-final class BroadcastMulBackward implements Runnable {
-    private final List<DynamicCustomOp> ops = new ArrayList<>();
+final class BroadcastMulBackward {
+    private final INDArray x, y, g, gx, gy, scratch;
 
     /** @param x, y the operands; g the gradient of their product; gx, gy the gradients' buffers; scratch a free buffer of g's shape. */
     BroadcastMulBackward(INDArray x, INDArray y, INDArray g, INDArray gx, INDArray gy, INDArray scratch) {
-        gradient(g, y, gx, scratch);
-        gradient(g, x, gy, scratch);
+        this.x = x;
+        this.y = y;
+        this.g = g;
+        this.gx = gx;
+        this.gy = gy;
+        this.scratch = scratch;
     }
 
     /** Operands of different shapes, and gradient buffers that reshape as views (the sums are written through them). */
@@ -32,8 +37,23 @@ final class BroadcastMulBackward implements Runnable {
         return a.ordering() == 'c' && !a.isView();
     }
 
+    List<INDArray> reads() {
+        return List.of(x, y, g);
+    }
+
+    List<INDArray> writes() {
+        return List.of(gx, gy, scratch);
+    }
+
+    /** Runs over the arrays {@code sub} gives for its own (each array, or the one that stands in for it). */
+    void run(UnaryOperator<INDArray> sub) {
+        INDArray g = sub.apply(this.g), s = sub.apply(scratch);
+        gradient(g, sub.apply(y), sub.apply(gx), s);
+        gradient(g, sub.apply(x), sub.apply(gy), s);
+    }
+
     /** out = Σ over the axes {@code out} broadcasts along of g·other. */
-    private void gradient(INDArray g, INDArray other, INDArray out, INDArray scratch) {
+    private static void gradient(INDArray g, INDArray other, INDArray out, INDArray scratch) {
         long[] z = g.shape(), kept = new long[z.length];
         int lead = z.length - out.rank();
         List<Integer> axes = new ArrayList<>();
@@ -42,22 +62,17 @@ final class BroadcastMulBackward implements Runnable {
             if (kept[i] != z[i]) axes.add(i);
         }
         if (axes.isEmpty()) {
-            ops.add(op("multiply", new INDArray[]{g, other}, out.reshape(z)));
+            Nd4j.exec(op("multiply", new INDArray[]{g, other}, out.reshape(z)));
             return;
         }
-        ops.add(op("multiply", new INDArray[]{g, other}, scratch));
+        Nd4j.exec(op("multiply", new INDArray[]{g, other}, scratch));
         DynamicCustomOp sum = op("reduce_sum", new INDArray[]{scratch}, out.reshape(kept));
         for (int a : axes) sum.addIArgument(a);
         sum.addBArgument(true);
-        ops.add(sum);
+        Nd4j.exec(sum);
     }
 
     private static DynamicCustomOp op(String name, INDArray[] in, INDArray out) {
         return DynamicCustomOp.builder(name).addInputs(in).addOutputs(out).build();
-    }
-
-    @Override
-    public void run() {
-        for (DynamicCustomOp op : ops) Nd4j.exec(op);
     }
 }

@@ -6,6 +6,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -105,5 +106,41 @@ public final class Execution {
             grads.put(w, g == null ? null : g.dup());
         }
         return new Gradients(outs, grads);
+    }
+
+    /**
+     * Planned mode: the forward ops of {@code sd}'s gradient function for {@code slot} (one per block of a training
+     * step), their values kept for {@link #gradientsBackward}; returns copies of {@code outputs}. {@code later}: the
+     * placeholders only the backward ops read, each with the forward value whose shape it has.
+     */
+    public Map<String, INDArray> gradientsForward(SameDiff sd, int slot, Map<String, INDArray> placeholders, List<String> outputs,
+                                                  Map<String, String> later, List<String> wrt) {
+        if (mode() != Mode.PLANNED) throw new IllegalStateException("a split gradient execution needs the planned executor");
+        return planned(gradFunction(sd)).forward(slot, placeholders, later, outputs, new ArrayList<>(gradientNames(sd, wrt).values()));
+    }
+
+    /** The rest of {@code slot}'s gradient execution: the gradients of {@code wrt} (null for a variable the loss does not depend on). */
+    public Map<String, INDArray> gradientsBackward(SameDiff sd, int slot, Map<String, INDArray> laterPlaceholders, List<String> wrt) {
+        Map<String, String> names = gradientNames(sd, wrt);
+        Map<String, INDArray> all = planned(gradFunction(sd)).backward(slot, laterPlaceholders, new ArrayList<>(names.values()));
+        Map<String, INDArray> grads = new HashMap<>();
+        for (String w : wrt) grads.put(w, names.containsKey(w) ? all.get(names.get(w)) : null);
+        return grads;
+    }
+
+    private static SameDiff gradFunction(SameDiff sd) {
+        SameDiff gradFn = sd.getFunction("grad");
+        if (gradFn == null) throw new IllegalStateException("the graph has no gradient function: call createGradFunction first");
+        return gradFn;
+    }
+
+    /** Each of {@code wrt} that has a gradient, with its gradient variable's name, in {@code wrt}'s order. */
+    private static Map<String, String> gradientNames(SameDiff sd, List<String> wrt) {
+        Map<String, String> names = new LinkedHashMap<>();
+        for (String w : wrt) {
+            var g = sd.getVariable(w).getGradient();
+            if (g != null) names.put(w, g.name());
+        }
+        return names;
     }
 }

@@ -27,6 +27,12 @@ import java.util.*;
  * after its last reader), and elementwise ops write over an input that dies with them, so a plan holds about what
  * SameDiff's own session holds at its peak. Outputs are copies the caller owns.
  * <p>
+ * A gradient function can also run in two halves ({@link #forward}, {@link #backward}), per slot: the ops that do not
+ * read the upstream gradient first, then the rest. Between them each slot keeps, in arrays of its own, the forward values
+ * of the costly ops the backward ops need (matrix products, softmax) and the forward placeholders; the backward half
+ * remakes the other (elementwise) forward values from those before its own ops. A training step runs each block's
+ * forward half once, as its forward pass, instead of running the block's forward graph and then all of it again.
+ * <p>
  * What a plan assumes, true of dit4j's inference graphs: output shapes depend on input shapes only (not on placeholder
  * values), the graph has no control flow, tensor arrays or control dependencies (a plan refuses them), and variables
  * are changed in place ({@code assign}), not replaced — a replaced variable array is noticed and the plan rebuilt.
@@ -38,10 +44,14 @@ public final class PlannedExecutor {
             "minimum", "squaredsubtract", "reversesubtract", "reversedivide", "bias_add", "sigmoid", "tanh", "relu", "gelu",
             "cast");
     private static final int MAX_PLANS = 4;
+    /** Ops whose outputs a split plan keeps for the backward ops rather than remaking them (the rest are elementwise or copies). */
+    private static final Set<String> KEPT_OPS = Set.of("matmul", "softmax");
 
     private final SameDiff sd;
     /** Plans by (outputs, placeholder shapes and types), least recently used first. */
     private final LinkedHashMap<String, Plan> plans = new LinkedHashMap<>(8, 0.75f, true);
+    /** The split plan each slot's forward half ran on, for its backward half. */
+    private final Map<Integer, Plan> slotPlans = new HashMap<>();
     private Profile profile;
 
     public PlannedExecutor(SameDiff sd) {
@@ -79,19 +89,69 @@ public final class PlannedExecutor {
         return out;
     }
 
+    /**
+     * The first half of a gradient function's execution: the ops that do not read the {@code later} placeholders (each
+     * named with the forward value whose shape it has), for {@code slot}; returns copies of {@code forwardOutputs}.
+     * The forward values the later ops read stay in the slot's own arrays until {@link #backward} of that slot, so a
+     * training step runs each block's forward ops once (a slot per block), not again in its backward pass.
+     */
+    public synchronized Map<String, INDArray> forward(int slot, Map<String, INDArray> placeholders, Map<String, String> later,
+                                                      List<String> forwardOutputs, List<String> laterOutputs) {
+        List<String> all = new ArrayList<>(forwardOutputs);
+        all.addAll(laterOutputs);
+        String key = key(placeholders, all.toArray(String[]::new)) + "|later " + new TreeMap<>(later);
+        Plan plan = plans.get(key);
+        if (plan != null && !plan.current()) {
+            plans.remove(key);
+            plan = null;
+        }
+        if (plan == null) {
+            plan = new Plan(all, placeholders.keySet(), later);
+            plan.build(placeholders);   // both halves, the later ones on zeros: a dry run
+            plans.put(key, plan);
+            if (plans.size() > MAX_PLANS) {
+                Iterator<String> eldest = plans.keySet().iterator();
+                eldest.next();
+                eldest.remove();
+            }
+        }
+        Map<INDArray, INDArray> arrays = plan.slot(slot);
+        Map<String, INDArray> values = plan.runForward(placeholders, arrays, profile);
+        slotPlans.put(slot, plan);
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (String o : forwardOutputs) out.put(o, arrays.getOrDefault(values.get(o), values.get(o)).dup());
+        return out;
+    }
+
+    /** The rest of the gradient function for {@code slot}, after its {@link #forward}: copies of {@code outputs}. */
+    public synchronized Map<String, INDArray> backward(int slot, Map<String, INDArray> laterPlaceholders, List<String> outputs) {
+        Plan plan = slotPlans.get(slot);
+        if (plan == null) throw new IllegalStateException("backward for slot " + slot + " before its forward");
+        Map<INDArray, INDArray> arrays = plan.slot(slot);
+        Map<String, INDArray> values = plan.runBackward(laterPlaceholders, arrays, profile);
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (String o : outputs) {
+            INDArray v = values.get(o);
+            if (v == null) throw new IllegalArgumentException("'" + o + "' was not planned as an output");
+            out.put(o, arrays.getOrDefault(v, v).dup());
+        }
+        return out;
+    }
+
     /** How many plans are held (one per distinct placeholder shapes and outputs, at most {@value MAX_PLANS}). */
     public synchronized int plans() {
         return plans.size();
     }
 
-    /** Bytes of the buffers the plans hold (intermediates, outputs and placeholder copies; not the weights). */
+    /** Bytes of the buffers the plans hold (intermediates, outputs, placeholder copies and slots' arrays; not the weights). */
     public synchronized long bufferBytes() {
-        return plans.values().stream().mapToLong(p -> p.bytes).sum();
+        return plans.values().stream().mapToLong(p -> p.bytes + p.slotBytes()).sum();
     }
 
     /** Forgets every plan and its buffers. */
     public synchronized void clear() {
         plans.clear();
+        slotPlans.clear();
     }
 
     private static String key(Map<String, INDArray> placeholders, String[] outputs) {
@@ -146,10 +206,32 @@ public final class PlannedExecutor {
     }
 
     /** One op, ready to run: its context holds its inputs, arguments and output buffers; or a kernel that replaces it. */
-    private record Step(DifferentialFunction op, OpContext ctx, INDArray scalarArg, Runnable kernel) {
-        void run() {
-            if (kernel != null) kernel.run();
-            else exec(op, ctx);
+    private record Step(DifferentialFunction op, OpContext ctx, INDArray scalarArg, BroadcastMulBackward kernel, INDArray[] ins, INDArray[] outs) {
+        /** {@code slot}: buffers replaced by a slot's own arrays (by identity), or null. */
+        void run(Map<INDArray, INDArray> slot) {
+            if (kernel != null) {
+                kernel.run(slot == null ? a -> a : a -> slot.getOrDefault(a, a));
+                return;
+            }
+            if (slot != null) {
+                for (int i = 0; i < ins.length; i++) ctx.setInputArray(i, slot.getOrDefault(ins[i], ins[i]));
+                for (int i = 0; i < outs.length; i++) ctx.setOutputArray(i, slot.getOrDefault(outs[i], outs[i]));
+                if (scalarArg != null) ((ScalarOp) op).setScalar(slot.getOrDefault(scalarArg, scalarArg));
+            } else if (scalarArg != null) {
+                ((ScalarOp) op).setScalar(scalarArg);
+            }
+            exec(op, ctx);
+        }
+
+        List<INDArray> reads() {
+            if (kernel != null) return kernel.reads();
+            List<INDArray> all = new ArrayList<>(Arrays.asList(ins));
+            if (scalarArg != null) all.add(scalarArg);
+            return all;
+        }
+
+        List<INDArray> writes() {
+            return kernel != null ? kernel.writes() : Arrays.asList(outs);
         }
 
         String name() {
@@ -166,11 +248,26 @@ public final class PlannedExecutor {
         /** The variable and constant arrays the steps were given, to notice a replaced one. */
         private final Map<String, INDArray> bound = new HashMap<>();
         private final Map<String, INDArray> results = new HashMap<>();
+        /** Split plans only: the backward ops' placeholders, each with the forward value whose shape it has. */
+        private final Map<String, String> later;
+        /** Split plans only: the first backward step, the buffers that carry forward values into the backward ops, and which steps touch them. */
+        private int splitStep = -1;
+        private final Set<INDArray> saved = Collections.newSetFromMap(new IdentityHashMap<>());
+        /** Split plans only: the forward ops run again, in their order, before the backward ops (those whose values are cheap to remake). */
+        private final Set<String> replayed = new HashSet<>();
+        private final List<Integer> replaySteps = new ArrayList<>();
+        private boolean[] touching;
+        private final Map<Integer, Map<INDArray, INDArray>> slots = new HashMap<>();
         private long bytes;
 
         Plan(List<String> outputs, Set<String> placeholderNames) {
+            this(outputs, placeholderNames, Map.of());
+        }
+
+        Plan(List<String> outputs, Set<String> placeholderNames, Map<String, String> later) {
             this.outputs = outputs;
             this.placeholderNames = placeholderNames;
+            this.later = later;
         }
 
         boolean current() {
@@ -182,11 +279,15 @@ public final class PlannedExecutor {
         /** Plans while executing once: each op's shapes are computed from its real inputs. */
         Map<String, INDArray> build(Map<String, INDArray> placeholders) {
             List<SameDiffOp> order = order();
+            int split = later.isEmpty() ? order.size() : forwardFirst(order);
+            Set<String> anchors = later.isEmpty() ? Set.of() : anchorsAndReplays(order, split, placeholders.keySet());
             // Last step reading each value; requested outputs are read after the last step.
             Map<String, Integer> lastUse = new HashMap<>();
             for (int i = 0; i < order.size(); i++)
                 for (String in : inputs(order.get(i))) lastUse.put(in, i);
             for (String o : outputs) lastUse.put(o, Integer.MAX_VALUE);
+            // A saved value's buffer is never handed to another op, nor written over in place: the slots' arrays stand in for it.
+            for (String a : anchors) lastUse.put(a, Integer.MAX_VALUE);
 
             for (Map.Entry<String, INDArray> e : placeholders.entrySet()) {
                 DataType dt = sd.getVariable(e.getKey()).dataType();
@@ -199,6 +300,11 @@ public final class PlannedExecutor {
             Map<INDArray, Set<String>> readers = new IdentityHashMap<>();
             Pool pool = new Pool();
             for (int i = 0; i < order.size(); i++) {
+                if (i == split) {
+                    splitStep = steps.size();
+                    // Planned with zeros of the shapes they will have: the backward ops' first real run is runBackward's.
+                    later.forEach((name, like) -> placeholderBuffers.put(name, Nd4j.zeros(sd.getVariable(name).dataType(), input(like, values).shape())));
+                }
                 SameDiffOp sdo = order.get(i);
                 DifferentialFunction df = sdo.getOp();
                 List<String> ins = inputs(sdo);
@@ -207,7 +313,8 @@ public final class PlannedExecutor {
                 List<String> outs = sdo.getOutputsOfOp();
                 OpContext oc = Nd4j.getExecutioner().buildContext();
                 INDArray scalarArg = null;
-                Runnable kernel = null;
+                BroadcastMulBackward kernel = null;
+                INDArray[] stepIns = args;
                 INDArray[] outArrs;
                 if (df instanceof Identity) {
                     outArrs = new INDArray[]{args[0]};
@@ -230,6 +337,7 @@ public final class PlannedExecutor {
                         }
                         if (args.length > 0) oc.setInputArray(0, args[0]);
                         if (args.length == 2 && !axisArg) oc.setInputArray(1, args[1]);
+                        stepIns = args.length == 0 ? args : Arrays.copyOf(args, args.length == 2 && !axisArg ? 2 : 1);
                         shapes = df.calculateOutputShape(oc);
                     } else {
                         throw new UnsupportedOperationException("op " + df.opName() + " (" + df.getClass().getSimpleName() + ") cannot be planned");
@@ -250,7 +358,7 @@ public final class PlannedExecutor {
                     if (df instanceof MulBpOp && BroadcastMulBackward.applies(args[0], args[1], outArrs[0], outArrs[1])) {
                         INDArray scratch = pool.take(LongShapeDescriptor.fromShape(args[2].shape(), args[2].dataType()));
                         kernel = new BroadcastMulBackward(args[0], args[1], args[2], outArrs[0], outArrs[1], scratch);
-                        kernel.run();
+                        kernel.run(a -> a);
                         pool.give(scratch);   // free again once the kernel has run: later steps may use it
                     } else {
                         exec(df, oc);
@@ -260,12 +368,19 @@ public final class PlannedExecutor {
                     values.put(outs.get(k), outArrs[k]);
                     readers.computeIfAbsent(outArrs[k], a -> Collections.newSetFromMap(new HashMap<>())).add(outs.get(k));
                 }
-                if (!(df instanceof Identity)) steps.add(new Step(df, oc, scalarArg, kernel));
+                if (!(df instanceof Identity)) {
+                    steps.add(new Step(df, oc, scalarArg, kernel, stepIns, outArrs));
+                    if (i < split && replayed.contains(sdo.getName())) replaySteps.add(steps.size() - 1);
+                }
                 // Values nobody reads later go back to the pool (outputs never read at all, too).
                 for (String in : new LinkedHashSet<>(ins)) release(in, i, lastUse, values, readers, pool);
                 for (String o : outs) release(o, i, lastUse, values, readers, pool);
             }
             for (String o : outputs) results.put(o, input(o, values));
+            if (!later.isEmpty()) {
+                for (String a : anchors) saved.add(input(a, values));
+                findTouching();
+            }
             Set<INDArray> held = Collections.newSetFromMap(new IdentityHashMap<>());
             held.addAll(pool.made);
             held.addAll(results.values());
@@ -288,21 +403,129 @@ public final class PlannedExecutor {
         Map<String, INDArray> run(Map<String, INDArray> placeholders, Profile p) {
             long start = System.nanoTime();
             for (Map.Entry<String, INDArray> e : placeholders.entrySet()) placeholderBuffers.get(e.getKey()).assign(e.getValue());
-            for (Step s : steps) {
-                if (s.scalarArg() != null) ((ScalarOp) s.op()).setScalar(s.scalarArg());
-                if (p == null) {
-                    s.run();
-                } else {
-                    long t = System.nanoTime();
-                    s.run();
-                    p.op(s.name(), System.nanoTime() - t);
-                }
-            }
+            runSteps(0, steps.size(), null, p);
             if (p != null) {
                 p.wallNanos += System.nanoTime() - start;
                 p.calls++;
             }
             return results;
+        }
+
+        /**
+         * Which forward values the backward ops need, and how each is had: the forward placeholders and the outputs of the
+         * costly ops ({@link #KEPT_OPS}) are kept in the slots' arrays (returned); every other one is remade by running its
+         * op again before the backward ops (recorded in {@link #replayed}), from kept values and other remade ones.
+         */
+        private Set<String> anchorsAndReplays(List<SameDiffOp> order, int split, Set<String> forwardPlaceholders) {
+            Map<String, SameDiffOp> producer = new HashMap<>();
+            Map<String, String> alias = new HashMap<>();   // Identity passes its input's buffer through
+            for (int i = 0; i < split; i++) {
+                SameDiffOp sdo = order.get(i);
+                if (sdo.getOp() instanceof Identity) alias.put(sdo.getOutputsOfOp().get(0), inputs(sdo).get(0));
+                else for (String o : sdo.getOutputsOfOp()) producer.put(o, sdo);
+            }
+            Set<String> anchors = new HashSet<>(), seen = new HashSet<>();
+            Deque<String> work = new ArrayDeque<>();
+            for (int i = split; i < order.size(); i++) work.addAll(inputs(order.get(i)));
+            while (!work.isEmpty()) {
+                String n = work.pop();
+                while (alias.containsKey(n)) n = alias.get(n);
+                if (!seen.add(n)) continue;
+                SameDiffOp op = producer.get(n);
+                if (forwardPlaceholders.contains(n) || (op != null && KEPT_OPS.contains(op.getOp().opName()))) {
+                    anchors.add(n);
+                } else if (op != null) {
+                    replayed.add(op.getName());
+                    work.addAll(inputs(op));
+                }
+            }
+            return anchors;
+        }
+
+        /** Reorders {@code order} in place, the ops that do not read the later placeholders (even indirectly) first; returns their count. */
+        private int forwardFirst(List<SameDiffOp> order) {
+            Set<String> dependent = new HashSet<>(later.keySet());
+            List<SameDiffOp> forward = new ArrayList<>(), backward = new ArrayList<>();
+            for (SameDiffOp sdo : order) {
+                boolean reads = inputs(sdo).stream().anyMatch(dependent::contains);
+                if (reads) dependent.addAll(sdo.getOutputsOfOp());
+                (reads ? backward : forward).add(sdo);
+            }
+            order.clear();
+            order.addAll(forward);
+            order.addAll(backward);
+            return forward.size();
+        }
+
+        /** Which steps read or write a saved buffer: those a slot's arrays stand in for. */
+        private void findTouching() {
+            touching = new boolean[steps.size()];
+            for (int i = 0; i < steps.size(); i++) {
+                Step st = steps.get(i);
+                touching[i] = st.reads().stream().anyMatch(saved::contains) || st.writes().stream().anyMatch(saved::contains);
+            }
+        }
+
+        private void runSteps(int from, int to, Map<INDArray, INDArray> slot, Profile p) {
+            for (int i = from; i < to; i++) {
+                Step s = steps.get(i);
+                Map<INDArray, INDArray> sub = slot != null && touching[i] ? slot : null;
+                if (p == null) {
+                    s.run(sub);
+                } else {
+                    long t = System.nanoTime();
+                    s.run(sub);
+                    p.op(s.name(), System.nanoTime() - t);
+                }
+            }
+        }
+
+        /** The forward ops of a split plan for {@code slot}: the slot's arrays stand in for every buffer the backward ops read. */
+        Map<String, INDArray> runForward(Map<String, INDArray> placeholders, Map<INDArray, INDArray> slot, Profile p) {
+            long start = System.nanoTime();
+            for (Map.Entry<String, INDArray> e : placeholders.entrySet()) {
+                INDArray own = placeholderBuffers.get(e.getKey());
+                slot.getOrDefault(own, own).assign(e.getValue());
+            }
+            runSteps(0, splitStep, slot, p);
+            if (p != null) {
+                p.wallNanos += System.nanoTime() - start;
+                p.calls++;
+            }
+            return results;
+        }
+
+        /** The backward ops of a split plan for {@code slot}, after its forward ops. */
+        Map<String, INDArray> runBackward(Map<String, INDArray> laterPlaceholders, Map<INDArray, INDArray> slot, Profile p) {
+            long start = System.nanoTime();
+            for (String name : later.keySet()) {
+                INDArray given = laterPlaceholders.get(name);
+                if (given == null) throw new IllegalArgumentException("no array was given for placeholder '" + name + "'");
+                INDArray own = placeholderBuffers.get(name);
+                if (!Arrays.equals(own.shape(), given.shape()))
+                    throw new IllegalArgumentException("placeholder '" + name + "' has shape " + Arrays.toString(given.shape()) + ", planned for " + Arrays.toString(own.shape()));
+                own.assign(given);
+            }
+            for (int i : replaySteps) runSteps(i, i + 1, slot, p);
+            runSteps(splitStep, steps.size(), slot, p);
+            if (p != null) {
+                p.wallNanos += System.nanoTime() - start;
+                p.calls++;
+            }
+            return results;
+        }
+
+        long slotBytes() {
+            return slots.values().stream().flatMap(m -> m.values().stream()).mapToLong(a -> a.length() * a.dataType().width()).sum();
+        }
+
+        /** A slot's own arrays for the saved buffers, made on its first use and kept for the next. */
+        Map<INDArray, INDArray> slot(int index) {
+            return slots.computeIfAbsent(index, k -> {
+                Map<INDArray, INDArray> m = new IdentityHashMap<>();
+                for (INDArray b : saved) m.put(b, Nd4j.createUninitialized(b.dataType(), b.shape(), b.ordering()));
+                return m;
+            });
         }
 
         private INDArray input(String name, Map<String, INDArray> values) {

@@ -22,9 +22,12 @@ import java.util.*;
 
 /**
  * The diffusion loss of a model and its gradients, computed stage by stage with the model's own building blocks
- * ({@link StagedModel}): the forward pass keeps only each block's inputs, and the backward pass recomputes one block at a
- * time (gradient checkpointing by hand). A whole-graph backward keeps every intermediate of every block alive at once,
- * since SameDiff frees nothing before an execution returns: ~1.1 GB per DiT-S/2 sample, 20 GB at batch 8.
+ * ({@link StagedModel}), one block at a time. A whole-graph backward keeps every intermediate of every block alive at
+ * once, since SameDiff frees nothing before an execution returns: ~1.1 GB per DiT-S/2 sample, 20 GB at batch 8. With
+ * the planned executor the forward pass runs each block's gradient function up to its backward ops and keeps, per block,
+ * the outputs of its matrix products and softmax; the backward pass remakes the block's elementwise values from them
+ * ({@link org.dit4j.runtime.PlannedExecutor#forward}). With SameDiff's session it keeps each block's inputs only and
+ * recomputes the block's whole forward pass in its backward (gradient checkpointing by hand).
  * <p>
  * Graphs: the embedding stage and the head (final layer and loss) read the model's arrays directly
  * ({@link SameDiffParams} over them); one graph per block kind serves every block of that kind, its weights copied in
@@ -38,7 +41,14 @@ public final class TrainingStep {
     private static final String UPSTREAM = "upstream_", BLOCK = "block", SURROGATE = "surrogate";
 
     /** One block kind's graph: its parameters (named {@code block.<suffix>}), local inputs and outputs. */
-    private record BlockGraph(SameDiff sd, List<String> params, Set<String> inputs, Map<String, String> outputNames, List<String> wrt) {}
+    private record BlockGraph(SameDiff sd, List<String> params, Set<String> inputs, Map<String, String> outputNames, List<String> wrt) {
+        /** Each upstream-gradient placeholder, with the output whose shape it has. */
+        Map<String, String> upstreamShapedLike() {
+            Map<String, String> m = new HashMap<>();
+            outputNames.forEach((local, variable) -> m.put(UPSTREAM + local, variable));
+            return m;
+        }
+    }
 
     private final StagedModel model;
     private final Map<String, INDArray> weights;   // the model's live arrays, by official name
@@ -188,14 +198,20 @@ public final class TrainingStep {
         Map<String, INDArray> embedded = execution.output(stem, modelPh, stemOutputs.values().toArray(String[]::new));
         stemOutputs.forEach((name, variable) -> state.put(name, embedded.get(variable)));
         List<BlockCall> calls = model.blockCalls();
+        // With the planned executor each block's forward values stay in its own slot for the backward pass; SameDiff's
+        // session recomputes them there from the block's inputs.
+        boolean keep = Execution.mode() == Execution.Mode.PLANNED;
         List<Map<String, INDArray>> blockInputs = new ArrayList<>();
-        for (BlockCall call : calls) {
+        for (int i = 0; i < calls.size(); i++) {
+            BlockCall call = calls.get(i);
             BlockGraph g = blocks.get(call.kind());
             Map<String, INDArray> in = new HashMap<>();
             call.reads().forEach((local, s) -> in.put(local, state.get(s)));
             blockInputs.add(in);
             loadBlock(g, call.prefix());
-            Map<String, INDArray> out = execution.output(g.sd(), in, g.outputNames().values().toArray(String[]::new));
+            List<String> outputNames = List.copyOf(g.outputNames().values());
+            Map<String, INDArray> out = keep ? execution.gradientsForward(g.sd(), i, in, outputNames, g.upstreamShapedLike(), g.wrt())
+                    : execution.output(g.sd(), in, outputNames.toArray(String[]::new));
             Map<String, INDArray> kept = new HashMap<>();
             g.outputNames().forEach((local, variable) -> kept.put(local, out.get(variable)));
             call.writes().forEach((s, local) -> state.put(s, kept.get(local)));
@@ -228,14 +244,20 @@ public final class TrainingStep {
             if (g != null) upstream.put(name, g);
         }
 
-        // Blocks in reverse, each recomputed from its stored inputs.
+        // Blocks in reverse: the backward ops over the block's kept forward values, or recomputed from its inputs.
         for (int i = calls.size() - 1; i >= 0; i--) {
             BlockCall call = calls.get(i);
             BlockGraph g = blocks.get(call.kind());
             loadBlock(g, call.prefix());
-            Map<String, INDArray> ph = new HashMap<>(blockInputs.get(i));
+            Map<String, INDArray> ph = new HashMap<>();
             for (String local : g.outputNames().keySet()) ph.put(UPSTREAM + local, upstreamOf(call, local, upstream, batch));
-            Map<String, INDArray> gr = execution.gradients(g.sd(), ph, List.of(), g.wrt()).gradients();
+            Map<String, INDArray> gr;
+            if (keep) {
+                gr = execution.gradientsBackward(g.sd(), i, ph, g.wrt());
+            } else {
+                ph.putAll(blockInputs.get(i));
+                gr = execution.gradients(g.sd(), ph, List.of(), g.wrt()).gradients();
+            }
             for (String name : g.params()) grads.put(masterName(name, call.prefix()), gr.get(name));
             // A written state's value before the block is only what the block read: its gradient restarts there.
             call.writes().keySet().forEach(upstream::remove);
