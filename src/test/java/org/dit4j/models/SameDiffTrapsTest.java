@@ -12,11 +12,13 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -283,5 +285,31 @@ class SameDiffTrapsTest {
         INDArray x = Nd4j.zeros(DataType.FLOAT, 99 * 2);
         assertArrayEquals(new long[]{99, 2}, x.reshape('c', 2L).shape());
         assertArrayEquals(new long[]{4}, Nd4j.zeros(DataType.FLOAT, 4, 1).reshape('c', new long[]{4}).shape());
+    }
+
+    /**
+     * createGradFunction copies every op into the gradient function through FlatBuffers, by op name
+     * (invokeGraphOn → FlatBuffersMapper.cloneViaSerialize): a subclass's own doDiff is lost there, so a cheaper backward
+     * replaces libnd4j's at execution (runtime.BroadcastMulBackward), not in the model's graph.
+     */
+    @Test
+    void aSubclassedOpsOwnBackwardIsLostInTheGradientFunction() {
+        SameDiff sd = SameDiff.create();
+        SDVariable x = sd.var("x", Nd4j.createFromArray(1f, 2f, 3f));
+        SDVariable y = sd.constant("y", Nd4j.createFromArray(2f, 2f, 2f));
+        new DoubledBackward(sd, x, y).outputVariable().sum().rename("loss");
+        sd.setLossVariables("loss");
+        assertEquals(Nd4j.createFromArray(2f, 2f, 2f), Quietly.grad(sd, "x"), "MulOp's gradient (y), not the subclass's doubled one");
+    }
+
+    private static final class DoubledBackward extends MulOp {
+        DoubledBackward(SameDiff sd, SDVariable x, SDVariable y) {
+            super(sd, x, y);
+        }
+
+        @Override
+        public List<SDVariable> doDiff(List<SDVariable> grads) {
+            return super.doDiff(grads).stream().map(g -> g.mul(2)).toList();
+        }
     }
 }

@@ -1,6 +1,7 @@
 package org.dit4j.models.nn;
 
 import org.dit4j.models.dit.DiT;
+import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 
@@ -50,12 +51,13 @@ public final class Ops {
     }
 
     /**
-     * {@code torch.chunk(k, dim=1)} of a (N, k·width) matrix, as one {@code unstack} of its (N, k, width) view, whose
-     * backward pass is one {@code stack}. Point slices backprop as k zero-filled full-size arrays and their sum; M2.1's
+     * {@code torch.chunk(k, dim=1)} of a (N, k·width) matrix, as point slices of one (N, k, width) view: M2.1's
      * backprop of a column interval of an (N, k·width) matrix can fail when N = 1.
      */
     public static SDVariable[] chunks(SDVariable x, int k, long width) {
         SDVariable view = x.getSameDiff().reshape(x, -1, k, width);   // (N, k, width)
-        return x.getSameDiff().unstack(view, 1, k);                   // k × (N, width)
+        SDVariable[] parts = new SDVariable[k];
+        for (int i = 0; i < k; i++) parts[i] = view.get(SDIndex.all(), SDIndex.point(i), SDIndex.all());   // (N, width)
+        return parts;
     }
 }
