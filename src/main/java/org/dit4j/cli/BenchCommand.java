@@ -140,7 +140,7 @@ public final class BenchCommand implements Callable<Integer> {
                     System.out.printf(Locale.ROOT, "%s\t%d\t%d\ttrain_step\t%.1f\t%.1f\t%d%n", name, inputSize, trainBatch, ms[0], ms[1], repeats);
                     Runnable work = () -> step.compute(x0, t, NoiseSource.seeded(4).next(x0.shape()), org.dit4j.models.Conditioning.labels(y), diffusion);
                     if (profile && org.dit4j.runtime.Execution.mode() == org.dit4j.runtime.Execution.Mode.PLANNED)
-                        profiledSteps(name + " training step (loss and backward, all stages), batch " + trainBatch, step, work);
+                        profiledPlans(name + " training step (loss and backward, all stages), batch " + trainBatch, step::profile, work);
                     else if (profile) profiled(name + " training step (all stages), batch " + trainBatch, step.graphs(), work);
                 } else if (trainEngine.equals("graph")) {
                     var graph = org.dit4j.training.dl4j.DiTGraph.create(org.dit4j.training.dl4j.DiTGraph.configuration(cfg,
@@ -288,7 +288,7 @@ public final class BenchCommand implements Callable<Integer> {
                     .denoiser(model, org.dit4j.models.Conditioning.labels(207), org.dit4j.models.Conditioning.labels(cfg.nullLabel()));
             double[] ms = time(() -> guided.apply(zz, new double[]{500, 500}));
             System.out.printf(Locale.ROOT, "%s	%s	1	guided_step	%.1f	%.1f	%d%n", name, size, ms[0], ms[1], repeats);
-            if (profile) profiled(name + " guided step at " + size, model.graphs(), () -> guided.apply(zz, new double[]{500, 500}));
+            if (profile) profiledPlans(name + " guided step at " + size, model::profile, () -> guided.apply(zz, new double[]{500, 500}));
         }
     }
 
@@ -322,7 +322,7 @@ public final class BenchCommand implements Callable<Integer> {
             var guided = org.dit4j.pipeline.Guidance.twoPass(cfg.sample().scale()).denoiser(model, cond.apply(1), uncond);
             double[] ms = time(() -> guided.apply(z, new double[]{500}));
             System.out.printf(Locale.ROOT, "%s\t%d\t1\tguided_step\t%.1f\t%.1f\t%d%n", name, size, ms[0], ms[1], repeats);
-            if (profile) profiled(name + " guided step", model.graphs(), () -> guided.apply(z, new double[]{500}));
+            if (profile) profiledPlans(name + " guided step", model::profile, () -> guided.apply(z, new double[]{500}));
         }
         if (trainBatch > 0) {
             var objective = cfg.isContinuous() ? org.dit4j.diffusion.EpsilonObjective.continuousVp() : org.dit4j.diffusion.EpsilonObjective.stableDiffusionDiscrete();
@@ -429,16 +429,16 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "#   fixed cost of one native op call (1-element add): %.1f us%n", (System.nanoTime() - c0) / 1e3 / n);
     }
 
-    /** The planned executors' profile of a training step (every stage graph's plan), per step. */
-    private void profiledSteps(String what, org.dit4j.training.TrainingStep step, Runnable work) {
+    /** The planned executors' profile of {@code work} (every plan {@code attach} reaches: a training step's stages, a model's graphs), per call. */
+    private void profiledPlans(String what, java.util.function.Consumer<org.dit4j.runtime.PlannedExecutor.Profile> attach, Runnable work) {
         org.dit4j.runtime.PlannedExecutor.Profile p = new org.dit4j.runtime.PlannedExecutor.Profile();
-        step.profile(p);
+        attach.accept(p);
         long t0 = System.nanoTime();
         for (int i = 0; i < repeats; i++) work.run();
         double wall = (System.nanoTime() - t0) / 1e6 / repeats;
-        step.profile(null);
+        attach.accept(null);
         double inOps = p.msByOp().values().stream().mapToDouble(Double::doubleValue).sum() / repeats;
-        System.out.printf(Locale.ROOT, "# planned profile: %s (%.1f ms per step: %.1f ms inside %d ops, %.1f ms outside them)%n",
+        System.out.printf(Locale.ROOT, "# planned profile: %s (%.1f ms per call: %.1f ms inside %d ops, %.1f ms outside them)%n",
                 what, wall, inOps, p.ops() / repeats, wall - inOps);
         p.msByOp().entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue())).limit(20)
                 .forEach(e -> System.out.printf(Locale.ROOT, "#   %-24s %8.1f ms  %5.1f%%%n", e.getKey(), e.getValue() / repeats, 100 * e.getValue() / repeats / wall));

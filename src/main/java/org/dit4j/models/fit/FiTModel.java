@@ -75,6 +75,11 @@ public final class FiTModel implements Denoiser {
         StateDicts.assign(shapes, weights, w, source);
     }
 
+    /** Times every op of later planned executions into {@code p} ({@link Execution#profile}); {@code null} stops it. */
+    public void profile(org.dit4j.runtime.PlannedExecutor.Profile p) {
+        execution.profile(p);
+    }
+
     @Override
     public synchronized List<SameDiff> graphs() {
         return List.copyOf(graphs.values());

@@ -53,6 +53,11 @@ public final class UViTModel implements StagedModel {
         return sd;
     }
 
+    /** Times every op of later planned executions into {@code p} ({@link Execution#profile}); {@code null} stops it. */
+    public void profile(org.dit4j.runtime.PlannedExecutor.Profile p) {
+        execution.profile(p);
+    }
+
     @Override
     public List<SameDiff> graphs() {
         return List.of(sd);
