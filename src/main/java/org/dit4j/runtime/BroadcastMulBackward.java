@@ -15,7 +15,7 @@ import java.util.function.UnaryOperator;
  * M2.1's own {@code multiply_bp} takes ~20× as long when the shapes differ (a (8, 256, 384) · (8, 1, 384) pair: 17–29 ms
  * against 1–1.5 ms; docs/PERFORMANCE.md), the case of every adaLN modulation, gate and layer norm in a training step.
  */
-final class BroadcastMulBackward {
+final class BroadcastMulBackward implements Kernel {
     private final INDArray x, y, g, gx, gy, scratch;
 
     /** @param x, y the operands; g the gradient of their product; gx, gy the gradients' buffers; scratch a free buffer of g's shape. */
@@ -37,16 +37,23 @@ final class BroadcastMulBackward {
         return a.ordering() == 'c' && !a.isView();
     }
 
-    List<INDArray> reads() {
+    @Override
+    public List<INDArray> reads() {
         return List.of(x, y, g);
     }
 
-    List<INDArray> writes() {
+    @Override
+    public List<INDArray> writes() {
         return List.of(gx, gy, scratch);
     }
 
-    /** Runs over the arrays {@code sub} gives for its own (each array, or the one that stands in for it). */
-    void run(UnaryOperator<INDArray> sub) {
+    @Override
+    public String name() {
+        return "multiply_bp (broadcast, as multiply and reduce_sum)";
+    }
+
+    @Override
+    public void run(UnaryOperator<INDArray> sub) {
         INDArray g = sub.apply(this.g), s = sub.apply(scratch);
         gradient(g, sub.apply(y), sub.apply(gx), s);
         gradient(g, sub.apply(x), sub.apply(gy), s);
@@ -72,7 +79,7 @@ final class BroadcastMulBackward {
         Nd4j.exec(sum);
     }
 
-    private static DynamicCustomOp op(String name, INDArray[] in, INDArray out) {
+    static DynamicCustomOp op(String name, INDArray[] in, INDArray out) {
         return DynamicCustomOp.builder(name).addInputs(in).addOutputs(out).build();
     }
 }

@@ -46,6 +46,9 @@ public final class PlannedExecutor {
     private static final int MAX_PLANS = 4;
     /** Ops whose outputs a split plan keeps for the backward ops rather than remaking them (the rest are elementwise or copies). */
     private static final Set<String> KEPT_OPS = Set.of("matmul", "softmax");
+    /** Backward ops that read these inputs for their shapes only: a split plan need not remake their values. */
+    private static final Map<String, Set<Integer>> SHAPE_ONLY_INPUTS = Map.of("add_bp", Set.of(0, 1), "subtract_bp", Set.of(0, 1),
+            "biasadd_bp", Set.of(0), "strided_slice_bp", Set.of(0), "reduce_sum_bp", Set.of(0), "reduce_mean_bp", Set.of(0));
 
     private final SameDiff sd;
     /** Plans by (outputs, placeholder shapes and types), least recently used first. */
@@ -206,7 +209,7 @@ public final class PlannedExecutor {
     }
 
     /** One op, ready to run: its context holds its inputs, arguments and output buffers; or a kernel that replaces it. */
-    private record Step(DifferentialFunction op, OpContext ctx, INDArray scalarArg, BroadcastMulBackward kernel, INDArray[] ins, INDArray[] outs) {
+    private record Step(DifferentialFunction op, OpContext ctx, INDArray scalarArg, Kernel kernel, INDArray[] ins, INDArray[] outs) {
         /** {@code slot}: buffers replaced by a slot's own arrays (by identity), or null. */
         void run(Map<INDArray, INDArray> slot) {
             if (kernel != null) {
@@ -235,7 +238,7 @@ public final class PlannedExecutor {
         }
 
         String name() {
-            return kernel != null ? op.opName() + " (broadcast, as multiply and reduce_sum)" : op.opName();
+            return kernel != null ? kernel.name() : op.opName();
         }
     }
 
@@ -258,6 +261,8 @@ public final class PlannedExecutor {
         private final List<Integer> replaySteps = new ArrayList<>();
         private boolean[] touching;
         private final Map<Integer, Map<INDArray, INDArray>> slots = new HashMap<>();
+        /** Reshapes planned as views: each view, with the buffer it shares (whose readers it counts among). */
+        private final Map<INDArray, INDArray> views = new IdentityHashMap<>();
         private long bytes;
 
         Plan(List<String> outputs, Set<String> placeholderNames) {
@@ -299,6 +304,10 @@ public final class PlannedExecutor {
             // Values sharing a buffer (Identity passes its input through): buffer → names still to be read.
             Map<INDArray, Set<String>> readers = new IdentityHashMap<>();
             Pool pool = new Pool();
+            Map<String, SliceGradients.Group> sliceGroups = SliceGradients.find(order, outputs, this::inputs);
+            // The buffers of saved values: a slot's arrays stand in for them by identity, which a view of one would escape.
+            Set<INDArray> anchorBuffers = Collections.newSetFromMap(new IdentityHashMap<>());
+            for (String a : anchors) if (placeholderBuffers.containsKey(a)) anchorBuffers.add(placeholderBuffers.get(a));
             for (int i = 0; i < order.size(); i++) {
                 if (i == split) {
                     splitStep = steps.size();
@@ -313,11 +322,30 @@ public final class PlannedExecutor {
                 List<String> outs = sdo.getOutputsOfOp();
                 OpContext oc = Nd4j.getExecutioner().buildContext();
                 INDArray scalarArg = null;
-                BroadcastMulBackward kernel = null;
+                Kernel kernel = null;
                 INDArray[] stepIns = args;
                 INDArray[] outArrs;
+                SliceGradients.Group group = sliceGroups.get(sdo.getName());
+                boolean alias = df instanceof Identity || (group != null && group.isSum(sdo)) || sameShapeAddBackward(df, args);
                 if (df instanceof Identity) {
                     outArrs = new INDArray[]{args[0]};
+                } else if (group != null && group.isSum(sdo)) {
+                    outArrs = new INDArray[]{group.sum()};   // each slice has written its part of the sum already
+                } else if (alias) {
+                    outArrs = new INDArray[]{args[2], args[2]};   // add_bp of equal shapes: both gradients are the upstream one
+                } else if (group != null) {
+                    String out = outs.get(0);
+                    kernel = group.slice(sdo, args[0], args[1], shape -> buffer(out, LongShapeDescriptor.fromShape(shape, sd.getVariable(out).dataType()), lastUse, pool));
+                    kernel.run(a -> a);
+                    outArrs = new INDArray[]{group.sum()};
+                } else if (df.opName().equals("biasadd_bp") && args.length == 3 && Arrays.equals(args[0].shape(), args[2].shape())
+                        && args[0].dataType() == args[2].dataType()) {
+                    boolean nchw = ((DynamicCustomOp) df).bArgs().length > 0 && ((DynamicCustomOp) df).bArgs()[0];
+                    String biasGrad = outs.get(1);
+                    INDArray gb = buffer(biasGrad, LongShapeDescriptor.fromShape(args[1].shape(), sd.getVariable(biasGrad).dataType()), lastUse, pool);
+                    kernel = new BiasAddBackward(args[2], gb, nchw ? 1 : args[2].rank() - 1);
+                    kernel.run(a -> a);
+                    outArrs = new INDArray[]{args[2], gb};   // the input's gradient is the upstream one, passed on
                 } else {
                     List<LongShapeDescriptor> shapes;
                     if (df instanceof CustomOp) {
@@ -344,6 +372,13 @@ public final class PlannedExecutor {
                     }
                     if (shapes == null || shapes.size() != outs.size())
                         throw new IllegalStateException("op " + df.getOwnName() + ": " + (shapes == null ? 0 : shapes.size()) + " output shapes for " + outs.size() + " outputs");
+                    INDArray view = df.opName().equals("reshape") && !anchors.contains(outs.get(0)) && !anchorBuffers.contains(shared(args[0]))
+                            && sd.getVariable(outs.get(0)).dataType() == args[0].dataType() ? viewOf(args[0], shapes.get(0).getShape()) : null;
+                    if (view != null) {
+                        views.put(view, shared(args[0]));
+                        outArrs = new INDArray[]{view};
+                        alias = true;
+                    } else {
                     // An elementwise op may write over an input that dies with it.
                     if (inPlaceSafe(df))
                         for (String in : new LinkedHashSet<>(ins)) release(in, i, lastUse, values, readers, pool);
@@ -352,7 +387,7 @@ public final class PlannedExecutor {
                         LongShapeDescriptor s = shapes.get(k);
                         DataType dt = sd.getVariable(outs.get(k)).dataType();   // as SameDiff's session: the variable's type wins
                         if (s.dataType() != dt) s = s.asDataType(dt);
-                        outArrs[k] = lastUse.getOrDefault(outs.get(k), -1) == Integer.MAX_VALUE ? Nd4j.create(s, false) : pool.take(s);
+                        outArrs[k] = buffer(outs.get(k), s, lastUse, pool);
                     }
                     oc.setOutputArrays(outArrs);
                     if (df instanceof MulBpOp && BroadcastMulBackward.applies(args[0], args[1], outArrs[0], outArrs[1])) {
@@ -363,12 +398,14 @@ public final class PlannedExecutor {
                     } else {
                         exec(df, oc);
                     }
+                    }
                 }
                 for (int k = 0; k < outs.size(); k++) {
                     values.put(outs.get(k), outArrs[k]);
-                    readers.computeIfAbsent(outArrs[k], a -> Collections.newSetFromMap(new HashMap<>())).add(outs.get(k));
+                    readers.computeIfAbsent(shared(outArrs[k]), a -> Collections.newSetFromMap(new HashMap<>())).add(outs.get(k));
+                    if (anchors.contains(outs.get(k))) anchorBuffers.add(shared(outArrs[k]));
                 }
-                if (!(df instanceof Identity)) {
+                if (!alias) {
                     steps.add(new Step(df, oc, scalarArg, kernel, stepIns, outArrs));
                     if (i < split && replayed.contains(sdo.getName())) replaySteps.add(steps.size() - 1);
                 }
@@ -389,11 +426,29 @@ public final class PlannedExecutor {
             return results;
         }
 
+        /** The buffer {@code a} is: itself, or the one a planned reshape view of it shares. */
+        private INDArray shared(INDArray a) {
+            return views.getOrDefault(a, a);
+        }
+
+        /** {@code a} reshaped as a view of the same memory (a c-ordered array with default strides), or null where that would copy. */
+        private static INDArray viewOf(INDArray a, long[] shape) {
+            if (a.ordering() != 'c' || !Shape.hasDefaultStridesForShape(a) || a.isEmpty()) return null;
+            INDArray v = a.reshape('c', shape);
+            return v.data().address() == a.data().address() && v.offset() == a.offset() ? v : null;
+        }
+
+        /** A new buffer for value {@code name}: its own array if it outlives the plan's steps (an output, a saved value), else the pool's. */
+        private INDArray buffer(String name, LongShapeDescriptor s, Map<String, Integer> lastUse, Pool pool) {
+            return lastUse.getOrDefault(name, -1) == Integer.MAX_VALUE ? Nd4j.create(s, false) : pool.take(s);
+        }
+
         /** Returns a value's buffer to the pool when no later step reads it or any value sharing it. */
         private void release(String name, int step, Map<String, Integer> lastUse, Map<String, INDArray> values,
                              Map<INDArray, Set<String>> readers, Pool pool) {
             INDArray arr = values.get(name);
             if (arr == null || lastUse.getOrDefault(name, -1) > step) return;
+            arr = shared(arr);
             Set<String> r = readers.get(arr);
             if (r == null || !r.remove(name) || !r.isEmpty()) return;
             readers.remove(arr);
@@ -426,7 +481,7 @@ public final class PlannedExecutor {
             }
             Set<String> anchors = new HashSet<>(), seen = new HashSet<>();
             Deque<String> work = new ArrayDeque<>();
-            for (int i = split; i < order.size(); i++) work.addAll(inputs(order.get(i)));
+            for (int i = split; i < order.size(); i++) work.addAll(valuesRead(order.get(i)));
             while (!work.isEmpty()) {
                 String n = work.pop();
                 while (alias.containsKey(n)) n = alias.get(n);
@@ -545,6 +600,16 @@ public final class PlannedExecutor {
             return arr;
         }
 
+        /** The inputs whose values (not only shapes) an op reads. */
+        private List<String> valuesRead(SameDiffOp sdo) {
+            Set<Integer> shapeOnly = SHAPE_ONLY_INPUTS.get(sdo.getOp().opName());
+            List<String> ins = inputs(sdo);
+            if (shapeOnly == null) return ins;
+            List<String> read = new ArrayList<>();
+            for (int i = 0; i < ins.size(); i++) if (!shapeOnly.contains(i)) read.add(ins.get(i));
+            return read;
+        }
+
         private List<String> inputs(SameDiffOp sdo) {
             return sdo.getInputsToOp() == null ? List.of() : sdo.getInputsToOp();
         }
@@ -591,6 +656,14 @@ public final class PlannedExecutor {
 
     private static boolean notEmpty(List<String> l) {
         return l != null && !l.isEmpty();
+    }
+
+    /** {@code add_bp} of two operands of the upstream gradient's shape and type: both gradients are that gradient. */
+    private static boolean sameShapeAddBackward(DifferentialFunction df, INDArray[] args) {
+        if (!df.opName().equals("add_bp") || args.length != 3) return false;
+        for (int i = 0; i < 2; i++)
+            if (!Arrays.equals(args[i].shape(), args[2].shape()) || args[i].dataType() != args[2].dataType()) return false;
+        return true;
     }
 
     private static boolean inPlaceSafe(DifferentialFunction df) {

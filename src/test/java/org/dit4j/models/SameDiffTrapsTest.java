@@ -312,4 +312,25 @@ class SameDiffTrapsTest {
             return super.doDiff(grads).stream().map(g -> g.mul(2)).toList();
         }
     }
+
+    /**
+     * strided_slice_bp of a point slice along the middle axis of a rank-3 array fails ("Op validation failed") when the
+     * point's index is not below the size of the last axis: (2, 5, 4) at point 4 fails, at point 3 works, and (2, 5, 6)
+     * works at every point. {@code Ops.chunks} is safe while width ≥ chunks (every model's: 6 chunks of the hidden size,
+     * 3 of q/k/v); the planned executor's summed slice gradients (runtime.SliceGradients) do not use the op.
+     */
+    @Test
+    void pointSliceBackwardFailsForAnIndexPastTheLastAxissSize() {
+        assertDoesNotThrow(() -> pointSliceGradient(new long[]{2, 5, 4}, 3));
+        assertDoesNotThrow(() -> pointSliceGradient(new long[]{2, 5, 6}, 4));
+        assertThrows(RuntimeException.class, () -> pointSliceGradient(new long[]{2, 5, 4}, 4));
+    }
+
+    private static void pointSliceGradient(long[] shape, int point) {
+        SameDiff sd = SameDiff.create();
+        SDVariable x = sd.var("x", Nd4j.rand(DataType.FLOAT, shape));
+        x.get(SDIndex.all(), SDIndex.point(point), SDIndex.all()).mul(2.0).sum().rename("loss");
+        sd.setLossVariables("loss");
+        Quietly.grad(sd, "x");
+    }
 }

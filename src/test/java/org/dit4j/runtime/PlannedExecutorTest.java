@@ -7,6 +7,7 @@ import org.dit4j.models.dit.DiTModel;
 import org.dit4j.models.fit.FiTModel;
 import org.dit4j.models.fit.TinyFiT;
 import org.junit.jupiter.api.Test;
+import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -172,5 +173,59 @@ public class PlannedExecutorTest {
                 assertTrue(maxAbsDiff(viaSameDiff.get(v), planned.get(v)) <= 1e-5, what + " d/d" + v + ": max |planned − SameDiff| = " + maxAbsDiff(viaSameDiff.get(v), planned.get(v)));
             }
         }
+    }
+
+    /**
+     * The gradients the planned executor makes without libnd4j's ops: several slices of one value summed into one buffer
+     * (chunks as DiT's adaLN and qkv take them, intervals with gaps, negative points, strides), {@code biasadd_bp}
+     * passing the gradient on, {@code add_bp} of equal shapes.
+     */
+    @Test
+    void sliceBiasAndAddGradientsAreSameDiffs() {
+        Map<String, java.util.function.BiFunction<SameDiff, org.nd4j.autodiff.samediff.SDVariable, org.nd4j.autodiff.samediff.SDVariable>> cases = new java.util.LinkedHashMap<>();
+        cases.put("4 chunks of (1, 40)", (sd, x) -> product(sd, org.dit4j.models.nn.Ops.chunks(sd.reshape(x, 1, 40), 4, 10)));
+        cases.put("4 chunks of (2, 20), one read twice", (sd, x) -> {
+            var c = org.dit4j.models.nn.Ops.chunks(sd.reshape(x, 2, 20), 4, 5);   // width ≥ chunks: SameDiffTrapsTest
+            return product(sd, c).add(c[0].mul(c[0]).sum());
+        });
+        cases.put("interval and point with gaps", (sd, x) -> product(sd,
+                x.get(SDIndex.all(), SDIndex.interval(1, 3), SDIndex.all()),
+                x.get(SDIndex.all(), SDIndex.point(0), SDIndex.all()).reshape(2, 1, 4)));
+        cases.put("negative point, strided interval", (sd, x) -> product(sd,
+                x.get(SDIndex.all(), SDIndex.point(-1), SDIndex.all()),
+                x.get(SDIndex.all(), SDIndex.interval(0, 2, 5), SDIndex.all()).sum(1)));
+        cases.put("bias_add of rank 3 and 2, residual add", (sd, x) -> {
+            var b = sd.var("b", rand(7, 4));
+            var h = sd.nn.biasAdd(x, b, false);                                       // (2, 5, 4)
+            var r = h.add(x.mul(2.0));                                                // add_bp of equal shapes
+            var flat = sd.nn.biasAdd(sd.reshape(r, 10, 4), b, false);                 // (10, 4)
+            return product(sd, flat, sd.reshape(x, 10, 4));
+        });
+        for (var c : cases.entrySet()) {
+            SameDiff sd = SameDiff.create();
+            var x = sd.var("x", rand(1, 2, 5, 4));
+            var loss = c.getValue().apply(sd, x);
+            loss.markAsLoss();
+            sd.createGradFunction();
+            java.util.List<String> wrt = sd.hasVariable("b") ? java.util.List.of("x", "b") : java.util.List.of("x");
+            Map<String, INDArray> viaSameDiff = with(Execution.Mode.SAMEDIFF, () -> new Execution().gradients(sd, Map.of(), java.util.List.of(), wrt).gradients());
+            Execution planner = new Execution();
+            for (int run = 0; run < 2; run++) {   // the second run over the plan's reused buffers
+                Map<String, INDArray> planned = with(Execution.Mode.PLANNED, () -> planner.gradients(sd, Map.of(), java.util.List.of(), wrt).gradients());
+                for (String v : wrt)
+                    assertTrue(maxAbsDiff(viaSameDiff.get(v), planned.get(v)) <= 1e-5, c.getKey() + " d/d" + v + ", run " + run + ": max |planned − SameDiff| = " + maxAbsDiff(viaSameDiff.get(v), planned.get(v)));
+            }
+        }
+    }
+
+    /** Σ of the parts, each multiplied by weights of its own shape: a gradient that differs at every element of every part. */
+    private static org.nd4j.autodiff.samediff.SDVariable product(SameDiff sd, org.nd4j.autodiff.samediff.SDVariable... parts) {
+        org.nd4j.autodiff.samediff.SDVariable total = null;
+        for (int i = 0; i < parts.length; i++) {
+            var w = sd.constant(rand(20 + i, parts[i].eval().shape()));
+            var term = parts[i].mul(w).sum();
+            total = total == null ? term : total.add(term);
+        }
+        return total;
     }
 }
