@@ -305,9 +305,8 @@ public final class PlannedExecutor {
             Map<INDArray, Set<String>> readers = new IdentityHashMap<>();
             Pool pool = new Pool();
             Map<String, SliceGradients.Group> sliceGroups = SliceGradients.find(order, outputs, this::inputs);
-            // The buffers of saved values: a slot's arrays stand in for them by identity, which a view of one would escape.
-            Set<INDArray> anchorBuffers = Collections.newSetFromMap(new IdentityHashMap<>());
-            for (String a : anchors) if (placeholderBuffers.containsKey(a)) anchorBuffers.add(placeholderBuffers.get(a));
+            // Saved buffers are known as they are made: a slot's arrays stand in for them by identity, which a view of one would escape.
+            for (String a : anchors) if (placeholderBuffers.containsKey(a)) saved.add(placeholderBuffers.get(a));
             for (int i = 0; i < order.size(); i++) {
                 if (i == split) {
                     splitStep = steps.size();
@@ -326,20 +325,22 @@ public final class PlannedExecutor {
                 INDArray[] stepIns = args;
                 INDArray[] outArrs;
                 SliceGradients.Group group = sliceGroups.get(sdo.getName());
-                boolean alias = df instanceof Identity || (group != null && group.isSum(sdo)) || sameShapeAddBackward(df, args);
+                boolean alias = true;   // no step: the outputs are buffers already there
                 if (df instanceof Identity) {
                     outArrs = new INDArray[]{args[0]};
                 } else if (group != null && group.isSum(sdo)) {
                     outArrs = new INDArray[]{group.sum()};   // each slice has written its part of the sum already
-                } else if (alias) {
-                    outArrs = new INDArray[]{args[2], args[2]};   // add_bp of equal shapes: both gradients are the upstream one
+                } else if (sameShapeAddBackward(df, args)) {
+                    outArrs = new INDArray[]{args[2], args[2]};   // both gradients are the upstream one
                 } else if (group != null) {
+                    alias = false;
                     String out = outs.get(0);
                     kernel = group.slice(sdo, args[0], args[1], shape -> buffer(out, LongShapeDescriptor.fromShape(shape, sd.getVariable(out).dataType()), lastUse, pool));
                     kernel.run(a -> a);
                     outArrs = new INDArray[]{group.sum()};
                 } else if (df.opName().equals("biasadd_bp") && args.length == 3 && Arrays.equals(args[0].shape(), args[2].shape())
                         && args[0].dataType() == args[2].dataType()) {
+                    alias = false;
                     boolean nchw = ((DynamicCustomOp) df).bArgs().length > 0 && ((DynamicCustomOp) df).bArgs()[0];
                     String biasGrad = outs.get(1);
                     INDArray gb = buffer(biasGrad, LongShapeDescriptor.fromShape(args[1].shape(), sd.getVariable(biasGrad).dataType()), lastUse, pool);
@@ -347,6 +348,7 @@ public final class PlannedExecutor {
                     kernel.run(a -> a);
                     outArrs = new INDArray[]{args[2], gb};   // the input's gradient is the upstream one, passed on
                 } else {
+                    alias = false;
                     List<LongShapeDescriptor> shapes;
                     if (df instanceof CustomOp) {
                         DynamicCustomOp op = (DynamicCustomOp) df;
@@ -372,38 +374,38 @@ public final class PlannedExecutor {
                     }
                     if (shapes == null || shapes.size() != outs.size())
                         throw new IllegalStateException("op " + df.getOwnName() + ": " + (shapes == null ? 0 : shapes.size()) + " output shapes for " + outs.size() + " outputs");
-                    INDArray view = df.opName().equals("reshape") && !anchors.contains(outs.get(0)) && !anchorBuffers.contains(shared(args[0]))
+                    INDArray view = df.opName().equals("reshape") && !anchors.contains(outs.get(0)) && !saved.contains(shared(args[0]))
                             && sd.getVariable(outs.get(0)).dataType() == args[0].dataType() ? viewOf(args[0], shapes.get(0).getShape()) : null;
                     if (view != null) {
                         views.put(view, shared(args[0]));
                         outArrs = new INDArray[]{view};
                         alias = true;
                     } else {
-                    // An elementwise op may write over an input that dies with it.
-                    if (inPlaceSafe(df))
-                        for (String in : new LinkedHashSet<>(ins)) release(in, i, lastUse, values, readers, pool);
-                    outArrs = new INDArray[outs.size()];
-                    for (int k = 0; k < outArrs.length; k++) {
-                        LongShapeDescriptor s = shapes.get(k);
-                        DataType dt = sd.getVariable(outs.get(k)).dataType();   // as SameDiff's session: the variable's type wins
-                        if (s.dataType() != dt) s = s.asDataType(dt);
-                        outArrs[k] = buffer(outs.get(k), s, lastUse, pool);
-                    }
-                    oc.setOutputArrays(outArrs);
-                    if (df instanceof MulBpOp && BroadcastMulBackward.applies(args[0], args[1], outArrs[0], outArrs[1])) {
-                        INDArray scratch = pool.take(LongShapeDescriptor.fromShape(args[2].shape(), args[2].dataType()));
-                        kernel = new BroadcastMulBackward(args[0], args[1], args[2], outArrs[0], outArrs[1], scratch);
-                        kernel.run(a -> a);
-                        pool.give(scratch);   // free again once the kernel has run: later steps may use it
-                    } else {
-                        exec(df, oc);
-                    }
+                        // An elementwise op may write over an input that dies with it.
+                        if (inPlaceSafe(df))
+                            for (String in : new LinkedHashSet<>(ins)) release(in, i, lastUse, values, readers, pool);
+                        outArrs = new INDArray[outs.size()];
+                        for (int k = 0; k < outArrs.length; k++) {
+                            LongShapeDescriptor s = shapes.get(k);
+                            DataType dt = sd.getVariable(outs.get(k)).dataType();   // as SameDiff's session: the variable's type wins
+                            if (s.dataType() != dt) s = s.asDataType(dt);
+                            outArrs[k] = buffer(outs.get(k), s, lastUse, pool);
+                        }
+                        oc.setOutputArrays(outArrs);
+                        if (df instanceof MulBpOp && BroadcastMulBackward.applies(args[0], args[1], outArrs[0], outArrs[1])) {
+                            INDArray scratch = pool.take(LongShapeDescriptor.fromShape(args[2].shape(), args[2].dataType()));
+                            kernel = new BroadcastMulBackward(args[0], args[1], args[2], outArrs[0], outArrs[1], scratch);
+                            kernel.run(a -> a);
+                            pool.give(scratch);   // free again once the kernel has run: later steps may use it
+                        } else {
+                            exec(df, oc);
+                        }
                     }
                 }
                 for (int k = 0; k < outs.size(); k++) {
                     values.put(outs.get(k), outArrs[k]);
                     readers.computeIfAbsent(shared(outArrs[k]), a -> Collections.newSetFromMap(new HashMap<>())).add(outs.get(k));
-                    if (anchors.contains(outs.get(k))) anchorBuffers.add(shared(outArrs[k]));
+                    if (anchors.contains(outs.get(k))) saved.add(shared(outArrs[k]));
                 }
                 if (!alias) {
                     steps.add(new Step(df, oc, scalarArg, kernel, stepIns, outArrs));
@@ -414,10 +416,7 @@ public final class PlannedExecutor {
                 for (String o : outs) release(o, i, lastUse, values, readers, pool);
             }
             for (String o : outputs) results.put(o, input(o, values));
-            if (!later.isEmpty()) {
-                for (String a : anchors) saved.add(input(a, values));
-                findTouching();
-            }
+            if (!later.isEmpty()) findTouching();
             Set<INDArray> held = Collections.newSetFromMap(new IdentityHashMap<>());
             held.addAll(pool.made);
             held.addAll(results.values());
