@@ -2,8 +2,8 @@ package org.dit4j.training;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.floating.Sqrt;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -15,6 +15,7 @@ import java.util.Map;
 public final class AdamW {
     private final double lr, beta1, beta2, eps, weightDecay;
     private final Map<String, INDArray> expAvg = new HashMap<>(), expAvgSq = new HashMap<>();
+    private final Scratch scratch = new Scratch();
     private long step;
 
     public AdamW(double lr, double beta1, double beta2, double eps, double weightDecay) {
@@ -46,10 +47,11 @@ public final class AdamW {
             if (weightDecay != 0) p.muli(1 - learningRate * weightDecay);
             INDArray m = expAvg.computeIfAbsent(e.getKey(), k -> Nd4j.zeros(DataType.FLOAT, p.shape()));
             INDArray v = expAvgSq.computeIfAbsent(e.getKey(), k -> Nd4j.zeros(DataType.FLOAT, p.shape()));
-            m.muli(beta1).addi(g.mul(1 - beta1));                           // exp_avg.lerp_(grad, 1 − β1)
-            v.muli(beta2).addi(g.mul(g).muli(1 - beta2));                   // exp_avg_sq·β2 + (1 − β2)·g²
-            INDArray denom = Transforms.sqrt(v, true).divi(bc2Sqrt).addi(eps);
-            p.subi(m.div(denom).muli(stepSize));
+            INDArray s = scratch.like(p);                                    // each temporary in turn, in place
+            m.muli(beta1).addi(g.mul(1 - beta1, s));                         // exp_avg.lerp_(grad, 1 − β1)
+            v.muli(beta2).addi(g.mul(g, s).muli(1 - beta2));                 // exp_avg_sq·β2 + (1 − β2)·g²
+            Nd4j.exec(new Sqrt(v, s)).divi(bc2Sqrt).addi(eps);               // denom
+            p.subi(s.rdivi(m).muli(stepSize));                               // m / denom · step size
         }
     }
 

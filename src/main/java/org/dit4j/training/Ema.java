@@ -15,6 +15,7 @@ public final class Ema {
     private final Map<String, INDArray> shadow = new LinkedHashMap<>();
     private final double decay;
     private final boolean warmup;
+    private final Scratch scratch = new Scratch();
     private long updates;
 
     /** Starts from a copy of {@code initial} (train.py initialises the EMA from the model). */
@@ -39,7 +40,7 @@ public final class Ema {
         for (var e : shadow.entrySet()) {
             INDArray w = live.get(e.getKey());
             if (w == null) throw new IllegalArgumentException("no live value for the EMA tensor " + e.getKey());
-            e.getValue().muli(d).addi(w.mul(rest));
+            e.getValue().muli(d).addi(w.mul(rest, scratch.like(w)));
         }
         updates++;
     }
