@@ -45,7 +45,7 @@ public final class PlannedExecutor {
             "cast");
     private static final int MAX_PLANS = 4;
     /** Ops whose outputs a split plan keeps for the backward ops rather than remaking them (the rest are elementwise or copies). */
-    private static final Set<String> KEPT_OPS = Set.of("matmul", "softmax");
+    private static final Set<String> KEPT_OPS = Set.of("matmul", "softmax", "sigmoid");
     /** Backward ops that read these inputs for their shapes only: a split plan need not remake their values. */
     private static final Map<String, Set<Integer>> SHAPE_ONLY_INPUTS = Map.of("add_bp", Set.of(0, 1), "subtract_bp", Set.of(0, 1),
             "biasadd_bp", Set.of(0), "strided_slice_bp", Set.of(0), "reduce_sum_bp", Set.of(0), "reduce_mean_bp", Set.of(0));
