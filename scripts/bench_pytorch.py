@@ -51,7 +51,7 @@ def main():
     ap.add_argument("--dpm-steps", type=int, default=0)
     ap.add_argument("--dpm-repo", help="LuChengTHU/dpm-solver checkout (dpm_solver_pytorch.py), for --dpm-steps")
     ap.add_argument("--train-batch", type=int, default=0, help="also time a training step (loss, backward, AdamW)")
-    ap.add_argument("--profile", action="store_true", help="after each forward's timing, torch.profiler's time per op over the repeats")
+    ap.add_argument("--profile", action="store_true", help="after each forward's (and the training step's) timing, torch.profiler's time per op over the repeats")
     a = ap.parse_args()
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference"))
     import timm_stand_in
@@ -91,6 +91,8 @@ def main():
                     model.eval()
             med, mn = timed(train_step, a.warmup, a.repeats)
             print("%s\t%d\t%d\ttrain_step\t%.1f\t%.1f\t%d" % (name, a.input_size, a.train_batch, med, mn, a.repeats))
+            if a.profile:
+                profiled("%s training step (loss, backward, AdamW), batch %d" % (name, a.train_batch), train_step, a.repeats)
         if a.ddim_steps > 0:
             diffusion = create_diffusion(str(a.ddim_steps))
 
