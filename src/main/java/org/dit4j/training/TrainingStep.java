@@ -25,8 +25,8 @@ import java.util.*;
  * ({@link StagedModel}), one block at a time. A whole-graph backward keeps every intermediate of every block alive at
  * once, since SameDiff frees nothing before an execution returns: ~1.1 GB per DiT-S/2 sample, 20 GB at batch 8. With
  * the planned executor the forward pass runs each block's gradient function up to its backward ops and keeps, per block,
- * the outputs of its matrix products and softmax; the backward pass remakes the block's elementwise values from them
- * ({@link org.dit4j.runtime.PlannedExecutor#forward}). With SameDiff's session it keeps each block's inputs only and
+ * the outputs of its matrix products, softmax and sigmoid; the backward pass remakes the block's other elementwise values
+ * from them ({@link org.dit4j.runtime.PlannedExecutor#forward}). With SameDiff's session it keeps each block's inputs only and
  * recomputes the block's whole forward pass in its backward (gradient checkpointing by hand).
  * <p>
  * Graphs: the embedding stage and the head (final layer and loss) read the model's arrays directly
