@@ -266,6 +266,8 @@ public final class PlannedExecutor {
         private final Map<Integer, Map<INDArray, INDArray>> slots = new HashMap<>();
         /** Reshapes planned as views: each view, with the buffer it shares (whose readers it counts among). */
         private final Map<INDArray, INDArray> views = new IdentityHashMap<>();
+        /** Each sigmoid's input, with its output (made on first use). */
+        private Map<String, String> sigmoidOf;
         private long bytes;
 
         Plan(List<String> outputs, Set<String> placeholderNames) {
@@ -341,6 +343,12 @@ public final class PlannedExecutor {
                     kernel = group.slice(sdo, args[0], args[1], shape -> buffer(out, LongShapeDescriptor.fromShape(shape, sd.getVariable(out).dataType()), lastUse, pool));
                     kernel.run(a -> a);
                     outArrs = new INDArray[]{group.sum()};
+                } else if (df.opName().equals("sigmoid_bp") && !ins.equals(sdo.getInputsToOp())) {
+                    alias = false;
+                    INDArray gx = buffer(outs.get(0), LongShapeDescriptor.fromShape(args[0].shape(), sd.getVariable(outs.get(0)).dataType()), lastUse, pool);
+                    kernel = new SigmoidBackward(args[0], args[1], gx);
+                    kernel.run(a -> a);
+                    outArrs = new INDArray[]{gx};
                 } else if (df.opName().equals("biasadd_bp") && args.length == 3 && Arrays.equals(args[0].shape(), args[2].shape())
                         && args[0].dataType() == args[2].dataType()) {
                     alias = false;
@@ -612,8 +620,18 @@ public final class PlannedExecutor {
             return read;
         }
 
+        /** An op's inputs; {@code sigmoid_bp} reads the forward sigmoid's output in place of its input ({@link SigmoidBackward}). */
         private List<String> inputs(SameDiffOp sdo) {
-            return sdo.getInputsToOp() == null ? List.of() : sdo.getInputsToOp();
+            List<String> ins = sdo.getInputsToOp() == null ? List.of() : sdo.getInputsToOp();
+            if (!sdo.getOp().opName().equals("sigmoid_bp") || ins.size() != 2) return ins;
+            if (sigmoidOf == null) {
+                sigmoidOf = new HashMap<>();
+                for (SameDiffOp op : sd.getOps().values())
+                    if (op.getOp().opName().equals("sigmoid") && op.getInputsToOp() != null && op.getInputsToOp().size() == 1)
+                        sigmoidOf.put(op.getInputsToOp().get(0), op.getOutputsOfOp().get(0));
+            }
+            String s = sigmoidOf.get(ins.get(0));
+            return s == null ? ins : List.of(s, ins.get(1));
         }
 
         /** The ops the outputs need, each after the ops it reads from (depth-first, iterative: graphs are deep). */

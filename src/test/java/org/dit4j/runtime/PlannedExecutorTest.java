@@ -218,6 +218,28 @@ public class PlannedExecutorTest {
         }
     }
 
+    /** sigmoid_bp from the sigmoid's output (runtime.SigmoidBackward): the same gradients, to the bit, as libnd4j's from its input. */
+    @Test
+    void sigmoidGradientsFromTheSigmoidsOutputAreSameDiffs() {
+        Map<String, java.util.function.BiFunction<SameDiff, org.nd4j.autodiff.samediff.SDVariable, org.nd4j.autodiff.samediff.SDVariable>> cases = new java.util.LinkedHashMap<>();
+        cases.put("sigmoid", (sd, x) -> product(sd, sd.nn.sigmoid(x)));
+        cases.put("tanh GELU", (sd, x) -> product(sd, org.dit4j.models.nn.Ops.geluTanh(sd, x)));
+        cases.put("SiLU, then its sigmoid's output alone summed", (sd, x) ->
+                product(sd, org.dit4j.models.nn.Ops.silu(sd, x)).add(sd.nn.sigmoid(x.mul(3.0)).sum()));
+        for (var c : cases.entrySet()) {
+            SameDiff sd = SameDiff.create();
+            var x = sd.var("x", rand(2, 2, 5, 4).muli(4));
+            c.getValue().apply(sd, x).markAsLoss();
+            sd.createGradFunction();
+            INDArray viaSameDiff = with(Execution.Mode.SAMEDIFF, () -> new Execution().gradients(sd, Map.of(), java.util.List.of(), java.util.List.of("x")).gradients().get("x"));
+            Execution planner = new Execution();
+            for (int run = 0; run < 2; run++) {
+                INDArray planned = with(Execution.Mode.PLANNED, () -> planner.gradients(sd, Map.of(), java.util.List.of(), java.util.List.of("x")).gradients().get("x"));
+                assertEquals(viaSameDiff, planned, c.getKey() + ", run " + run + ": max |planned − SameDiff| = " + maxAbsDiff(viaSameDiff, planned));
+            }
+        }
+    }
+
     /** Σ of the parts, each multiplied by weights of its own shape: a gradient that differs at every element of every part. */
     private static org.nd4j.autodiff.samediff.SDVariable product(SameDiff sd, org.nd4j.autodiff.samediff.SDVariable... parts) {
         org.nd4j.autodiff.samediff.SDVariable total = null;
