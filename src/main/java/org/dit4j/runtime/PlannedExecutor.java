@@ -49,6 +49,8 @@ public final class PlannedExecutor {
      * ops or copies, while libnd4j's sigmoid costs ~14 ms per GELU of DiT-S/2 at batch 8.
      */
     private static final Set<String> KEPT_OPS = Set.of("matmul", "softmax", "sigmoid");
+    /** Backward ops computed from their forward op's output rather than its input (which libnd4j's would recompute from). */
+    private static final Map<String, String> FROM_OUTPUT = Map.of("sigmoid_bp", "sigmoid", "softmax_bp", "softmax");
     /** Backward ops that read these inputs for their shapes only: a split plan need not remake their values. */
     private static final Map<String, Set<Integer>> SHAPE_ONLY_INPUTS = Map.of("add_bp", Set.of(0, 1), "subtract_bp", Set.of(0, 1),
             "biasadd_bp", Set.of(0), "strided_slice_bp", Set.of(0), "reduce_sum_bp", Set.of(0), "reduce_mean_bp", Set.of(0));
@@ -266,8 +268,8 @@ public final class PlannedExecutor {
         private final Map<Integer, Map<INDArray, INDArray>> slots = new HashMap<>();
         /** Reshapes planned as views: each view, with the buffer it shares (whose readers it counts among). */
         private final Map<INDArray, INDArray> views = new IdentityHashMap<>();
-        /** Each sigmoid's input, with its output (made on first use). */
-        private Map<String, String> sigmoidOf;
+        /** The outputs of the forward ops whose backward reads them instead ({@link #FROM_OUTPUT}), by {@link #forwardKey}; made on first use. */
+        private Map<String, String> forwardOutputs;
         private long bytes;
 
         Plan(List<String> outputs, Set<String> placeholderNames) {
@@ -343,10 +345,12 @@ public final class PlannedExecutor {
                     kernel = group.slice(sdo, args[0], args[1], shape -> buffer(out, LongShapeDescriptor.fromShape(shape, sd.getVariable(out).dataType()), lastUse, pool));
                     kernel.run(a -> a);
                     outArrs = new INDArray[]{group.sum()};
-                } else if (df.opName().equals("sigmoid_bp") && !ins.equals(sdo.getInputsToOp())) {
+                } else if (FROM_OUTPUT.containsKey(df.opName()) && !ins.equals(sdo.getInputsToOp())) {
                     alias = false;
                     INDArray gx = buffer(outs.get(0), LongShapeDescriptor.fromShape(args[0].shape(), sd.getVariable(outs.get(0)).dataType()), lastUse, pool);
-                    kernel = new SigmoidBackward(args[0], args[1], gx);
+                    long[] dims = df instanceof DynamicCustomOp d ? d.iArgs() : new long[0];
+                    kernel = df.opName().equals("sigmoid_bp") ? new SigmoidBackward(args[0], args[1], gx)
+                            : new SoftmaxBackward(args[0], args[1], gx, dims.length == 0 ? args[0].rank() - 1 : Shape.normalizeAxis(args[0].rank(), new int[]{(int) dims[0]})[0]);
                     kernel.run(a -> a);
                     outArrs = new INDArray[]{gx};
                 } else if (df.opName().equals("biasadd_bp") && args.length == 3 && Arrays.equals(args[0].shape(), args[2].shape())
@@ -620,18 +624,32 @@ public final class PlannedExecutor {
             return read;
         }
 
-        /** An op's inputs; {@code sigmoid_bp} reads the forward sigmoid's output in place of its input ({@link SigmoidBackward}). */
+        /**
+         * An op's inputs; {@code sigmoid_bp} and {@code softmax_bp} read their forward op's output in place of its input
+         * ({@link SigmoidBackward}, {@link SoftmaxBackward}).
+         */
         private List<String> inputs(SameDiffOp sdo) {
             List<String> ins = sdo.getInputsToOp() == null ? List.of() : sdo.getInputsToOp();
-            if (!sdo.getOp().opName().equals("sigmoid_bp") || ins.size() != 2) return ins;
-            if (sigmoidOf == null) {
-                sigmoidOf = new HashMap<>();
+            String forward = FROM_OUTPUT.get(sdo.getOp().opName());
+            if (forward == null || ins.size() != 2) return ins;
+            if (forwardOutputs == null) {
+                forwardOutputs = new HashMap<>();
                 for (SameDiffOp op : sd.getOps().values())
-                    if (op.getOp().opName().equals("sigmoid") && op.getInputsToOp() != null && op.getInputsToOp().size() == 1)
-                        sigmoidOf.put(op.getInputsToOp().get(0), op.getOutputsOfOp().get(0));
+                    if (FROM_OUTPUT.containsValue(op.getOp().opName()) && op.getInputsToOp() != null && op.getInputsToOp().size() == 1)
+                        forwardOutputs.put(forwardKey(op.getOp(), op.getInputsToOp().get(0)), op.getOutputsOfOp().get(0));
             }
-            String s = sigmoidOf.get(ins.get(0));
-            return s == null ? ins : List.of(s, ins.get(1));
+            String y = forwardOutputs.get(forwardKey(forward, sdo.getOp(), ins.get(0)));
+            return y == null ? ins : List.of(y, ins.get(1));
+        }
+
+        /** A forward op of {@link #FROM_OUTPUT} by kind, input and integer arguments (softmax's dimension). */
+        private static String forwardKey(DifferentialFunction op, String input) {
+            return forwardKey(op.opName(), op, input);
+        }
+
+        private static String forwardKey(String kind, DifferentialFunction op, String input) {
+            long[] dims = op instanceof DynamicCustomOp d ? d.iArgs() : new long[0];
+            return kind + " " + Arrays.toString(dims) + " " + input;
         }
 
         /** The ops the outputs need, each after the ops it reads from (depth-first, iterative: graphs are deep). */

@@ -218,17 +218,23 @@ public class PlannedExecutorTest {
         }
     }
 
-    /** sigmoid_bp from the sigmoid's output (runtime.SigmoidBackward): the same gradients, to the bit, as libnd4j's from its input. */
+    /**
+     * sigmoid_bp and softmax_bp from their forward op's output (runtime.SigmoidBackward, SoftmaxBackward): the same
+     * gradients, to the bit, as libnd4j's from the input.
+     */
     @Test
-    void sigmoidGradientsFromTheSigmoidsOutputAreSameDiffs() {
+    void sigmoidAndSoftmaxGradientsFromTheirOutputsAreSameDiffs() {
         Map<String, java.util.function.BiFunction<SameDiff, org.nd4j.autodiff.samediff.SDVariable, org.nd4j.autodiff.samediff.SDVariable>> cases = new java.util.LinkedHashMap<>();
         cases.put("sigmoid", (sd, x) -> product(sd, sd.nn.sigmoid(x)));
         cases.put("tanh GELU", (sd, x) -> product(sd, org.dit4j.models.nn.Ops.geluTanh(sd, x)));
         cases.put("SiLU, then its sigmoid's output alone summed", (sd, x) ->
                 product(sd, org.dit4j.models.nn.Ops.silu(sd, x)).add(sd.nn.sigmoid(x.mul(3.0)).sum()));
+        cases.put("softmax over the last axis", (sd, x) -> product(sd, sd.nn.softmax(x, 2)));
+        cases.put("softmax over axis 1, and over the last of its input scaled", (sd, x) ->
+                product(sd, sd.nn.softmax(x, 1), sd.nn.softmax(x.mul(0.5), 2)));
         for (var c : cases.entrySet()) {
             SameDiff sd = SameDiff.create();
-            var x = sd.var("x", rand(2, 2, 5, 4).muli(4));
+            var x = sd.var("x", rand(2, 2, 5, 4).muli(4));   // (2, 5, 4)
             c.getValue().apply(sd, x).markAsLoss();
             sd.createGradFunction();
             INDArray viaSameDiff = with(Execution.Mode.SAMEDIFF, () -> new Execution().gradients(sd, Map.of(), java.util.List.of(), java.util.List.of("x")).gradients().get("x"));
